@@ -1,0 +1,45 @@
+"""ucwa-nb: explore UCWA's addPhoneAudio and continuePhoneAudio from Jupyter.
+
+The public names live in small private-by-convention modules and are re-exported here.
+"""
+
+from __future__ import annotations
+
+from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.representation import (
+    Event,
+    Events,
+    Link,
+    ParseError,
+    Reason,
+    Resource,
+    Sender,
+    build_events,
+    build_input,
+    build_reason,
+    build_resource,
+    parse,
+    parse_input,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Event",
+    "Events",
+    "Link",
+    "NormalizationError",
+    "ParseError",
+    "Reason",
+    "Resource",
+    "Sender",
+    "__version__",
+    "build_events",
+    "build_input",
+    "build_reason",
+    "build_resource",
+    "normalize_phone_number",
+    "parse",
+    "parse_input",
+    "parse_sip_uri",
+]
