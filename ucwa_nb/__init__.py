@@ -21,6 +21,7 @@ from ucwa_nb.representation import (
     parse,
     parse_input,
 )
+from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,11 @@ __all__ = [
     "ParseError",
     "Reason",
     "Resource",
+    "Scenario",
+    "ScenarioError",
     "Sender",
+    "Simulator",
+    "SimulatorError",
     "__version__",
     "build_events",
     "build_input",

@@ -180,11 +180,20 @@ _JSON_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, str):
         match = _JSON_DATE.match(value)
         if match:
-            return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
+            # Integer milliseconds added to the epoch: exact, unlike fromtimestamp(ms / 1000),
+            # whose float loses microseconds far from 1970. A date outside Python's range
+            # stays the text it was sent as.
+            try:
+                return _EPOCH + timedelta(milliseconds=int(match.group(1)))
+            except OverflowError:
+                return value
     if isinstance(value, list):
         return [_json_value(item) for item in value]
     return value
@@ -196,7 +205,10 @@ def _xml_value(text: str | None) -> Any:
     if text in ("True", "False", "true", "false"):
         return text in ("True", "true")
     if _ISO_DATE.match(text):
-        return _parse_iso(text)
+        try:
+            return _parse_iso(text)
+        except ValueError:  # shaped like a date but not one (month 13, ...): keep the text
+            return text
     return text
 
 
@@ -214,7 +226,7 @@ def _parse_iso(text: str) -> datetime:
 def _json_date(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    ms = (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    ms = (value - _EPOCH) // timedelta(milliseconds=1)
     return f"/Date({ms})/"
 
 
@@ -222,9 +234,8 @@ def _xml_text(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.isoformat(timespec="microseconds")
+        aware: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.isoformat(timespec="microseconds")
     if value is None:
         return ""
     return str(value)
@@ -238,7 +249,10 @@ def parse(body: bytes | str, content_type: str | None) -> Resource | Events | Re
     fmt = format_of(content_type)
     if fmt is None:
         raise ParseError(f"not a UCWA media type: {content_type!r}")
-    return _parse_json(body) if fmt == "json" else _parse_xml(body)
+    try:
+        return _parse_json(body) if fmt == "json" else _parse_xml(body)
+    except RecursionError:  # hostile nesting of _embedded / <resource>
+        raise ParseError("the body is nested too deeply") from None
 
 
 def parse_input(body: bytes | str, content_type: str | None) -> dict[str, Any]:
@@ -249,6 +263,13 @@ def parse_input(body: bytes | str, content_type: str | None) -> dict[str, Any]:
     fmt = format_of(content_type)
     if fmt is None:
         raise ParseError(f"not a UCWA media type: {content_type!r}")
+    try:
+        return _parse_input(body, fmt)
+    except RecursionError:  # hostile nesting of JSON arrays
+        raise ParseError("the body is nested too deeply") from None
+
+
+def _parse_input(body: bytes | str, fmt: Format) -> dict[str, Any]:
     if fmt == "json":
         data = _load_json(body)
         if not isinstance(data, dict):
@@ -268,23 +289,44 @@ def _load_json(body: bytes | str) -> Any:
 
 
 def _load_xml(body: bytes | str) -> ET.Element:
+    # UCWA bodies never carry a DTD, so any DTD is refused (forbid_dtd), not only entity
+    # declarations: a DOCTYPE with an external SYSTEM id would otherwise pass silently.
     try:
-        return SafeET.fromstring(body.strip() if isinstance(body, bytes) else body.strip())
+        root: ET.Element = SafeET.fromstring(body.strip(), forbid_dtd=True)
     except DefusedXmlException as exc:
         raise ParseError(f"unsafe XML refused ({type(exc).__name__})") from None
     except ET.ParseError as exc:
         raise ParseError(f"malformed XML: {exc}") from None
+    except (LookupError, ValueError) as exc:  # unknown encoding= / lone surrogates in a str
+        raise ParseError(f"malformed XML: {exc}") from None
+    return root
 
 
 def _parse_json(body: bytes | str) -> Resource | Events | Reason:
     data = _load_json(body)
     if not isinstance(data, dict):
         raise ParseError("a UCWA JSON body must be an object")
-    if "sender" in data:
+    if "sender" in data or _is_empty_batch(data):
         return _json_events(data)
     if "code" in data and "_links" not in data and "rel" not in data:
         return _json_reason(data)
     return _json_resource(data)
+
+
+def _is_empty_batch(data: dict[str, Any]) -> bool:
+    """An event batch without senders, e.g. the P-GET timeout answer (protocol 2.2, 2.4):
+    only ``_links`` with ``next`` (or ``resync``/``resume``), no ``sender`` member."""
+    links = data.get("_links")
+    return (
+        "rel" not in data
+        and isinstance(links, dict)
+        and any(rel in links for rel in ("next", "resync", "resume"))
+        and set(data) <= {"_links"}
+    )
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
 
 
 def _json_link(rel: str, value: Any) -> list[Link]:
@@ -366,10 +408,13 @@ def _json_event(data: dict[str, Any]) -> Event:
     in_raw = data.get("in")
     in_link = None
     if isinstance(in_raw, dict) and isinstance(in_raw.get("href"), str):
-        in_link = Link(str(in_raw.get("rel", "")), in_raw["href"], in_raw.get("title"))
+        title = in_raw.get("title")
+        in_link = Link(
+            _text(in_raw.get("rel")), in_raw["href"], title if isinstance(title, str) else None
+        )
     reason = data.get("reason")
     return Event(
-        type=str(data.get("type", "")),
+        type=_text(data.get("type")),
         link=link,
         status=data.get("status") if isinstance(data.get("status"), str) else None,
         reason=_json_reason(reason) if isinstance(reason, dict) else None,
@@ -384,11 +429,13 @@ def _json_events(data: dict[str, Any]) -> Events:
     for raw in raw_senders if isinstance(raw_senders, list) else [raw_senders]:
         if not isinstance(raw, dict):
             continue
-        events = raw.get("events") or []
+        events = raw.get("events")
+        if not isinstance(events, list):
+            events = [events] if isinstance(events, dict) else []
         senders.append(
             Sender(
-                rel=str(raw.get("rel", "")),
-                href=str(raw.get("href", "")),
+                rel=_text(raw.get("rel")),
+                href=_text(raw.get("href")),
                 events=[_json_event(e) for e in events if isinstance(e, dict)],
             )
         )
@@ -412,8 +459,8 @@ def _xml_properties(element: ET.Element) -> dict[str, Any]:
     return properties
 
 
-def _xml_link(element: ET.Element, rel: str | None = None) -> Link:
-    return Link(rel or element.get("rel", ""), element.get("href", ""), element.get("title"))
+def _xml_link(element: ET.Element) -> Link:
+    return Link(element.get("rel") or "", element.get("href") or "", element.get("title"))
 
 
 def _xml_resource(element: ET.Element) -> Resource:
@@ -444,9 +491,10 @@ def _xml_reason(element: ET.Element) -> Reason:
         if tag in bags:
             for item in child:
                 key = item.get("name") or _local(item.tag)
-                bags[tag][key] = item.get("value", item.text)
+                bags[tag][key] = item.get("value", item.text or "")
         else:
-            values[tag] = child.text
+            # A present but empty element (<subcode />) is "", an absent one None.
+            values[tag] = child.text or ""
     return Reason(
         code=values.get("code") or "",
         subcode=values.get("subcode"),
@@ -655,8 +703,8 @@ def _json_of_event(event: Event) -> dict[str, Any]:
 
 
 def _xml_bytes(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                    xml_declaration=False)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def _xml_add_link(parent: ET.Element, link: Link) -> None:

@@ -1,0 +1,30 @@
+"""A faithful, stateful UCWA simulator for the phone-audio slice of Skype for Business."""
+
+from __future__ import annotations
+
+from ucwa_nb.sim.scenario import (
+    ContactSpec,
+    ConversationLogSpec,
+    ConversationSpec,
+    FaultSpec,
+    PhoneSpec,
+    Scenario,
+    ScenarioError,
+    ServerSettings,
+    UserSpec,
+)
+from ucwa_nb.sim.server import Simulator, SimulatorError
+
+__all__ = [
+    "ContactSpec",
+    "ConversationLogSpec",
+    "ConversationSpec",
+    "FaultSpec",
+    "PhoneSpec",
+    "Scenario",
+    "ScenarioError",
+    "ServerSettings",
+    "Simulator",
+    "SimulatorError",
+    "UserSpec",
+]

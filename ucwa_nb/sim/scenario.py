@@ -1,0 +1,396 @@
+"""Scenarios: who exists in the simulated world and how their phones behave.
+
+A scenario comes from a TOML file (``Scenario.from_toml``), a dict of the same shape
+(``Scenario.from_dict``) or Python objects. The format is documented in the README and in
+``default.toml``, the scenario that ``connect()`` and ``ucwa-nb serve`` use.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+
+__all__ = [
+    "Behaviour",
+    "ContactSpec",
+    "ConversationLogSpec",
+    "ConversationSpec",
+    "FaultSpec",
+    "PhoneSpec",
+    "Scenario",
+    "ScenarioError",
+    "ServerSettings",
+    "UserSpec",
+]
+
+Behaviour = Literal["answers", "busy", "declines", "never_answers"]
+BEHAVIOURS: tuple[str, ...] = ("answers", "busy", "declines", "never_answers")
+ALL_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
+
+# Errors a fault can inject: name -> (HTTP status, code, subcode or None).
+FAULTS: dict[str, tuple[int, str, str | None]] = {
+    "AlreadyExists": (409, "Conflict", "AlreadyExists"),
+    "TooManyGroups": (409, "Conflict", "TooManyGroups"),
+    "Conflict": (409, "Conflict", None),
+    "CannotRedirect": (410, "Gone", "CannotRedirect"),
+    "CallbackChannelError": (500, "ServiceFailure", "CallbackChannelError"),
+    "NormalizationFailed": (400, "BadRequest", "NormalizationFailed"),
+    "InvalidExchangeServerVersion": (500, "ServiceFailure", "InvalidExchangeServerVersion"),
+    "ServiceFailure": (500, "ServiceFailure", None),
+    "Forbidden": (403, "Forbidden", None),
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file or dict that does not describe a valid world."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    # Seconds without a parked or recently released event poll before an application is
+    # deleted. Real servers wait 15 minutes; tests make it short.
+    application_expiry: float = 900.0
+    # An operation POST needs a live event channel: a poll parked now or released within
+    # this many seconds. Otherwise 500 CallbackChannelError. [infer] ucwa-protocol.md 2.4.
+    callback_grace: float = 60.0
+    token_lifetime: int = 28800
+    max_body_bytes: int = 1024 * 1024
+    # The event channel's `timeout` is 180..1800 s on real servers; the simulator accepts
+    # shorter ones down to this value so classes and tests need not wait three minutes.
+    min_poll_timeout: float = 1.0
+    default_poll_timeout: float = 180.0
+    # The continuePhoneAudio page writes "tel : +1..." with spaces; accept them by default.
+    lenient_uri_spacing: bool = True
+    # How long a phone rings before the attempt gives up (never_answers behaviours).
+    ring_timeout: float = 3.0
+    server_fqdn: str = "fe1.contoso.com"
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    """How a phone rung by call-via-work behaves: its owner answers (or not) after a delay."""
+
+    behaviour: Behaviour = "answers"
+    after: float = 0.2
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    uri: str
+    name: str
+    behaviour: Behaviour = "answers"
+    after: float = 0.5
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationSpec:
+    subject: str
+    participants: tuple[str, ...]
+    created: datetime = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    importance: str = "Normal"
+    modalities: tuple[str, ...] = ("Messaging",)
+
+
+@dataclass(frozen=True)
+class ConversationLogSpec:
+    subject: str
+    recipients: tuple[str, ...]
+    created: datetime = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    type: str = "AudioLog"
+    status: str = "Archived"
+    direction: str = "Outgoing"
+    importance: str = "Normal"
+    modalities: tuple[str, ...] = ("Audio",)
+    preview: str = ""
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    uri: str
+    password: str
+    name: str = ""
+    phone: str = ""
+    region: str = "US"
+    scopes: tuple[str, ...] = ALL_SCOPES
+    own_phone: PhoneSpec = PhoneSpec()
+    conversations: tuple[ConversationSpec, ...] = ()
+    conversation_logs: tuple[ConversationLogSpec, ...] = ()
+
+    @property
+    def username(self) -> str:
+        return self.uri.removeprefix("sip:")
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Answer the next ``count`` requests on links with this rel with an injected error.
+
+    ``count`` 0 means every request until the fault is cleared.
+    """
+
+    rel: str
+    error: str
+    user: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    users: tuple[UserSpec, ...]
+    contacts: tuple[ContactSpec, ...] = ()
+    phones: dict[str, PhoneSpec] = field(default_factory=dict)
+    faults: tuple[FaultSpec, ...] = ()
+    server: ServerSettings = ServerSettings()
+    name: str = "custom"
+
+    def user(self, uri_or_name: str) -> UserSpec | None:
+        key = uri_or_name.lower().removeprefix("sip:")
+        for user in self.users:
+            if user.username.lower() == key:
+                return user
+        return None
+
+    def contact(self, uri: str) -> ContactSpec | None:
+        key = uri.lower()
+        for contact in self.contacts:
+            if contact.uri.lower() == key:
+                return contact
+        return None
+
+    @property
+    def demo_user(self) -> UserSpec:
+        return self.users[0]
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def default(cls) -> Scenario:
+        text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
+        return cls.from_dict(tomllib.loads(text), name="default")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Scenario:
+        try:
+            data = tomllib.loads(Path(path).read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(data, name=Path(path).stem)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], name: str = "custom") -> Scenario:
+        return _Loader(data).scenario(name)
+
+
+class _Loader:
+    """Turns the TOML shape into frozen dataclasses with errors that name the bad key."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def scenario(self, name: str) -> Scenario:
+        _only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
+                                      "classroom", "name"})
+        server = self.server(self.data.get("server", {}))
+        users = [self.user(u, i) for i, u in enumerate(_list(self.data, "users"))]
+        users += self.classroom(self.data.get("classroom"))
+        if not users:
+            raise ScenarioError("a scenario needs at least one [[users]] entry")
+        seen: set[str] = set()
+        for user in users:
+            if user.username.lower() in seen:
+                raise ScenarioError(f"user {user.uri} is listed twice")
+            seen.add(user.username.lower())
+        contacts = tuple(self.contact(c, i) for i, c in enumerate(_list(self.data, "contacts")))
+        phones = {}
+        for i, raw in enumerate(_list(self.data, "phones")):
+            where = f"phones[{i}]"
+            _only(raw, where, {"number", "behaviour", "after"})
+            number = self.number(_req(raw, "number", where), "US", where)
+            phones[number] = self.phone(raw, where)
+        faults = tuple(self.fault(f, i) for i, f in enumerate(_list(self.data, "faults")))
+        return Scenario(tuple(users), contacts, phones, faults, server,
+                        str(self.data.get("name", name)))
+
+    def server(self, raw: dict[str, Any]) -> ServerSettings:
+        known = set(ServerSettings.__dataclass_fields__)
+        _only(raw, "server", known)
+        defaults = ServerSettings()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            expected = type(getattr(defaults, key))
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise ScenarioError(f"server.{key} must be a {expected.__name__}")
+            values[key] = value
+        return ServerSettings(**values)
+
+    def phone(self, raw: dict[str, Any], where: str) -> PhoneSpec:
+        behaviour = raw.get("behaviour", "answers")
+        if behaviour not in BEHAVIOURS:
+            raise ScenarioError(f"{where}.behaviour must be one of {', '.join(BEHAVIOURS)}")
+        after = raw.get("after", PhoneSpec.after)
+        if not isinstance(after, int | float) or isinstance(after, bool) or after < 0:
+            raise ScenarioError(f"{where}.after must be a number of seconds >= 0")
+        return PhoneSpec(behaviour, float(after))
+
+    def number(self, value: Any, region: str, where: str) -> str:
+        try:
+            return normalize_phone_number(str(value), region)
+        except NormalizationError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+
+    def sip(self, value: Any, where: str) -> str:
+        try:
+            return str(parse_sip_uri(str(value)))
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+
+    def user(self, raw: dict[str, Any], index: int) -> UserSpec:
+        where = f"users[{index}]"
+        _only(raw, where, {"uri", "password", "name", "phone", "region", "scopes", "own_phone",
+                           "conversations", "conversation_logs"})
+        uri = self.sip(_req(raw, "uri", where), where + ".uri")
+        region = str(raw.get("region", "US")).upper()
+        phone = raw.get("phone", "")
+        phone = "tel:" + self.number(phone, region, where + ".phone") if phone else ""
+        scopes = raw.get("scopes", list(ALL_SCOPES))
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise ScenarioError(f"{where}.scopes must be a list of strings")
+        own = raw.get("own_phone", {})
+        _only(own, where + ".own_phone", {"behaviour", "after"})
+        return UserSpec(
+            uri=uri,
+            password=str(_req(raw, "password", where)),
+            name=str(raw.get("name", uri.removeprefix("sip:").split("@")[0].title())),
+            phone=phone,
+            region=region,
+            scopes=tuple(scopes),
+            own_phone=self.phone(own, where + ".own_phone"),
+            conversations=tuple(
+                self.conversation(c, f"{where}.conversations[{i}]")
+                for i, c in enumerate(_list(raw, "conversations"))
+            ),
+            conversation_logs=tuple(
+                self.log(c, f"{where}.conversation_logs[{i}]")
+                for i, c in enumerate(_list(raw, "conversation_logs"))
+            ),
+        )
+
+    def classroom(self, raw: Any) -> list[UserSpec]:
+        """``[classroom] attendees = N`` makes N accounts attendee01..N, for a shared class."""
+        if raw is None:
+            return []
+        _only(raw, "classroom", {"attendees", "domain", "password_prefix", "first_phone"})
+        count = raw.get("attendees", 0)
+        if not isinstance(count, int) or not 0 <= count <= 500:
+            raise ScenarioError("classroom.attendees must be an integer from 0 to 500")
+        domain = str(raw.get("domain", "contoso.com"))
+        prefix = str(raw.get("password_prefix", "class-"))
+        first = int(str(raw.get("first_phone", "+14255550300")).lstrip("+"))
+        users = []
+        for n in range(1, count + 1):
+            uri = f"sip:attendee{n:02d}@{domain}"
+            users.append(UserSpec(
+                uri=uri, password=f"{prefix}{n:02d}", name=f"Attendee {n:02d}",
+                phone=f"tel:+{first + n}",
+                conversations=(ConversationSpec("Class exercise", ("sip:john@contoso.com",)),),
+                conversation_logs=(
+                    ConversationLogSpec("Earlier call with John", ("sip:john@contoso.com",)),
+                ),
+            ))
+        return users
+
+    def conversation(self, raw: dict[str, Any], where: str) -> ConversationSpec:
+        _only(raw, where, {"subject", "participants", "created", "importance", "modalities"})
+        return ConversationSpec(
+            subject=str(raw.get("subject", "")),
+            participants=tuple(self.sip(p, where) for p in _req_list(raw, "participants", where)),
+            created=_datetime(raw.get("created"), where, ConversationSpec.created),
+            importance=str(raw.get("importance", "Normal")),
+            modalities=tuple(str(m) for m in raw.get("modalities", ["Messaging"])),
+        )
+
+    def log(self, raw: dict[str, Any], where: str) -> ConversationLogSpec:
+        _only(raw, where, {"subject", "recipients", "created", "type", "status", "direction",
+                           "importance", "modalities", "preview"})
+        return ConversationLogSpec(
+            subject=str(raw.get("subject", "")),
+            recipients=tuple(self.sip(p, where) for p in _req_list(raw, "recipients", where)),
+            created=_datetime(raw.get("created"), where, ConversationLogSpec.created),
+            type=str(raw.get("type", "AudioLog")),
+            status=str(raw.get("status", "Archived")),
+            direction=str(raw.get("direction", "Outgoing")),
+            importance=str(raw.get("importance", "Normal")),
+            modalities=tuple(str(m) for m in raw.get("modalities", ["Audio"])),
+            preview=str(raw.get("preview", "")),
+        )
+
+    def contact(self, raw: dict[str, Any], index: int) -> ContactSpec:
+        where = f"contacts[{index}]"
+        _only(raw, where, {"uri", "name", "behaviour", "after", "phone"})
+        phone = self.phone(raw, where)
+        return ContactSpec(
+            uri=self.sip(_req(raw, "uri", where), where + ".uri"),
+            name=str(raw.get("name", "")),
+            behaviour=phone.behaviour,
+            after=phone.after if "after" in raw else ContactSpec.after,
+            phone=str(raw["phone"]) if "phone" in raw else None,
+        )
+
+    def fault(self, raw: dict[str, Any], index: int) -> FaultSpec:
+        where = f"faults[{index}]"
+        _only(raw, where, {"rel", "error", "user", "count"})
+        error = str(_req(raw, "error", where))
+        if error not in FAULTS:
+            raise ScenarioError(f"{where}.error must be one of {', '.join(FAULTS)}")
+        count = raw.get("count", 1)
+        if not isinstance(count, int) or count < 0:
+            raise ScenarioError(f"{where}.count must be an integer >= 0 (0 = until cleared)")
+        user = raw.get("user")
+        return FaultSpec(str(_req(raw, "rel", where)), error,
+                         self.sip(user, where + ".user") if user else None, count)
+
+
+def _only(raw: Any, where: str, allowed: set[str]) -> None:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where} must be a table")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                            f"allowed: {', '.join(sorted(allowed))}")
+
+
+def _req(raw: dict[str, Any], key: str, where: str) -> Any:
+    if key not in raw:
+        raise ScenarioError(f"{where}.{key} is required")
+    return raw[key]
+
+
+def _list(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise ScenarioError(f"{key} must be an array of tables ([[{key}]])")
+    return value
+
+
+def _req_list(raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = _req(raw, key, where)
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(f"{where}.{key} must be a non-empty list")
+    return value
+
+
+def _datetime(value: Any, where: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    raise ScenarioError(f"{where}.created must be a TOML date-time such as 2026-01-05T09:00:00Z")

@@ -1,0 +1,226 @@
+"""Run the simulator on a real socket: in a background thread (``Simulator``) or in the
+foreground (``serve_forever``, used by ``ucwa-nb serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TypeVar
+
+import uvicorn
+
+from ucwa_nb.sim import render
+from ucwa_nb.sim.app import create_app
+from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario
+from ucwa_nb.sim.world import World
+
+__all__ = ["Simulator", "SimulatorError"]
+
+T = TypeVar("T")
+
+
+class SimulatorError(RuntimeError):
+    """The simulator could not start, or was used after it stopped."""
+
+
+def _load(scenario: Scenario | str | Path | None) -> Scenario:
+    if scenario is None:
+        return Scenario.default()
+    if isinstance(scenario, Scenario):
+        return scenario
+    return Scenario.from_toml(scenario)
+
+
+class Simulator:
+    """A UCWA server for the phone-audio slice, on 127.0.0.1 and a free port by default.
+
+    >>> with Simulator() as sim:          # doctest: +SKIP
+    ...     print(sim.url)
+    http://127.0.0.1:54321/autodiscover/autodiscoverservice.svc/root
+    """
+
+    def __init__(self, scenario: Scenario | str | Path | None = None, host: str = "127.0.0.1",
+                 port: int = 0, *, start: bool = True) -> None:
+        self.scenario = _load(scenario)
+        self.host = host
+        self.world = World(self.scenario)
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+        if start:
+            self.start()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _make_server(self) -> _Server:
+        return _Server(self._config(), self.world)
+
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(create_app(self.world), log_level="warning", access_log=False,
+                              lifespan="on", timeout_graceful_shutdown=1,
+                              timeout_keep_alive=30)
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._requested_port))
+        except OSError as exc:
+            sock.close()
+            raise SimulatorError(f"cannot listen on {self.host}:{self._requested_port}: "
+                                 f"{exc.strerror}") from None
+        sock.listen(128)
+        sock.set_inheritable(False)
+        self.port = sock.getsockname()[1]
+        return sock
+
+    def start(self) -> Simulator:
+        if self._thread is not None:
+            return self
+        self._socket = self._bind()
+        self._server = self._make_server()
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            server = self._server
+            assert server is not None
+            assert self._socket is not None
+            try:
+                task = loop.create_task(server.serve(sockets=[self._socket]))
+                loop.call_soon(_notify_when_started, server, started, loop)
+                loop.run_until_complete(task)
+            except BaseException as exc:  # reported to start(); the thread must not die silently
+                failure.append(exc)
+            finally:
+                started.set()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"ucwa-sim-{self.port}", daemon=True)
+        self._thread.start()
+        if not started.wait(10) or failure or not self._server.started:
+            self.stop()
+            raise SimulatorError(f"the simulator did not start: {failure[0] if failure else ''}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the socket and the thread. Safe to call twice."""
+        server, thread, loop = self._server, self._thread, self._loop
+        if server is not None and loop is not None and not loop.is_closed():
+            # Answer parked polls first, or uvicorn waits for them until its grace runs out.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(server.begin_exit)
+        elif server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._loop = self._socket = None
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The autodiscover root, to give to ``ucwa_nb.connect``."""
+        return self.base_url + render.ROOT
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Simulator {self.scenario.name!r} {state} at {self.url}>"
+
+    # ------------------------------------------------------------------ control from any thread
+
+    def call(self, fn: Callable[[], T], timeout: float = 5.0) -> T:
+        """Run ``fn`` on the simulator's loop (where its state lives) and return its result."""
+        loop = self._loop
+        if loop is None or not self.running:
+            raise SimulatorError("the simulator is not running")
+
+        async def wrapper() -> T:
+            return fn()
+
+        future = asyncio.run_coroutine_threadsafe(wrapper(), loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise SimulatorError("the simulator did not answer in time") from None
+
+    def inject_fault(self, rel: str, error: str, *, user: str | None = None,
+                     count: int = 1) -> None:
+        """Answer the next ``count`` requests to links with this rel with ``error``, one of
+        AlreadyExists, TooManyGroups, Conflict, CannotRedirect, CallbackChannelError, ..."""
+        if error not in FAULTS:
+            raise ValueError(f"unknown fault {error!r}; known: {', '.join(FAULTS)}")
+        spec = FaultSpec(rel, error, user, count)
+        self.call(lambda: self.world.add_fault(spec))
+
+    def clear_faults(self) -> None:
+        self.call(self.world.clear_faults)
+
+    # ------------------------------------------------------------------ foreground
+
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve in the calling thread until Ctrl-C (uvicorn handles the signals)."""
+        sock = self._bind()
+        self._socket = sock
+        server = self._make_server()
+        if on_ready is not None:
+            on_ready()
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+            self._socket = None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, releasing the simulator's parked polls before it shuts down."""
+
+    def __init__(self, config: uvicorn.Config, world: World) -> None:
+        super().__init__(config)
+        self.world = world
+
+    def begin_exit(self) -> None:
+        self.world.shutdown()
+        self.should_exit = True
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # Ctrl-C under `ucwa-nb serve`: runs on the server's own loop thread.
+        self.world.shutdown()
+        super().handle_exit(sig, frame)
+
+
+def _notify_when_started(server: uvicorn.Server, started: threading.Event,
+                         loop: asyncio.AbstractEventLoop) -> None:
+    if server.started:
+        started.set()
+    elif not server.should_exit:
+        loop.call_later(0.01, _notify_when_started, server, started, loop)

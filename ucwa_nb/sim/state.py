@@ -1,0 +1,104 @@
+"""The simulated world's state: users, tokens, applications, conversations, invitations.
+
+Plain dataclasses with no behaviour beyond bookkeeping; ``world.py`` holds the rules and
+``render.py`` turns these objects into UCWA resources. All of it lives on the event loop
+thread of the simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ucwa_nb.representation import Reason
+from ucwa_nb.sim.channel import Channel
+from ucwa_nb.sim.scenario import ConversationLogSpec, UserSpec
+
+__all__ = [
+    "Application",
+    "Conversation",
+    "ConversationLog",
+    "Invitation",
+    "Token",
+    "UserState",
+]
+
+IN_PROGRESS_STATES = ("Connecting", "Alerting")
+
+
+@dataclass
+class Token:
+    value: str
+    user: UserState
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+@dataclass
+class Conversation:
+    id: str
+    subject: str
+    participants: list[str]
+    created: datetime
+    thread_id: str
+    importance: str = "Normal"
+    state: str = "Connected"
+    modalities: list[str] = field(default_factory=lambda: ["Messaging"])
+    phone_audio_state: str = "Disconnected"
+    call: Invitation | None = None
+    from_log: str | None = None
+
+
+@dataclass
+class ConversationLog:
+    id: str
+    spec: ConversationLogSpec
+    thread_id: str
+    call: Invitation | None = None
+
+
+@dataclass
+class UserState:
+    spec: UserSpec
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    logs: dict[str, ConversationLog] = field(default_factory=dict)
+    apps: dict[str, Application] = field(default_factory=dict)
+    next_conversation: int = 1
+
+    @property
+    def key(self) -> str:
+        return self.spec.username.lower()
+
+
+@dataclass
+class Application:
+    id: str
+    user: UserState
+    user_agent: str
+    endpoint_id: str
+    culture: str
+    instance_id: str | None
+    channel: Channel
+    invitations: dict[str, Invitation] = field(default_factory=dict)
+    deleted: bool = False
+
+
+@dataclass
+class Invitation:
+    id: str
+    app: Application
+    kind: str  # "addPhoneAudio" | "continuePhoneAudio"
+    conversation: Conversation
+    to: str
+    phone_number: str
+    operation_id: str | None
+    state: str = "Connecting"
+    status: str | None = None  # "Success" | "Failure" once completed
+    reason: Reason | None = None
+    accepted_by: str | None = None
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status is None
