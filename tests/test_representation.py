@@ -139,9 +139,7 @@ def check_events(events: Events, expect: dict[str, Any]) -> None:
 
 def test_manifest_lists_every_sample() -> None:
     on_disk = {
-        p.relative_to(SAMPLES).as_posix()
-        for p in (SAMPLES / "current").rglob("*")
-        if p.is_file()
+        p.relative_to(SAMPLES).as_posix() for p in (SAMPLES / "current").rglob("*") if p.is_file()
     }
     assert on_disk == {entry["file"] for entry in MANIFEST}
     assert {entry["kind"] for entry in MANIFEST} == {"resource", "events", "error"}
@@ -225,20 +223,35 @@ def test_xml_dates_keep_their_offset() -> None:
 @pytest.mark.parametrize(
     ("body", "ctype", "expected"),
     [
-        ('{"rel":"x","d":"/Date(1474932024587-0700)/"}', JSON, datetime(
-            2016, 9, 26, 23, 20, 24, 587000, tzinfo=UTC)),
+        (
+            '{"rel":"x","d":"/Date(1474932024587-0700)/"}',
+            JSON,
+            datetime(2016, 9, 26, 23, 20, 24, 587000, tzinfo=UTC),
+        ),
         ('{"rel":"x","d":"/Date(-1000)/"}', JSON, datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)),
         # Far from 1970 a float timestamp loses microseconds; integer milliseconds do not.
-        ('{"rel":"x","d":"/Date(253402300799999)/"}', JSON, datetime(
-            9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)),
+        (
+            '{"rel":"x","d":"/Date(253402300799999)/"}',
+            JSON,
+            datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+        ),
         # Out of Python's range, or shaped like a date without being one: kept as sent.
         ('{"rel":"x","d":"/Date(99999999999999999)/"}', JSON, "/Date(99999999999999999)/"),
-        ('<resource rel="x"><property name="d">2016-13-45T10:00:00Z</property></resource>', XML,
-         "2016-13-45T10:00:00Z"),
-        ('<resource rel="x"><property name="d">2016-09-26T16:20:24</property></resource>', XML,
-         "2016-09-26T16:20:24"),
-        ('<resource rel="x"><property name="d">2016-09-26T16:20:24Z</property></resource>', XML,
-         datetime(2016, 9, 26, 16, 20, 24, tzinfo=UTC)),
+        (
+            '<resource rel="x"><property name="d">2016-13-45T10:00:00Z</property></resource>',
+            XML,
+            "2016-13-45T10:00:00Z",
+        ),
+        (
+            '<resource rel="x"><property name="d">2016-09-26T16:20:24</property></resource>',
+            XML,
+            "2016-09-26T16:20:24",
+        ),
+        (
+            '<resource rel="x"><property name="d">2016-09-26T16:20:24Z</property></resource>',
+            XML,
+            datetime(2016, 9, 26, 16, 20, 24, tzinfo=UTC),
+        ),
         ('<resource rel="x"><property name="d">true</property></resource>', XML, True),
         ('<resource rel="x"><property name="d" /></resource>', XML, ""),
     ],
@@ -254,13 +267,18 @@ def test_p_get_timeout_answer_is_an_empty_batch() -> None:
     body = '{"_links":{"self":{"href":"/e?ack=2"},"next":{"href":"/e?ack=3"}}}'
     events = parse(body, JSON)
     assert isinstance(events, Events)
-    assert (events.href("self"), events.href("next"), events.senders) == ("/e?ack=2", "/e?ack=3", [])
+    assert (events.href("self"), events.href("next"), events.senders) == (
+        "/e?ack=2",
+        "/e?ack=3",
+        [],
+    )
     resync = parse('{"_links":{"resync":{"href":"/e?ack=1"}}}', JSON)
     assert isinstance(resync, Events)
     assert resync.href("resync") == "/e?ack=1"
     # Autodiscover bodies have _links but no rel and no next: they stay resources.
-    assert isinstance(parse('{"_links":{"self":{"href":"/r"},"user":{"href":"/u"}}}', JSON),
-                      Resource)
+    assert isinstance(
+        parse('{"_links":{"self":{"href":"/r"},"user":{"href":"/u"}}}', JSON), Resource
+    )
 
 
 # --------------------------------------------------------------------------- round trips
@@ -268,16 +286,18 @@ def test_p_get_timeout_answer_is_an_empty_batch() -> None:
 # Text that survives XML 1.0: no control characters (XML forbids most C0 codes and parsers
 # turn \r into \n), no surrogates and no U+FFFE/U+FFFF non-characters.
 XML_SAFE_CHARS = st.characters(exclude_categories=("Cc", "Cs"), exclude_characters="\ufffe\uffff")
-SAFE_TEXT = st.text(XML_SAFE_CHARS, max_size=20)
-HREF = st.text(XML_SAFE_CHARS, min_size=1, max_size=20).map(lambda s: "/ucwa/v1/" + s)
+SAFE_TEXT = st.text(XML_SAFE_CHARS, max_size=12)
+HREF = st.sampled_from(
+    ["/ucwa/v1/applications/192", "https://fe1.contoso.com/x?a=1&b=<2>"]
+) | st.text(XML_SAFE_CHARS, max_size=12).map(lambda s: "/ucwa/v1/" + s)
 TITLE = st.none() | SAFE_TEXT
-NAME = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1,
-               max_size=10).map(lambda s: "p" + s)
-# Names with a meaning of their own in a body: "rel" is the type, "sender" marks an event batch;
-# and self/next/resync/resume links on a rel-less body make it an (empty) event batch.
-PROPERTY_NAME = NAME.filter(lambda s: s not in ("rel", "sender", "code"))
+# Generated names start with "x", so they never hit a name with a meaning of its own: a
+# "rel" property is the type, a "sender" member marks a JSON event batch, a self link is the
+# href, and a rel-less body with only next/resync/resume links reads as an empty event batch.
+NAME = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", max_size=8).map(
+    lambda s: "x" + s
+)
 REL = st.sampled_from(["conversation", "phoneAudio", "participant", "me", "from", "to"]) | NAME
-LINK_REL = REL.filter(lambda s: s not in ("self", "next", "resync", "resume"))
 
 OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
@@ -303,42 +323,41 @@ XML_TEXT = SAFE_TEXT.filter(
 XML_VALUE = st.one_of(XML_TEXT, st.booleans(), AWARE_DATETIMES, st.lists(XML_TEXT, max_size=3))
 
 
-def links_of(rels: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, list[Link]]]:
+@st.composite
+def link_maps(draw: st.DrawFn) -> dict[str, list[Link]]:
     """Links by rel: one link, or a rel that repeats (hrefs and titles of its own)."""
+    links: dict[str, list[Link]] = {}
+    for rel in draw(st.lists(REL, max_size=3, unique=True)):
+        pairs = draw(st.lists(st.tuples(HREF, TITLE), min_size=1, max_size=2))
+        links[rel] = [Link(rel, href, title) for href, title in pairs]
+    return links
 
-    @st.composite
-    def build(draw: st.DrawFn) -> dict[str, list[Link]]:
-        links: dict[str, list[Link]] = {}
-        for rel in draw(st.lists(rels, max_size=4, unique=True)):
-            pairs = draw(st.lists(st.tuples(HREF, TITLE), min_size=1, max_size=3))
-            links[rel] = [Link(rel, href, title) for href, title in pairs]
-        return links
 
-    return build()
+LINK_MAPS = link_maps()
 
 
 @st.composite
 def resources(
-    draw: st.DrawFn, fmt: Format, depth: int = 2, rel: str | None | bool = False
+    draw: st.DrawFn, fmt: Format, depth: int = 2, rel: str | bool | None = False
 ) -> Resource:
     """A resource; ``rel`` False draws one (or None), a string forces it (embedded copies)."""
     value = JSON_VALUE if fmt == "json" else XML_VALUE
     own_rel = draw(st.none() | REL) if rel is False else rel
     embedded: dict[str, list[Resource]] = {}
     if depth > 0:
-        for embedded_rel in draw(st.lists(REL, max_size=2, unique=True)):
+        for embedded_rel in draw(st.lists(REL, max_size=depth, unique=True)):
             # JSON keys embedded resources by the containing resource's name for them, which
             # may differ from their own rel ("from" holds a "participant"); XML has only the
             # nested <resource rel>, so there the key is the rel.
             nested_rel = draw(REL) if fmt == "json" else embedded_rel
             embedded[embedded_rel] = draw(
-                st.lists(resources(fmt, depth - 1, nested_rel), min_size=1, max_size=2)
+                st.lists(resources(fmt, depth - 1, nested_rel), min_size=1, max_size=depth)
             )
     return Resource(
         rel=own_rel if isinstance(own_rel, str) else None,
         href=draw(st.none() | HREF),
-        properties=draw(st.dictionaries(PROPERTY_NAME, value, max_size=4)),
-        links=draw(links_of(LINK_REL)),
+        properties=draw(st.dictionaries(NAME, value, max_size=3)),
+        links=draw(LINK_MAPS),
         embedded=embedded,
     )
 
@@ -358,13 +377,14 @@ REASON = st.builds(
 def events_batches(draw: st.DrawFn, fmt: Format) -> Events:
     links: dict[str, list[Link]] = {"self": [Link("self", draw(HREF))]}
     # Every batch moves the channel on: next, or resync/resume instead.
-    for rel in draw(st.lists(st.sampled_from(["next", "resync", "resume"]), min_size=1,
-                             max_size=2, unique=True)):
+    for rel in draw(
+        st.lists(st.sampled_from(["next", "resync", "resume"]), min_size=1, max_size=2, unique=True)
+    ):
         links[rel] = [Link(rel, draw(HREF), draw(TITLE))]
     senders = []
-    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
         sender = Sender(draw(REL), draw(HREF))
-        for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        for _ in range(draw(st.integers(min_value=0, max_value=2))):
             target = Link(draw(REL), draw(HREF), draw(TITLE))
             in_ = draw(st.none() | st.builds(Link, REL, HREF, TITLE))
             embedded = {}
@@ -372,8 +392,9 @@ def events_batches(draw: st.DrawFn, fmt: Format) -> Events:
                 embedded[target.rel] = [draw(resources(fmt, depth=1, rel=target.rel))]
             sender.events.append(
                 Event(
-                    type=draw(st.sampled_from(
-                        ["added", "updated", "deleted", "started", "completed"])),
+                    type=draw(
+                        st.sampled_from(["added", "updated", "deleted", "started", "completed"])
+                    ),
                     link=target,
                     status=draw(st.none() | st.sampled_from(["Success", "Failure"])),
                     reason=draw(st.none() | REASON),
@@ -420,12 +441,12 @@ def test_reason_round_trip(reason: Reason, fmt: Format) -> None:
     assert parse(build_reason(reason, fmt), media_type(fmt)) == reason
 
 
-@given(st.dictionaries(PROPERTY_NAME, JSON_VALUE, max_size=5))
+@given(st.dictionaries(NAME, JSON_VALUE, max_size=5))
 def test_input_round_trip_json(properties: dict[str, Any]) -> None:
     assert parse_input(build_input(properties, "json"), JSON) == properties
 
 
-@given(st.dictionaries(PROPERTY_NAME, XML_VALUE, max_size=5))
+@given(st.dictionaries(NAME, XML_VALUE, max_size=5))
 def test_input_round_trip_xml(properties: dict[str, Any]) -> None:
     assert parse_input(build_input(properties, "xml"), XML) == properties
 
@@ -645,14 +666,16 @@ def test_json_body_must_be_an_object_and_xml_root_known(ctype: str) -> None:
 @pytest.mark.parametrize(
     ("body", "ctype"),
     [
-        ('{"rel":"a","_embedded":{"a":' * 600 + "{}" + "}}" * 600, JSON),
+        ('{"rel":"a","_embedded":{"a":' * 400 + "{}" + "}}" * 400, JSON),
         ('{"rel":"a","p":' + "[" * 900 + "]" * 900 + "}", JSON),
         ('<resource rel="a">' * 5000 + "</resource>" * 5000, XML),
     ],
     ids=["json-embedded", "json-lists", "xml-resources"],
 )
 def test_deep_nesting_raises_parse_error(body: str, ctype: str) -> None:
-    with pytest.raises(ParseError, match="nested too deeply"):
+    # Either json.loads or our own walk of the tree runs out of stack first, depending on the
+    # depth of the caller's stack; either way the caller sees a ParseError.
+    with pytest.raises(ParseError, match=r"nested too deeply|recursion depth"):
         parse(body, ctype)
 
 
@@ -673,8 +696,26 @@ def test_odd_json_shapes_do_not_crash(body: str) -> None:
 
 
 JSON_KEYS = st.sampled_from(
-    ["sender", "events", "link", "_links", "_embedded", "href", "rel", "in", "title", "type",
-     "status", "reason", "code", "subcode", "parameters", "debugInfo", "self", "next"]
+    [
+        "sender",
+        "events",
+        "link",
+        "_links",
+        "_embedded",
+        "href",
+        "rel",
+        "in",
+        "title",
+        "type",
+        "status",
+        "reason",
+        "code",
+        "subcode",
+        "parameters",
+        "debugInfo",
+        "self",
+        "next",
+    ]
 )
 JSON_SHAPES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.sampled_from(["x", "/Date(1)/", ""]),
@@ -695,9 +736,10 @@ def test_any_json_shape_parses_or_raises_parse_error(data: dict[str, Any]) -> No
 @given(st.text(max_size=200) | st.binary(max_size=200), st.sampled_from([JSON, XML]))
 def test_any_text_parses_or_raises_parse_error(body: str | bytes, ctype: str) -> None:
     try:
-        parse(body, ctype)
+        result = parse(body, ctype)
     except ParseError:
-        pass
+        return
+    assert isinstance(result, Resource | Events | Reason)
 
 
 # --------------------------------------------------------------------------- media types
@@ -778,7 +820,7 @@ def test_xml_output_writes_true_false_and_iso_dates() -> None:
     assert b'<property name="anonymous">False</property>' in body
     assert b'<property name="joined">2016-09-26T16:20:24.587000-07:00</property>' in body
     assert b'<property name="n">3</property>' in body
-    assert b"<property name=\"x\">True</property>" in build_input({"x": True}, "xml")
+    assert b'<property name="x">True</property>' in build_input({"x": True}, "xml")
 
 
 def test_xml_event_output_shape() -> None:
@@ -802,5 +844,7 @@ def test_xml_event_output_shape() -> None:
     assert isinstance(parsed, Events)
     assert parsed.all_events() == [(events.senders[0], event)]
     assert event.resource is None
-    with_copy = replace(event, embedded={"phoneAudioInvitation": [Resource("phoneAudioInvitation")]})
+    with_copy = replace(
+        event, embedded={"phoneAudioInvitation": [Resource("phoneAudioInvitation")]}
+    )
     assert with_copy.resource == Resource("phoneAudioInvitation")

@@ -89,7 +89,8 @@ def normalize_phone_number(value: str, region: str = "US", *, allow_spaces: bool
     if not _DIALABLE.match(rest):
         raise NormalizationError(f"{value!r} is not a phone number")
     try:
-        number = phonenumbers.parse(rest, None if rest.startswith("+") else region)
+        # phonenumbers knows regions by upper-case code only ("us" would be "invalid").
+        number = phonenumbers.parse(rest, None if rest.startswith("+") else region.upper())
     except phonenumbers.NumberParseException as exc:
         raise NormalizationError(f"{value!r} cannot be normalised: {exc}") from None
     # "possible" (a plausible length for the country) rather than "valid": training scenarios

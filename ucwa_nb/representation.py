@@ -477,7 +477,7 @@ def _xml_resource(element: ET.Element) -> Resource:
     properties = _xml_properties(element)
     rel = element.get("rel")
     # The reference samples repeat the rel as <property name="rel">; it is not a property.
-    if properties.get("rel") == rel:
+    if "rel" in properties and properties["rel"] == rel:
         del properties["rel"]
     links.pop("self", None)
     return Resource(rel, element.get("href"), properties, links, embedded)
