@@ -5,6 +5,12 @@ The public names live in small private-by-convention modules and are re-exported
 
 from __future__ import annotations
 
+from ucwa_nb.call import CallEvent, PhoneAudioCall
+from ucwa_nb.client import PreparedCall, Session, connect
+from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.events import EventChannel
+from ucwa_nb.har import read_har
+from ucwa_nb.log import ExchangeLog
 from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 from ucwa_nb.representation import (
     Event,
@@ -21,11 +27,26 @@ from ucwa_nb.representation import (
     parse,
     parse_input,
 )
+from ucwa_nb.resources import Conversation, ConversationLog, Participant
 from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CallEvent",
+    "Conversation",
+    "ConversationLog",
+    "DiscoveryError",
+    "EventChannel",
+    "ExchangeLog",
+    "Participant",
+    "PhoneAudioCall",
+    "PreparedCall",
+    "Session",
+    "UcwaError",
+    "ValidationError",
+    "connect",
+    "read_har",
     "Event",
     "Events",
     "Link",

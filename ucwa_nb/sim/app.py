@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -137,6 +138,15 @@ def create_app(world: World) -> Starlette:
             raise SimError(400, "BadRequest", "ParameterValidationFailure",
                            parameters={"ack": "ack, timeout, priority, low and medium must "
                                               "be numbers."}) from None
+        # float() reads "nan" and "inf": NaN survives the clamp below and, handed to
+        # call_later, breaks the ordering of the event loop's timer heap (the poll and other
+        # timers fire late or at once). Refuse non-finite values like other bad numbers.
+        bad = [name for name, value in (("timeout", timeout), ("low", low), ("medium", medium))
+               if not math.isfinite(value)]
+        if bad:
+            raise SimError(400, "BadRequest", "ParameterValidationFailure",
+                           parameters={name: "This parameter must be a finite number."
+                                       for name in bad})
         timeout = min(max(timeout, settings.min_poll_timeout), MAX_POLL_TIMEOUT)
         future = app.channel.poll(ack, timeout=timeout, priority=priority, low=low,
                                   medium=medium)
@@ -191,6 +201,10 @@ def create_app(world: World) -> Starlette:
     async def conversation(request: Request) -> Response:
         _, app, conv = conversation_of(request)
         return ucwa_response(request, render.conversation(app, conv))
+
+    async def participants(request: Request) -> Response:
+        _, app, conv = conversation_of(request)
+        return ucwa_response(request, render.participants(app, conv, world.scenario))
 
     async def participant(request: Request) -> Response:
         _, app, conv = conversation_of(request)
@@ -278,6 +292,7 @@ def create_app(world: World) -> Starlette:
         Route(C, guarded(communication), methods=["GET"]),
         Route(C + "/conversations", guarded(conversations), methods=["GET"]),
         Route(C + "/conversations/{conv}", guarded(conversation), methods=["GET"]),
+        Route(C + "/conversations/{conv}/participants", guarded(participants), methods=["GET"]),
         Route(C + "/conversations/{conv}/participants/{participant}", guarded(participant),
               methods=["GET"]),
         Route(C + "/conversations/{conv}/phoneAudio", guarded(phone_audio), methods=["GET"]),

@@ -24,6 +24,7 @@ __all__ = [
     "conversations",
     "invitation",
     "participant",
+    "participants",
     "phone_audio",
     "root",
     "user",
@@ -172,6 +173,14 @@ def participant(app: Application, conv: Conversation, uri: str, scenario: Scenar
         {"name": name, "uri": uri, "local": False, "anonymous": False, "sourceNetwork": "SameEnterprise"},
         _links(("contact", f"{app_path(app)}/people/{key}"), ("conversation", base)),
     )
+
+
+def participants(app: Application, conv: Conversation, scenario: Scenario) -> Resource:
+    base = conversation_path(app, conv)
+    people = [participant(app, conv, uri, scenario) for uri in conv.participants]
+    links = {"participant": [Link("participant", p.href or "") for p in people]}
+    return Resource("participants", f"{base}/participants", {}, links if people else {},
+                    {"participant": people} if people else {})
 
 
 def phone_audio(app: Application, conv: Conversation) -> Resource:

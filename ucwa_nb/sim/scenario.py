@@ -7,6 +7,7 @@ A scenario comes from a TOML file (``Scenario.from_toml``), a dict of the same s
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -229,6 +230,10 @@ class _Loader:
                 value = float(value)
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ScenarioError(f"server.{key} must be a {expected.__name__}")
+            # Durations and sizes: a negative or NaN value (e.g. max_body_bytes = -1, which
+            # would refuse every body with 413) is a mistake in the file, not a setting.
+            if expected in (int, float) and not (value >= 0 and math.isfinite(value)):
+                raise ScenarioError(f"server.{key} must be a finite number >= 0")
             values[key] = value
         return ServerSettings(**values)
 
@@ -294,7 +299,10 @@ class _Loader:
             raise ScenarioError("classroom.attendees must be an integer from 0 to 500")
         domain = str(raw.get("domain", "contoso.com"))
         prefix = str(raw.get("password_prefix", "class-"))
-        first = int(str(raw.get("first_phone", "+14255550300")).lstrip("+"))
+        # A bad first_phone used to escape as a bare ValueError from int().
+        first_phone = self.number(raw.get("first_phone", "+14255550300"), "US",
+                                  "classroom.first_phone")
+        first = int(first_phone.lstrip("+"))
         users = []
         for n in range(1, count + 1):
             uri = f"sip:attendee{n:02d}@{domain}"
@@ -342,7 +350,9 @@ class _Loader:
             name=str(raw.get("name", "")),
             behaviour=phone.behaviour,
             after=phone.after if "after" in raw else ContactSpec.after,
-            phone=str(raw["phone"]) if "phone" in raw else None,
+            # Checked like a user's phone, rather than stored as whatever text was given.
+            phone="tel:" + self.number(raw["phone"], "US", where + ".phone")
+            if "phone" in raw else None,
         )
 
     def fault(self, raw: dict[str, Any], index: int) -> FaultSpec:

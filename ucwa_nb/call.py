@@ -1,0 +1,167 @@
+"""PhoneAudioCall: one addPhoneAudio or continuePhoneAudio operation, followed to its outcome.
+
+The call is registered under its operationId before the POST is sent, because the event
+channel can deliver ``started`` before the 201 arrives (ucwa-protocol.md section 2.5). Events
+are appended by the event thread; readers may be any thread, so state sits behind a lock.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ucwa_nb.representation import Event, Reason
+
+if TYPE_CHECKING:
+    from ucwa_nb.client import Session
+
+__all__ = ["CallEvent", "PhoneAudioCall", "describe_progress"]
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """An event about the call, with when it was received."""
+
+    time: datetime
+    event: Event
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+    @property
+    def state(self) -> str | None:
+        resource = self.event.resource
+        value = resource.get("state") if resource is not None else None
+        return value if isinstance(value, str) else None
+
+
+def describe_progress(event_type: str, state: str | None, status: str | None,
+                      reason: Reason | None) -> str:
+    """A person's words for where the call is: connecting, ringing your phone, ..."""
+    if event_type == "completed":
+        if status == "Success":
+            return "connected"
+        if reason is not None:
+            what = reason.code + (f"/{reason.subcode}" if reason.subcode else "")
+            return f"failed ({what})"
+        return "failed"
+    if state == "Alerting":
+        return "ringing the callee"
+    if event_type == "updated" and state == "Connecting":
+        return "ringing your phone"
+    return "connecting"
+
+
+class PhoneAudioCall:
+    def __init__(self, operation_id: str, kind: str, target: str | None,
+                 session: Session | None = None, clock: Callable[[], datetime] | None = None
+                 ) -> None:
+        self.operation_id = operation_id
+        self.kind = kind  # "addPhoneAudio" or "continuePhoneAudio"
+        self.target = target
+        self.location: str | None = None
+        self.http_status: int | None = None
+        self.sent_at: datetime | None = None
+        self._session = session
+        self._clock = clock
+        self._events: list[CallEvent] = []
+        self._status: str | None = None
+        self._reason: Reason | None = None
+        self._state: str | None = None
+        self._cancel_href: str | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[PhoneAudioCall], None]] = []
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def events(self) -> list[CallEvent]:
+        with self._lock:
+            return list(self._events)
+
+    @property
+    def state(self) -> str | None:
+        """The latest invitation state: Connecting, Alerting, Connected, Failed, ..."""
+        return self._state
+
+    @property
+    def status(self) -> str | None:
+        """"Success" or "Failure" once completed, else None."""
+        return self._status
+
+    @property
+    def reason(self) -> Reason | None:
+        return self._reason
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def progress(self) -> str:
+        with self._lock:
+            if not self._events:
+                return "sending" if self.location is None else "connecting"
+            last = self._events[-1]
+        return describe_progress(last.type, last.state, self._status, self._reason)
+
+    def wait(self, timeout: float | None = 10.0) -> PhoneAudioCall:
+        """Block until the completed event arrives; raise TimeoutError if it does not."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(
+                f"call {self.operation_id} did not complete within {timeout} s "
+                f"(last known progress: {self.progress})")
+        return self
+
+    def on_change(self, callback: Callable[[PhoneAudioCall], None]) -> Callable[[], None]:
+        """Call ``callback(call)`` after each new event; returns a function to unsubscribe."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    # ------------------------------------------------------------------ acting
+
+    def cancel(self) -> None:
+        """Cancel a call in progress through its invitation's cancel link."""
+        if self._session is None:
+            raise RuntimeError("this call is not attached to a session")
+        self._session._cancel(self, self._cancel_href)
+
+    # ------------------------------------------------------------------ fed by the event thread
+
+    def _add_event(self, event: Event, time: datetime) -> None:
+        resource = event.resource
+        with self._lock:
+            self._events.append(CallEvent(time, event))
+            if resource is not None:
+                state = resource.get("state")
+                if isinstance(state, str):
+                    self._state = state
+                cancel = resource.link("cancel")
+                self._cancel_href = cancel.href if cancel is not None else None
+            if event.type == "completed":
+                self._status = event.status or ("Failure" if event.reason else "Success")
+                self._reason = event.reason
+        if event.type == "completed":
+            self._done.set()
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # a broken listener must not stop event delivery
+                pass
+
+    # ------------------------------------------------------------------ display
+
+    def __repr__(self) -> str:
+        return (f"<PhoneAudioCall {self.kind} {self.operation_id} to={self.target} "
+                f"{self.progress}>")
+
+    def _repr_html_(self) -> str:
+        from ucwa_nb.timeline import call_timeline_html
+
+        return call_timeline_html(self)

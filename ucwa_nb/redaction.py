@@ -1,0 +1,163 @@
+"""Redaction: keep tokens and passwords out of everything the project stores or shows.
+
+One ``Redactor`` is shared by the exchange log, its HAR and CSV exports and the client's
+exception messages, so there is a single list of rules and a single marker, ``[REDACTED]``.
+Redaction happens when a value is recorded, not when it is displayed: nothing secret is ever
+kept in memory by the log, so no later view, export or notebook output can leak it.
+
+Rules, applied to every string (urls, bodies, header values, error messages, ...):
+
+* every registered secret (``add_secret``: the access token, the password) anywhere, also in
+  its JSON-, URL- and XML-escaped spellings, since that is how it appears inside bodies;
+* the values of the members/fields ``access_token``, ``refresh_token``, ``id_token``,
+  ``password``, ``client_secret`` (and names ending with those) and ``ms_rtc_renew``, in JSON
+  (``"password": "..."``), form or query strings (``password=...``) and UCWA XML properties;
+* a UCWA token anywhere (``cwt=...``, also URL-encoded ``cwt%3D...``), even when nobody
+  registered it, e.g. in a HAR captured by a browser;
+* a ``Bearer`` credential in free text, keeping the scheme visible: ``Bearer [REDACTED]``.
+
+and to headers by name: ``Authorization``/``Proxy-Authorization`` keep only their scheme,
+``Cookie``/``Set-Cookie`` and names that look like credentials (``*token*``, ``*secret*``,
+``*password*``, ``*api-key*``) lose their whole value. ``WWW-Authenticate`` challenges stay
+readable: they carry no secret and are what a learner wants to see on a 401.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Final
+from urllib.parse import quote, quote_plus
+
+__all__ = ["REDACTED", "Headers", "HeadersLike", "Redactor", "redact"]
+
+REDACTED: Final = "[REDACTED]"
+
+# Headers as stored: ordered (name, value) pairs, so repeated headers such as the two
+# WWW-Authenticate challenges of a UCWA 401 survive, and the value is immutable.
+Headers = tuple[tuple[str, str], ...]
+HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+_KEY = (
+    r"(?:[\w.-]*(?:access_token|refresh_token|id_token|password|passwd|client_secret)"
+    r"|ms_rtc_renew)"
+)
+# One alternation, so a string is scanned once; named groups say which rule matched and
+# hold the part to keep (the key, the scheme) in front of the marker.
+_PATTERN: Final = re.compile(
+    rf'(?P<json>"{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*)'
+    rf"|(?P<form>(?<![\w.-]){_KEY}=)[^&\s#\"'<]+"
+    rf'|(?P<xml><property\s+name="{_KEY}"\s*>)[^<]+'
+    # Not an auth-param (`Bearer realm="..."`, a challenge) and not already redacted.
+    r'|(?P<bearer>\bBearer\s+)(?![\w.-]+=")(?!\[REDACTED\])[^\s",;<]+'
+    r"|\bcwt(?:=|%3D)[\w+/=.%\\-]+",
+    re.IGNORECASE,
+)
+
+_SCHEME_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
+_SECRET_HEADER: Final = re.compile(
+    r"^(?:cookie|set-cookie)$|token|secret|password|api[-_]?key", re.IGNORECASE
+)
+
+
+def _replace(match: re.Match[str]) -> str:
+    if match.group("json") is not None:
+        return f'{match.group("json")}"{REDACTED}"'
+    for keep in ("form", "xml", "bearer"):
+        prefix = match.group(keep)
+        if prefix is not None:
+            return prefix + REDACTED
+    return REDACTED
+
+
+def _spellings(secret: str) -> set[str]:
+    """The ways a secret can be written inside a url, a form, a JSON or an XML body."""
+    as_json = json.dumps(secret, ensure_ascii=False)[1:-1]
+    return {
+        secret,
+        as_json,
+        as_json.replace("/", "\\/"),  # ASP.NET escapes the slash ("\/Date(...)\/")
+        json.dumps(secret)[1:-1],  # \uXXXX for non-ASCII
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        html.escape(secret, quote=True),
+    }
+
+
+class Redactor:
+    """Replaces secrets with ``REDACTED``. Thread-safe: secrets may be added at any time."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        # Replaced as a whole under the lock, read without it: readers see an old or a new
+        # tuple, never a half-built one.
+        self._spelled: tuple[str, ...] = ()
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, value: str | None) -> None:
+        """Redact this string (and its escaped spellings) wherever it appears from now on.
+
+        Empty values are ignored; anything else is taken, even a short one: a leak is worse
+        than an over-redacted log.
+        """
+        if not value:
+            return
+        with self._lock:
+            spelled = set(self._spelled) | {s for s in _spellings(value) if s}
+            # Longest first, so a secret containing another one is replaced whole.
+            self._spelled = tuple(sorted(spelled, key=len, reverse=True))
+
+    def text(self, value: str) -> str:
+        """Any string: a url, a body, a header value, an error message."""
+        for spelled in self._spelled:
+            if spelled in value:
+                value = value.replace(spelled, REDACTED)
+        return _PATTERN.sub(_replace, value)
+
+    def optional(self, value: str | None) -> str | None:
+        return None if value is None else self.text(value)
+
+    def body(self, body: str | bytes | None) -> str | None:
+        """A request or response body, decoded as UTF-8; empty bodies become None."""
+        if not body:
+            return None
+        if isinstance(body, bytes):
+            # UCWA bodies are UTF-8 text; anything else is kept readable rather than refused.
+            body = body.decode("utf-8", errors="replace")
+        return self.text(body)
+
+    def header(self, name: str, value: str) -> str:
+        lowered = name.lower()
+        if lowered in _SCHEME_HEADERS:
+            scheme, sep, credentials = value.strip().partition(" ")
+            # "Bearer cwt=..." keeps "Bearer"; a bare credential keeps nothing.
+            return f"{scheme} {REDACTED}" if sep and credentials.strip() else REDACTED
+        if _SECRET_HEADER.search(lowered):
+            return REDACTED
+        return self.text(value)
+
+    def headers(self, headers: HeadersLike | None) -> Headers:
+        """Redacted (name, value) pairs, in order, duplicates kept.
+
+        Accepts a mapping, pairs, or an ``httpx.Headers`` (through ``multi_items``, which,
+        unlike ``items``, does not merge repeated headers).
+        """
+        if headers is None:
+            return ()
+        multi = getattr(headers, "multi_items", None)
+        if callable(multi):
+            pairs: Iterable[tuple[str, str]] = multi()
+        elif isinstance(headers, Mapping):
+            pairs = headers.items()
+        else:
+            pairs = headers
+        return tuple((str(name), self.header(str(name), str(value))) for name, value in pairs)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """One-off redaction of a string, e.g. an exception message built from a response."""
+    return Redactor(secrets).text(text)

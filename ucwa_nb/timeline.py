@@ -1,0 +1,78 @@
+"""A per-call sequence picture: client, server and event channel, as self-contained HTML/SVG.
+
+Used by ``PhoneAudioCall._repr_html_`` and by the forms. Colours come from JupyterLab's theme
+variables (with fallbacks) so the picture reads in light and dark themes alike.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ucwa_nb.call import PhoneAudioCall
+
+__all__ = ["call_timeline_html"]
+
+_FG = "var(--jp-ui-font-color1, #222)"
+_MUTED = "var(--jp-ui-font-color2, #666)"
+_OK = "var(--jp-success-color1, #2e7d32)"
+_BAD = "var(--jp-error-color1, #c62828)"
+_INFO = "var(--jp-brand-color1, #1565c0)"
+
+
+def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:
+    """(from lane, to lane, label, colour) for each arrow of the picture."""
+    steps = [("client", "server", f"POST {call.kind}", _FG)]
+    if call.http_status is not None:
+        label = f"{call.http_status} Created" if call.http_status == 201 else \
+            f"{call.http_status}"
+        steps.append(("server", "client", label, _OK if call.http_status == 201 else _BAD))
+    for item in call.events:
+        event = item.event
+        label = f"{event.type}"
+        if item.state:
+            label += f" ({item.state})"
+        colour = _INFO
+        if event.type == "completed":
+            ok = event.status == "Success"
+            colour = _OK if ok else _BAD
+            label = f"completed {event.status or ''}"
+            if event.reason is not None:
+                label += f" {event.reason.code}" + (
+                    f"/{event.reason.subcode}" if event.reason.subcode else "")
+        steps.append(("events", "client", label, colour))
+    return steps
+
+
+def call_timeline_html(call: PhoneAudioCall) -> str:
+    lanes = {"client": 70, "server": 270, "events": 470}
+    steps = _steps(call)
+    row = 26
+    height = 50 + row * len(steps)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" role="img" '
+        f'aria-label="Timeline of call {html.escape(call.operation_id)}" '
+        'style="font: 12px sans-serif">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'fill="context-stroke"/></marker></defs>',
+    ]
+    for name, x in lanes.items():
+        parts.append(f'<text x="{x}" y="16" text-anchor="middle" fill="{_FG}" '
+                     f'font-weight="bold">{name}</text>')
+        parts.append(f'<line x1="{x}" y1="24" x2="{x}" y2="{height - 6}" stroke="{_MUTED}" '
+                     'stroke-dasharray="4 3"/>')
+    for i, (src, dst, label, colour) in enumerate(steps):
+        y = 44 + i * row
+        x1, x2 = lanes[src], lanes[dst]
+        parts.append(f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{colour}" '
+                     'stroke-width="1.5" marker-end="url(#arrow)"/>')
+        parts.append(f'<text x="{(x1 + x2) / 2}" y="{y - 5}" text-anchor="middle" '
+                     f'fill="{colour}">{html.escape(label)}</text>')
+    parts.append("</svg>")
+    status = html.escape(call.progress)
+    header = (f'<div style="color:{_FG}"><b>{html.escape(call.kind)}</b> '
+              f'<code>{html.escape(call.operation_id)}</code> to '
+              f'<code>{html.escape(call.target or "(from the log)")}</code>: {status}</div>')
+    return f'<div class="ucwa-nb-timeline">{header}{"".join(parts)}</div>'
