@@ -7,7 +7,6 @@ are appended by the event thread; readers may be any thread, so state sits behin
 
 from __future__ import annotations
 
-import html
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,10 +149,9 @@ class PhoneAudioCall:
         if event.type == "completed":
             self._done.set()
         for listener in list(self._listeners):
-            try:
+            # A broken listener (a closed widget, say) must not stop event delivery.
+            with contextlib.suppress(Exception):
                 listener(self)
-            except Exception:  # a broken listener must not stop event delivery
-                pass
 
     # ------------------------------------------------------------------ display
 

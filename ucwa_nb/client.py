@@ -7,6 +7,7 @@ installed on ``http_client``, so raw calls of the user's own are logged too.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -572,11 +573,10 @@ class Session:
         if self.events is not None:
             self.events._stop.set()
         if self.application_url is not None:
-            try:  # releases our parked poll on the server, so the thread ends at once
+            # Releases our parked poll on the server, so the thread ends at once.
+            with contextlib.suppress(httpx.HTTPError):
                 self._request("DELETE", self.application_url, rel="application",
                               raise_errors=False, timeout=5.0)
-            except httpx.HTTPError:
-                pass
         if self.events is not None:
             self.events.stop()
 

@@ -277,10 +277,14 @@ def create_app(world: World) -> Starlette:
             "contact", f"{render.app_path(app)}/people/{request.path_params['person']}",
             {"name": name, "uri": uri}, {}))
 
+    async def activity(request: Request) -> Response:
+        return JSONResponse(world.activity())
+
     A = render.APPLICATIONS + "/{app}"
     C = A + "/communication"
     routes = [
         Route(render.ROOT, guarded(root), methods=["GET"]),
+        Route("/_simulator/activity", guarded(activity), methods=["GET"]),
         Route(render.USER, guarded(user), methods=["GET"]),
         Route(render.XFRAME, xframe, methods=["GET"]),
         Route(render.TOKEN, guarded(oauth_token), methods=["POST"]),

@@ -170,7 +170,8 @@ def participant(app: Application, conv: Conversation, uri: str, scenario: Scenar
     return Resource(
         "participant",
         f"{base}/participants/{key}",
-        {"name": name, "uri": uri, "local": False, "anonymous": False, "sourceNetwork": "SameEnterprise"},
+        {"name": name, "uri": uri, "local": False, "anonymous": False,
+         "sourceNetwork": "SameEnterprise"},
         _links(("contact", f"{app_path(app)}/people/{key}"), ("conversation", base)),
     )
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -71,7 +71,11 @@ class Simulator:
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on
+        # accepted sockets whose proto is IPPROTO_TCP. Without it, every response after the
+        # first on a keep-alive connection waited ~40 ms (Nagle against delayed ACK, as
+        # uvicorn writes headers and body separately).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self._requested_port))
@@ -184,6 +188,13 @@ class Simulator:
 
     def clear_faults(self) -> None:
         self.call(self.world.clear_faults)
+
+    def activity(self) -> list[dict[str, Any]]:
+        """Every call placed on this simulator so far, by every user (for trainers).
+
+        The same list is served as JSON at ``/_simulator/activity`` for a trainer watching a
+        ``ucwa-nb serve`` started elsewhere; it holds no tokens or passwords."""
+        return self.call(self.world.activity)
 
     # ------------------------------------------------------------------ foreground
 

@@ -329,6 +329,23 @@ class World:
             conv.state = "Disconnected"
         self.emit_conversation_change(app.user, conv)
 
+    def activity(self) -> list[dict[str, Any]]:
+        """Every phone-audio call so far, across users: what a trainer watches."""
+        rows = []
+        for user in self.users.values():
+            for app in user.apps.values():
+                for inv in app.invitations.values():
+                    rows.append({
+                        "user": user.spec.uri, "application": app.id, "invitation": inv.id,
+                        "operation": inv.kind, "operation_id": inv.operation_id, "to": inv.to,
+                        "phone_number": inv.phone_number, "state": inv.state,
+                        "status": inv.status,
+                        "reason": (f"{inv.reason.code}/{inv.reason.subcode}"
+                                   if inv.reason and inv.reason.subcode
+                                   else inv.reason.code if inv.reason else None),
+                    })
+        return sorted(rows, key=lambda r: int(r["invitation"]))
+
     def shutdown(self) -> None:
         """The server is stopping: answer parked polls (503) and stop every call."""
         for app in list(self.apps.values()):

@@ -1,0 +1,197 @@
+"""LogView: a live table of the latest log rows, filters, row details and exports.
+
+It keeps its own bounded window of recent rows (fed by ``ExchangeLog.subscribe``), so the
+cost of an update does not grow with the log: a busy session with 100,000 rows redraws the
+same few dozen lines as a fresh one.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections import deque
+from pathlib import Path
+
+import ipywidgets as w
+
+from ucwa_nb.log import ExchangeLog, LogRow
+from ucwa_nb.widgets._common import (
+    BAD,
+    INFO,
+    MUTED,
+    OK,
+    WARN,
+    badge,
+    describe_exception,
+    guarded,
+    pre,
+    pretty_body,
+)
+
+__all__ = ["LogView"]
+
+_ALL = "all"
+_STATUS_CLASSES = (_ALL, "2xx", "4xx", "5xx", "errors")
+
+
+def _status_colour(row: LogRow) -> str:
+    if row.kind == "event":
+        return BAD if row.event_status == "Failure" else OK if row.event_status else INFO
+    if row.status is None or row.error:
+        return BAD
+    return OK if row.status < 400 else WARN if row.status < 500 else BAD
+
+
+class LogView(w.VBox):  # type: ignore[misc]
+    """Show ``session.log`` as it grows: ``LogView(session.log)``."""
+
+    def __init__(self, log: ExchangeLog, max_rows: int = 25, window: int = 2000,
+                 export_dir: str | Path = ".") -> None:
+        self.exchange_log = log
+        self.max_rows = max_rows
+        self.export_dir = Path(export_dir)
+        self._recent: deque[LogRow] = deque(log.rows[-window:], maxlen=window)
+        self._lock = threading.Lock()
+        self.operation = w.Dropdown(description="Operation", options=[_ALL], value=_ALL)
+        self.kind = w.Dropdown(description="Kind", options=[_ALL, "http", "event"], value=_ALL)
+        self.status = w.Dropdown(description="Status", options=list(_STATUS_CLASSES),
+                                 value=_ALL)
+        self.table = w.HTML()
+        self.row = w.Dropdown(description="Details of", options=[], style={
+            "description_width": "80px"})
+        self.details = w.HTML()
+        self.export_har = w.Button(description="Export HAR", icon="download",
+                                   tooltip="Write the whole log as a HAR 1.2 file")
+        self.export_csv = w.Button(description="Export CSV", icon="download",
+                                   tooltip="Write the whole log as CSV")
+        self.exported = w.HTML()
+        super().__init__(children=[
+            w.HBox([self.operation, self.kind, self.status]),
+            self.table,
+            self.row,
+            self.details,
+            w.HBox([self.export_har, self.export_csv, self.exported]),
+        ])
+        show = guarded(self._show_error)
+        for control in (self.operation, self.kind, self.status):
+            control.observe(show(lambda _: self.redraw()), "value")
+        self.row.observe(show(lambda _: self._draw_details()), "value")
+        self.export_har.on_click(show(lambda _: self.export("har")))
+        self.export_csv.on_click(show(lambda _: self.export("csv")))
+        self._unsubscribe = log.subscribe(self._on_row)
+        self.redraw()
+
+    def __repr__(self) -> str:
+        return f"LogView({self.exchange_log!r})"
+
+    def close(self) -> None:
+        unsubscribe = getattr(self, "_unsubscribe", None)  # close() also runs from __del__
+        if unsubscribe is not None:
+            unsubscribe()
+        super().close()
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.exported.value = badge("error", BAD) + " " + html.escape(describe_exception(exc))
+
+    # ------------------------------------------------------------------ live updates
+
+    def _on_row(self, row: LogRow) -> None:
+        with self._lock:
+            self._recent.append(row)
+        if row.operation_id and row.operation_id not in self.operation.options:
+            self.operation.options = [*self.operation.options, row.operation_id]
+        self.redraw()
+
+    def visible_rows(self) -> list[LogRow]:
+        """The latest rows that pass the filters, oldest first (at most ``max_rows``)."""
+        wanted_op, wanted_kind, wanted_status = (self.operation.value, self.kind.value,
+                                                 self.status.value)
+        picked: list[LogRow] = []
+        with self._lock:
+            recent = list(self._recent)
+        for row in reversed(recent):
+            if wanted_op != _ALL and row.operation_id != wanted_op:
+                continue
+            if wanted_kind != _ALL and row.kind != wanted_kind:
+                continue
+            if wanted_status != _ALL and not _status_matches(row, wanted_status):
+                continue
+            picked.append(row)
+            if len(picked) >= self.max_rows:
+                break
+        return picked[::-1]
+
+    def redraw(self) -> None:
+        rows = self.visible_rows()
+        head = ("<tr>" + "".join(f"<th style='text-align:left;padding:0 6px'>{h}</th>" for h in
+                                 ("seq", "kind", "time", "what", "status", "operation"))
+                + "</tr>")
+        lines = []
+        for row in rows:
+            if row.kind == "http":
+                what = f"{row.method} {row.rel or ''}"
+                status = str(row.status) if row.status is not None else "no answer"
+                if row.code:
+                    status += f" {row.code}" + (f"/{row.subcode}" if row.subcode else "")
+            else:
+                what = f"{row.event_type} {row.rel or ''}"
+                status = row.event_status or ""
+                if row.code:
+                    status += f" {row.code}" + (f"/{row.subcode}" if row.subcode else "")
+            cells = (str(row.seq), row.kind, row.time.strftime("%H:%M:%S.%f")[:-3], what,
+                     badge(status, _status_colour(row)) if status else "",
+                     (row.operation_id or "")[:12])
+            lines.append("<tr>" + "".join(
+                f"<td style='padding:0 6px'>{c if i == 4 else html.escape(c)}</td>"
+                for i, c in enumerate(cells)) + "</tr>")
+        if not lines:
+            lines.append(f"<tr><td colspan=6 style='color:{MUTED}'>no rows yet</td></tr>")
+        self.table.value = ("<table style='font-size:12px;border-collapse:collapse'>"
+                            f"{head}{''.join(lines)}</table>")
+        self.row.options = [(f"#{r.seq} {r.kind} {r.rel or ''}", r.seq) for r in rows]
+
+    # ------------------------------------------------------------------ details and exports
+
+    def _find(self, seq: int | None) -> LogRow | None:
+        if seq is None:
+            return None
+        with self._lock:
+            return next((r for r in reversed(self._recent) if r.seq == seq), None)
+
+    def _draw_details(self) -> None:
+        row = self._find(self.row.value)
+        if row is None:
+            self.details.value = ""
+            return
+        parts = [f"{row.method or row.event_type} {row.url or ''}"]
+        if row.error:
+            parts.append(f"error: {row.error}")
+        if row.request_headers:
+            parts.append("\n".join(f"{k}: {v}" for k, v in row.request_headers))
+        if row.request_body:
+            parts.append(pretty_body(row.request_body))
+        parts.append(f"--- response {row.status if row.status is not None else ''}")
+        if row.location:
+            parts.append(f"location: {row.location}")
+        if row.response_body:
+            parts.append(pretty_body(row.response_body))
+        self.details.value = pre("\n\n".join(parts))
+
+    def export(self, what: str) -> Path:
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / f"ucwa-log.{what}"
+        if what == "har":
+            self.exchange_log.to_har(path)
+        else:
+            self.exchange_log.to_csv(path)
+        self.exported.value = badge("written", OK) + f" <code>{html.escape(str(path))}</code>"
+        return path
+
+
+def _status_matches(row: LogRow, wanted: str) -> bool:
+    if wanted == "errors":
+        return bool(row.error) or (row.status is not None and row.status >= 400) or \
+            row.event_status == "Failure"
+    if row.status is None:
+        return False
+    return str(row.status)[0] == wanted[0]
