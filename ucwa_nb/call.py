@@ -7,6 +7,7 @@ are appended by the event thread; readers may be any thread, so state sits behin
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
