@@ -31,7 +31,8 @@ def test_binder_files_are_the_simple_kind() -> None:
              if line.strip() and not line.startswith("#")]
     assert "." in lines
     pins = [line for line in lines if line != "."]
-    assert pins and all("==" in line for line in pins), pins
+    assert pins
+    assert all("==" in line for line in pins), pins
     post_build = (BINDER / "postBuild").read_text()
     assert "set -euo pipefail" in post_build
     assert os.access(BINDER / "postBuild", os.X_OK)
@@ -40,7 +41,8 @@ def test_binder_files_are_the_simple_kind() -> None:
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> None:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout, check=False)
-    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    tail = f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"{cmd} failed:\n{tail}"
 
 
 @pytest.mark.slow
