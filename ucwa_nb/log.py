@@ -34,10 +34,11 @@ Text columns use pandas' ``string`` dtype with python storage (missing values ar
 the incremental build below relies on. Secrets are redacted before a row is stored
 (``ucwa_nb.redaction``).
 
-Why ``.df`` is cheap: rows are appended to a list (an append is a few microseconds); ``.df``
-copies only the rows added since the previous call into typed column buffers that have spare
-capacity (doubling, like a list), and the frame is a zero-copy slice of those buffers. A call
-with no new rows returns the cached frame; a call after one new row converts one row.
+Why ``.df`` is cheap to call again and again: recording a row only appends it to a list.
+``.df`` converts just the rows recorded since the previous call and writes them into typed
+column buffers that have spare capacity (doubling, like a list); the frame is a zero-copy
+slice of those buffers. With no new row it returns the cached frame; after one new row it
+converts one row (``tests/perf/bench_log.py`` measures both against a full build).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from os import PathLike
@@ -148,27 +149,46 @@ def status_text(status: int | None) -> str:
 # --------------------------------------------------------------------------- column store
 
 
-def _to_array(values: Sequence[Any], dtype: Any) -> Any:
-    if dtype == np.dtype(object):
-        # fromiter keeps each tuple as one object; np.array would build a 2-D array of them.
-        return np.fromiter(values, dtype=object, count=len(values))
+def _typed(column: Any, dtype: Any) -> Any:
+    """An object array of str/None/int/... as an array of ``dtype`` (None is missing)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.full(len(column), -1, dtype=np.int8)
+        for code, category in enumerate(dtype.categories):
+            codes[column == category] = code
+        return pd.Categorical.from_codes(codes, dtype=dtype)
+    if isinstance(dtype, pd.Int64Dtype):
+        missing = pd.isna(column)
+        return pd.arrays.IntegerArray(np.where(missing, 0, column).astype(np.int64), missing)
+    if dtype == np.dtype(np.float64):
+        return np.where(pd.isna(column), np.nan, column).astype(np.float64)
     if isinstance(dtype, np.dtype):
-        return np.array(values, dtype=dtype)  # None becomes NaN in float64
-    return pd.array(values, dtype=dtype)
+        return column.astype(dtype)
+    return pd.array(column, dtype=dtype)
+
+
+def _empty(dtype: Any) -> Any:
+    return _typed(np.empty(0, dtype=object), dtype)
+
+
+# Every field as an object: np.fromiter with this dtype transposes a list of rows into
+# columns in one C loop, which is faster than zip(*rows) and than staging each row column by
+# column as it is recorded, and leaves numpy arrays, which pandas converts faster than lists.
+_TABLE: Final = np.dtype([(name, object) for name in COLUMNS])
 
 
 class _ColumnStore:
-    """Typed column buffers with spare capacity; ``frame(n)`` slices them without copying.
+    """Rows waiting to be typed, then typed buffers with spare capacity that ``frame()``
+    slices without copying.
 
     Not thread-safe on its own: the ExchangeLog calls it under its lock.
     """
 
     def __init__(self) -> None:
-        self.size = 0
+        self.size = 0  # rows in the typed buffers
         self._capacity = 0
-        self._buffers: dict[str, Any] = {
-            name: _to_array([], dtype) for name, dtype in DTYPES.items()
-        }
+        self._pending: list[LogRow] = []
+        self._pending_ns: list[int] = []
+        self._buffers: dict[str, Any] = {name: _empty(dtype) for name, dtype in DTYPES.items()}
         self._root = self._wrap()
 
     def _wrap(self) -> pd.DataFrame:
@@ -197,19 +217,34 @@ class _ColumnStore:
         # later rows, which are written to the new buffers only.
         self._root = self._wrap()
 
-    def extend(self, rows: Sequence[LogRow], times_ns: Sequence[int]) -> None:
-        if not rows:
+    def stage(self, row: LogRow, time_ns: int) -> None:
+        self._pending.append(row)
+        self._pending_ns.append(time_ns)  # the time column is built from integers
+
+    @property
+    def staged(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Type the pending rows and write them after the rows already typed."""
+        count = len(self._pending)
+        if not count:
             return
-        end = self.size + len(rows)
+        end = self.size + count
         if end > self._capacity:
-            self._grow(max(end, 2 * self._capacity, 1024))
-        for name, values in zip(COLUMNS, zip(*rows, strict=True), strict=True):
+            # Headroom past `end` too: a first build of a long log must not make the very
+            # next row copy every buffer again.
+            self._grow(max(end + end // 2, 2 * self._capacity, 1024))
+        table = np.fromiter(self._pending, dtype=_TABLE, count=count)
+        for name, dtype in DTYPES.items():
             if name == "time":
-                naive = pd.array(np.asarray(times_ns, dtype=np.int64).view("M8[ns]"))
+                naive = pd.array(np.array(self._pending_ns, dtype=np.int64).view("M8[ns]"))
                 array: Any = naive.tz_localize("UTC")
             else:
-                array = _to_array(values, DTYPES[name])
+                array = _typed(np.ascontiguousarray(table[name]), dtype)
             self._buffers[name][self.size : end] = array
+        self._pending.clear()
+        self._pending_ns.clear()
         self.size = end
 
     def frame(self) -> pd.DataFrame:
@@ -289,12 +324,11 @@ class ExchangeLog:
         self.redactor = redactor or Redactor()
         self._lock = threading.Lock()
         self._rows: list[LogRow] = []
-        self._times_ns: list[int] = []
         self._store = _ColumnStore()
         self._frame: pd.DataFrame | None = None
         self.df_builds = 0  # how many times .df had new rows to convert (diagnostics, tests)
         self._subscribers: list[Subscriber] = []
-        self._pending: deque[LogRow] = deque()
+        self._undelivered: deque[LogRow] = deque()
         self._delivering = threading.Lock()
 
     # ----------------------------------------------------------------- recording
@@ -341,14 +375,28 @@ class ExchangeLog:
                 code, subcode = reason.code, reason.subcode
         if time is None:
             time = self._clock() - timedelta(milliseconds=elapsed_ms)
-        fields = (
-            "http", _utc(time), float(elapsed_ms), method.upper(), url, r.optional(rel),
-            status, r.optional(code), r.optional(subcode), r.optional(operation_id),
-            format or exchange_format(req_headers, resp_headers), req_body, resp_body,
-            r.optional(location), None, None, r.optional(error), req_headers,
-            resp_headers, http_version,
-        )  # fmt: skip
-        return self._append(fields)
+        return self._append(
+            kind="http",
+            time=_utc(time),
+            elapsed_ms=float(elapsed_ms),
+            method=method.upper(),
+            url=url,
+            rel=r.optional(rel),
+            status=None if status is None else int(status),
+            code=r.optional(code),
+            subcode=r.optional(subcode),
+            operation_id=r.optional(operation_id),
+            format=format or exchange_format(req_headers, resp_headers),
+            request_body=req_body,
+            response_body=resp_body,
+            location=r.optional(location),
+            event_type=None,
+            event_status=None,
+            error=r.optional(error),
+            request_headers=req_headers,
+            response_headers=resp_headers,
+            http_version=http_version,
+        )
 
     def record_event(
         self,
@@ -369,13 +417,28 @@ class ExchangeLog:
         target (stored as ``location``, so ``df.location == call.location`` finds the POST
         that created an invitation and every event about it)."""
         r = self.redactor
-        fields = (
-            "event", _utc(time or self._clock()), None, None, r.text(url), r.optional(rel),
-            None, r.optional(code), r.optional(subcode), r.optional(operation_id), format,
-            None, r.body(body), r.optional(href), r.text(event_type),
-            r.optional(event_status), None, (), (), None,
-        )  # fmt: skip
-        return self._append(fields)
+        return self._append(
+            kind="event",
+            time=_utc(time or self._clock()),
+            elapsed_ms=None,
+            method=None,
+            url=r.text(url),
+            rel=r.optional(rel),
+            status=None,
+            code=r.optional(code),
+            subcode=r.optional(subcode),
+            operation_id=r.optional(operation_id),
+            format=format,
+            request_body=None,
+            response_body=r.body(body),
+            location=r.optional(href),
+            event_type=r.text(event_type),
+            event_status=r.optional(event_status),
+            error=None,
+            request_headers=(),
+            response_headers=(),
+            http_version=None,
+        )
 
     def record_events(
         self,
@@ -409,16 +472,15 @@ class ExchangeLog:
             )
         return rows
 
-    def _append(self, fields: tuple[Any, ...]) -> LogRow:
-        time: datetime = fields[1]
+    def _append(self, *, time: datetime, **fields: Any) -> LogRow:
         ns = (time - _EPOCH) // _MICROSECOND * 1000
         with self._lock:
-            row = LogRow(len(self._rows), *fields)
+            row = LogRow(seq=len(self._rows), time=time, **fields)
             self._rows.append(row)
-            self._times_ns.append(ns)
+            self._store.stage(row, ns)
             if self._subscribers:
-                self._pending.append(row)
-        if self._pending:
+                self._undelivered.append(row)
+        if self._undelivered:
             self._deliver()
         return row
 
@@ -445,15 +507,15 @@ class ExchangeLog:
     def _deliver(self) -> None:
         # Whoever holds _delivering drains the queue for everybody, so rows reach callbacks
         # in order and never concurrently; a thread that finds it busy leaves its row to the
-        # holder. The re-check after release closes the window where a row was queued after
-        # the holder saw an empty queue but before it let go.
-        while self._pending and self._delivering.acquire(blocking=False):
+        # holder. The outer loop re-checks after releasing: a row queued after the holder saw
+        # an empty queue but before it let go would otherwise wait for the next row.
+        while self._undelivered and self._delivering.acquire(blocking=False):
             try:
                 while True:
                     with self._lock:
-                        if not self._pending:
+                        if not self._undelivered:
                             break
-                        row = self._pending.popleft()
+                        row = self._undelivered.popleft()
                         callbacks = list(self._subscribers)
                     for callback in callbacks:
                         try:
@@ -485,9 +547,8 @@ class ExchangeLog:
         changes the log or what the next ``.df`` returns.
         """
         with self._lock:
-            if self._frame is None or len(self._frame) != len(self._rows):
-                done, end = self._store.size, len(self._rows)
-                self._store.extend(self._rows[done:end], self._times_ns[done:end])
+            if self._frame is None or self._store.staged:
+                self._store.flush()
                 self._frame = self._store.frame()
                 self.df_builds += 1
             frame = self._frame
