@@ -89,6 +89,10 @@ def create_app(world: World) -> Starlette:
                                '28032;reason="The request must be form-url-encoded."')
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         grant = form.get("grant_type")
+        if not grant:
+            # RFC 6749 5.2: a missing required parameter is invalid_request;
+            # unsupported_grant_type is for a grant that was named but is not offered.
+            return oauth_error("invalid_request", '28033;reason="grant_type is required."')
         if form.get("scope", "all") != "all":
             return oauth_error("invalid_scope", '28031;reason="Only the scope all is valid."')
         if grant == "password":

@@ -1,0 +1,1 @@
+"""Tests of the UCWA simulator (ucwa_nb.sim) over loopback HTTP."""

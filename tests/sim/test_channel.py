@@ -1,0 +1,294 @@
+"""The event channel over HTTP: ack/next, replays, resync, PGetReplaced, timeouts, expiry.
+
+These tests poll by hand (no background collector) so that they control every P-GET.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from ucwa_nb import Events, Simulator
+
+from .scenarios import Lab
+from .ucwa_http import (
+    Background,
+    Session,
+    body_of,
+    events_of,
+    is_parked,
+    reason_of,
+    wait_parked,
+    with_params,
+)
+
+
+def _poll(session: Session, href: str, timeout: float = 5.0, **params: object) -> httpx.Response:
+    return session.get(with_params(href, timeout=timeout, **params))
+
+
+def _park(sim: Simulator, session: Session, href: str, timeout: float = 5.0,
+          **params: object) -> Background:
+    """Start a poll in the background and wait until the server holds it."""
+    pending = Background(lambda: _poll(session, href, timeout, **params))
+    wait_parked(sim, session)
+    return pending
+
+
+def _event_summary(batch: Events) -> list[tuple[str, str, str]]:
+    return [(sender.rel, event.type, event.link.rel) for sender, event in batch.all_events()]
+
+
+def _add_call(session: Session, operation_id: str, to: str = "sip:john@contoso.com") -> str:
+    response = session.add_phone_audio("Project sync", {"operationId": operation_id, "to": to})
+    assert response.status_code == 201, response.text
+    return response.headers["location"]
+
+
+def test_timeout_answers_an_empty_batch_with_only_next(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    start = time.monotonic()
+    # A timeout below the server's minimum (0.2 s in these scenarios) is raised to it.
+    response = _poll(session, session.events_href, timeout=0)
+    elapsed = time.monotonic() - start
+    assert response.status_code == 200
+    assert 0.15 <= elapsed < 3
+    assert response.headers["content-type"].startswith("application/json")
+    raw = response.json()
+    assert set(raw) == {"_links"}  # no sender member at all
+    assert set(raw["_links"]) == {"self", "next"}
+    batch = events_of(response)
+    assert batch.senders == []
+    assert batch.href("self") == session.events_href
+    assert batch.href("resync") is None
+    next_href = batch.href("next")
+    assert next_href is not None
+    assert next_href != session.events_href
+    # The next empty batch follows on from it.
+    again = events_of(_poll(session, next_href, timeout=0))
+    assert again.href("self") == next_href
+    assert again.href("next") not in (None, next_href, session.events_href)
+
+
+def test_ack_next_replay_and_resync(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    first = _park(sim, session, session.events_href)
+    location = _add_call(session, "op-ack")
+    response = first.result()
+    # A high-priority event (the invitation's started) releases the parked poll at once,
+    # even though the poll asked to be held for 5 s.
+    assert first.elapsed < 2
+    batch1 = events_of(response)
+    assert ("communication", "started", "phoneAudioInvitation") in _event_summary(batch1)
+    started = next(e for _, e in batch1.all_events() if e.type == "started")
+    assert started.link.href == location
+    next_href = batch1.href("next")
+    assert next_href is not None
+
+    # Asking again with the same ack (a lost response) returns exactly the same batch.
+    replay = _poll(session, session.events_href)
+    assert replay.status_code == 200
+    assert replay.content == response.content
+
+    # Follow next until the call has completed; every batch comes at once since the call's
+    # events are high priority.
+    href = next_href
+    last = href
+    seen = _event_summary(batch1)
+    deadline = time.monotonic() + 10
+    while ("communication", "completed", "phoneAudioInvitation") not in seen:
+        assert time.monotonic() < deadline, seen
+        batch = events_of(_poll(session, href))
+        assert batch.href("self") == href
+        seen += _event_summary(batch)
+        next_link = batch.href("next")
+        assert next_link is not None
+        last, href = href, next_link
+
+    # The first batch was acknowledged by asking for the next one: its ack is now too old.
+    # The last batch received is not acknowledged yet (nobody asked for its next).
+    stale = _poll(session, session.events_href)
+    assert stale.status_code == 200
+    stale_batch = events_of(stale)
+    assert stale_batch.senders == []
+    assert stale_batch.href("next") is None
+    assert stale_batch.href("resync") == last  # the first unacknowledged batch
+    assert set(stale.json()["_links"]) == {"self", "resync"}
+
+    # An ack beyond the next batch to form is out of range too.
+    future_ack = with_params(href.split("?")[0], ack=10_000)
+    too_new = events_of(_poll(session, future_ack))
+    assert too_new.href("resync") == last
+    assert too_new.href("next") is None
+
+    # Following the resync link replays that batch, then the channel carries on.
+    resumed = events_of(_poll(session, last))
+    assert ("communication", "completed", "phoneAudioInvitation") in _event_summary(resumed)
+    assert resumed.href("next") == href
+    quiet = events_of(_poll(session, href, timeout=0.2))
+    assert quiet.senders == []
+    assert quiet.href("self") == href
+
+
+def test_second_poll_releases_the_first_with_409_pget_replaced(lab: Lab,
+                                                               sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    first = _park(sim, session, session.events_href)
+    second = Background(lambda: _poll(session, session.events_href, timeout=0.2))
+    replaced = first.result()
+    assert replaced.status_code == 409
+    reason = reason_of(replaced)
+    assert (reason.code, reason.subcode) == ("Conflict", "PGetReplaced")
+    assert first.elapsed < 2
+    # The newcomer holds the channel and is answered normally.
+    answer = second.result()
+    assert answer.status_code == 200
+    assert events_of(answer).href("next") is not None
+
+
+def test_pget_replaced_in_xml(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, fmt="xml", collect=False)
+    first = _park(sim, session, session.events_href)
+    second = Background(lambda: _poll(session, session.events_href, timeout=0.2))
+    replaced = first.result()
+    assert replaced.status_code == 409
+    assert replaced.headers["content-type"].startswith("application/vnd.microsoft.com.ucwa+xml")
+    assert b"<reason" in replaced.content
+    assert b"<subcode>PGetReplaced</subcode>" in replaced.content
+    assert reason_of(replaced).subcode == "PGetReplaced"
+    assert second.result().status_code == 200
+
+
+def test_lower_priority_poll_does_not_replace_a_higher_one(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    high = _park(sim, session, session.events_href, priority=5)
+    low = _poll(session, session.events_href, timeout=0.2, priority=1)
+    assert low.status_code == 409
+    assert reason_of(low).subcode == "PGetReplaced"
+    assert not high.done
+    assert is_parked(sim, session)
+    # An equal priority replaces it (arrival order).
+    equal = Background(lambda: _poll(session, session.events_href, timeout=0.2, priority=5))
+    assert high.result().status_code == 409
+    assert equal.result().status_code == 200
+
+
+def test_events_reach_a_poll_made_after_they_happened(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    # One poll makes the channel live; then a call happens while nobody is polling.
+    empty = events_of(_poll(session, session.events_href, timeout=0))
+    href = empty.href("next")
+    assert href is not None
+    _add_call(session, "op-late")
+
+    def call_over() -> bool:
+        return all(not inv.in_progress for app in sim.world.apps.values()
+                   for inv in app.invitations.values())
+
+    deadline = time.monotonic() + 5
+    while not sim.call(call_over):  # ring delays of a few tens of ms
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    batch = events_of(_poll(session, href, timeout=5))
+    types = [e.type for _, e in batch.all_events() if e.link.rel == "phoneAudioInvitation"]
+    # Everything that happened meanwhile comes in one batch, in order.
+    assert types[0] == "started"
+    assert types[-1] == "completed"
+
+
+def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
+    sim = lab.start(application_expiry=1.0, callback_grace=0.3)
+    session = lab.sign_in(sim, collect=False)
+    conversation = session.conversation("Project sync")
+    add_href = session.href(session.follow(conversation, "phoneAudio"), "addPhoneAudio")
+    # The last poll: from its answer on, nobody polls.
+    batch = events_of(_poll(session, session.events_href, timeout=0))
+    next_href = batch.href("next")
+    assert next_href is not None
+    deadline = time.monotonic() + 5
+    while session.get(session.app_href).status_code == 200:
+        assert time.monotonic() < deadline, "the application never expired"
+        time.sleep(0.05)
+    for response in (
+        session.get(session.app_href),
+        _poll(session, next_href, timeout=0),
+        session.get(session.href(session.application, "events")),
+        session.get(conversation.href or ""),
+        session.post(add_href, {"to": "sip:john@contoso.com"}),
+    ):
+        assert response.status_code == 404, response.text
+        reason = reason_of(response)
+        assert (reason.code, reason.subcode) == ("NotFound", "ApplicationNotFound")
+
+
+def test_a_parked_poll_keeps_the_application_alive(lab: Lab) -> None:
+    sim = lab.start(application_expiry=0.4, callback_grace=0.2)
+    session = lab.sign_in(sim, collect=False)
+    pending = _park(sim, session, session.events_href, timeout=1.2)
+    time.sleep(0.9)  # more than twice the expiry, with the poll parked all along
+    assert session.get(session.app_href).status_code == 200
+    assert pending.result().status_code == 200
+
+
+def test_deleting_the_application_answers_its_parked_poll_with_404(lab: Lab,
+                                                                   sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    pending = _park(sim, session, session.events_href)
+    assert session.client.delete(session.app_href).status_code == 204
+    gone = pending.result()
+    assert pending.elapsed < 2
+    assert gone.status_code == 404
+    reason = reason_of(gone)
+    assert (reason.code, reason.subcode) == ("NotFound", "ApplicationNotFound")
+
+
+def test_stopping_the_simulator_answers_parked_polls_with_503(lab: Lab,
+                                                              sim: Simulator) -> None:
+    session = lab.sign_in(sim, collect=False)
+    pending = _park(sim, session, session.events_href, timeout=30)
+    start = time.monotonic()
+    sim.stop()
+    assert time.monotonic() - start < 5
+    answer = pending.result()
+    assert answer.status_code == 503
+    assert reason_of(answer).code == "ServiceUnavailable"
+
+
+@pytest.mark.parametrize(("params", "bad"), [
+    ({"ack": "one"}, "ack"),
+    ({"ack": "1.5"}, "ack"),
+    ({"timeout": "soon"}, "ack"),
+    ({"timeout": "nan"}, "timeout"),
+    ({"timeout": "inf"}, "timeout"),
+    ({"low": "nan"}, "low"),
+    ({"medium": "-inf"}, "medium"),
+])
+def test_bad_event_query_parameters_get_400(lab: Lab, shared_sim: Simulator,
+                                            params: dict[str, str], bad: str) -> None:
+    session = lab.sign_in(shared_sim, collect=False)
+    href = session.events_href.split("?")[0]
+    response = session.get(with_params(href, **params), timeout=3)
+    assert response.status_code == 400
+    reason = reason_of(response)
+    assert (reason.code, reason.subcode) == ("BadRequest", "ParameterValidationFailure")
+    assert bad in reason.parameters
+
+
+def test_xml_events_need_the_ucwa_xml_accept(lab: Lab, sim: Simulator) -> None:
+    session = lab.sign_in(sim, fmt="xml", collect=False)
+    first = _park(sim, session, session.events_href)
+    _add_call(session, "op-xml")
+    response = first.result()
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.microsoft.com.ucwa+xml")
+    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    assert b"<events " in response.content
+    assert b'<started rel="phoneAudioInvitation"' in response.content
+    batch = body_of(response)
+    assert isinstance(batch, Events)
+    started = next(e for _, e in batch.all_events() if e.type == "started")
+    assert started.resource is not None
+    assert started.resource.get("operationId") == "op-xml"
+    assert started.resource.get("state") == "Connecting"

@@ -1,0 +1,224 @@
+"""Scenarios: the default world, loading from TOML and dicts, and errors that name the bad key."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ucwa_nb import Scenario, ScenarioError, Simulator
+from ucwa_nb.sim import FaultSpec, PhoneSpec, ServerSettings
+
+from .scenarios import default_scenario_dict, fast_scenario
+
+MINIMAL_USER = {"uri": "sip:a@contoso.com", "password": "pw"}
+
+
+def _minimal(**extra: Any) -> dict[str, Any]:
+    return {"users": [dict(MINIMAL_USER)], **extra}
+
+
+def test_default_scenario_holds_the_documented_world() -> None:
+    scenario = Scenario.default()
+    assert scenario.name == "default"
+    alice = scenario.user("alice@contoso.com")
+    assert alice is not None
+    assert alice.password == "ucwa-demo"
+    assert alice.phone == "tel:+14255551234"
+    assert alice.region == "US"
+    assert "Conversations.Initiate" in alice.scopes
+    assert alice.own_phone == PhoneSpec("answers", 0.2)
+    assert [c.subject for c in alice.conversations] == [
+        "Project sync", "Budget review", "Quick question"]
+    assert len(alice.conversation_logs) == 3
+    bob = scenario.user("sip:BOB@contoso.com")  # case-insensitive, with or without sip:
+    assert bob is not None
+    assert bob.password == "ucwa-demo-bob"
+    guest = scenario.user("guest@contoso.com")
+    assert guest is not None
+    assert "Conversations.Initiate" not in guest.scopes
+    assert scenario.demo_user is alice
+    behaviours = {c.uri: c.behaviour for c in scenario.contacts}
+    assert behaviours == {
+        "sip:john@contoso.com": "answers",
+        "sip:maria@contoso.com": "busy",
+        "sip:pierre@contoso.com": "declines",
+        "sip:nora@contoso.com": "never_answers",
+    }
+    assert scenario.phones["+14255550199"].behaviour == "never_answers"
+    assert scenario.contact("SIP:John@Contoso.com") is not None
+    assert scenario.contact("sip:nobody@contoso.com") is None
+    assert scenario.user("nobody@contoso.com") is None
+
+
+def test_from_toml_reads_the_packaged_default_file(tmp_path: Path) -> None:
+    text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
+    path = tmp_path / "classroom.toml"
+    path.write_text(text, "utf-8")
+    loaded = Scenario.from_toml(path)
+    assert loaded.users == Scenario.default().users
+    assert loaded.contacts == Scenario.default().contacts
+    # The file's own `name` wins over the file name.
+    assert loaded.name == "default"
+
+
+def test_from_toml_uses_the_file_stem_as_name_and_applies_everything(tmp_path: Path) -> None:
+    path = tmp_path / "training.toml"
+    path.write_text(
+        '[server]\n'
+        'ring_timeout = 2\n'                 # an integer is accepted for a float setting
+        'lenient_uri_spacing = false\n'
+        '[[users]]\n'
+        'uri = "sip:Carol@Fabrikam.com"\n'
+        'password = "pw"\n'
+        'phone = "4255550100"\n'             # normalised with the US dial plan
+        'own_phone = { behaviour = "busy", after = 1 }\n'
+        '  [[users.conversations]]\n'
+        '  subject = "Hello"\n'
+        '  participants = ["sip:dan@fabrikam.com"]\n'
+        '[[contacts]]\n'
+        'uri = "sip:dan@fabrikam.com"\n'
+        'behaviour = "declines"\n'
+        '[[faults]]\n'
+        'rel = "addPhoneAudio"\n'
+        'error = "TooManyGroups"\n'
+        'count = 0\n', "utf-8")
+    scenario = Scenario.from_toml(path)
+    assert scenario.name == "training"
+    assert scenario.server.ring_timeout == 2.0
+    assert scenario.server.lenient_uri_spacing is False
+    carol = scenario.users[0]
+    assert carol.uri == "sip:Carol@fabrikam.com"
+    assert carol.phone == "tel:+14255550100"
+    assert carol.own_phone == PhoneSpec("busy", 1.0)
+    assert carol.conversations[0].participants == ("sip:dan@fabrikam.com",)
+    assert scenario.contacts[0].behaviour == "declines"
+    assert scenario.faults == (FaultSpec("addPhoneAudio", "TooManyGroups", None, 0),)
+
+
+def test_simulator_accepts_a_scenario_path(tmp_path: Path) -> None:
+    path = tmp_path / "one.toml"
+    path.write_text('[[users]]\nuri = "sip:solo@contoso.com"\npassword = "pw"\n', "utf-8")
+    with Simulator(str(path)) as sim:
+        assert sim.scenario.name == "one"
+        assert [u.uri for u in sim.scenario.users] == ["sip:solo@contoso.com"]
+
+
+def test_classroom_makes_numbered_accounts() -> None:
+    scenario = Scenario.from_dict(_minimal(classroom={"attendees": 3, "domain": "school.org"}))
+    uris = [u.uri for u in scenario.users]
+    assert uris == ["sip:a@contoso.com", "sip:attendee01@school.org", "sip:attendee02@school.org",
+                    "sip:attendee03@school.org"]
+    assert scenario.users[1].password == "class-01"
+    assert scenario.users[1].phone == "tel:+14255550301"
+
+
+def test_fast_scenario_used_by_these_tests_is_valid() -> None:
+    scenario = fast_scenario({"application_expiry": 1.0})
+    assert scenario.server.application_expiry == 1.0
+    assert scenario.server.ring_timeout < 1
+    assert all(c.after < 0.5 for c in scenario.contacts)
+    assert default_scenario_dict()["server"]["application_expiry"] == 900.0
+
+
+# Each bad scenario and a fragment the error message must contain (the key at fault).
+BAD: list[tuple[str, dict[str, Any], str]] = [
+    ("unknown top-level key", _minimal(bogus=1), "bogus"),
+    ("unknown server key", _minimal(server={"ring_timout": 1.0}), "ring_timout"),
+    ("unknown user key", {"users": [{**MINIMAL_USER, "pasword": "x"}]}, "pasword"),
+    ("unknown own_phone key", {"users": [{**MINIMAL_USER, "own_phone": {"delay": 1}}]},
+     "delay"),
+    ("unknown contact key", _minimal(contacts=[{"uri": "sip:c@contoso.com", "mood": "x"}]),
+     "mood"),
+    ("unknown conversation key",
+     {"users": [{**MINIMAL_USER, "conversations": [{"participants": ["sip:x@y.com"],
+                                                    "topic": "t"}]}]}, "topic"),
+    ("unknown log key",
+     {"users": [{**MINIMAL_USER, "conversation_logs": [{"recipients": ["sip:x@y.com"],
+                                                        "length": 3}]}]}, "length"),
+    ("unknown fault key", _minimal(faults=[{"rel": "x", "error": "Conflict", "times": 2}]),
+     "times"),
+    ("bad contact behaviour",
+     _minimal(contacts=[{"uri": "sip:c@contoso.com", "behaviour": "sings"}]),
+     "contacts[0].behaviour"),
+    ("bad own phone behaviour",
+     {"users": [{**MINIMAL_USER, "own_phone": {"behaviour": "ringing"}}]},
+     "users[0].own_phone.behaviour"),
+    ("bad phones behaviour", _minimal(phones=[{"number": "+14255550100", "behaviour": "x"}]),
+     "phones[0].behaviour"),
+    ("negative ring delay", _minimal(contacts=[{"uri": "sip:c@contoso.com", "after": -1}]),
+     "contacts[0].after"),
+    ("bad user phone", {"users": [{**MINIMAL_USER, "phone": "555"}]}, "users[0].phone"),
+    ("letters as user phone", {"users": [{**MINIMAL_USER, "phone": "call me"}]},
+     "users[0].phone"),
+    ("bad phones number", _minimal(phones=[{"number": "abc"}]), "phones[0]"),
+    ("bad contact phone", _minimal(contacts=[{"uri": "sip:c@contoso.com", "phone": "abc"}]),
+     "contacts[0].phone"),
+    ("bad classroom first phone", _minimal(classroom={"attendees": 2, "first_phone": "abc"}),
+     "classroom.first_phone"),
+    ("too many attendees", _minimal(classroom={"attendees": 501}), "classroom.attendees"),
+    ("user uri without scheme", {"users": [{"uri": "a@contoso.com", "password": "pw"}]},
+     "users[0].uri"),
+    ("missing password", {"users": [{"uri": "sip:a@contoso.com"}]}, "users[0].password"),
+    ("missing contact uri", _minimal(contacts=[{"name": "x"}]), "contacts[0].uri"),
+    ("scopes not a list", {"users": [{**MINIMAL_USER, "scopes": "all"}]}, "users[0].scopes"),
+    ("conversation without participants",
+     {"users": [{**MINIMAL_USER, "conversations": [{"subject": "x"}]}]},
+     "users[0].conversations[0].participants"),
+    ("bad created", {"users": [{**MINIMAL_USER, "conversations": [
+        {"participants": ["sip:x@y.com"], "created": "yesterday"}]}]},
+     "users[0].conversations[0].created"),
+    ("server type", _minimal(server={"ring_timeout": "soon"}), "server.ring_timeout"),
+    ("server bool for float", _minimal(server={"callback_grace": True}),
+     "server.callback_grace"),
+    ("negative body limit", _minimal(server={"max_body_bytes": -1}), "server.max_body_bytes"),
+    ("NaN setting", _minimal(server={"min_poll_timeout": float("nan")}),
+     "server.min_poll_timeout"),
+    ("unknown fault", _minimal(faults=[{"rel": "addPhoneAudio", "error": "Teapot"}]),
+     "faults[0].error"),
+    ("negative fault count",
+     _minimal(faults=[{"rel": "addPhoneAudio", "error": "Conflict", "count": -1}]),
+     "faults[0].count"),
+    ("fault without rel", _minimal(faults=[{"error": "Conflict"}]), "faults[0].rel"),
+    ("users not an array", {"users": {"uri": "sip:a@contoso.com"}}, "users"),
+    ("no users", {"contacts": []}, "[[users]]"),
+    ("duplicate user", {"users": [dict(MINIMAL_USER), {"uri": "sip:A@contoso.com",
+                                                       "password": "x"}]}, "listed twice"),
+]
+
+
+@pytest.mark.parametrize(("data", "fragment"), [(d, f) for _, d, f in BAD],
+                         ids=[name for name, _, _ in BAD])
+def test_bad_scenarios_raise_scenario_error_naming_the_key(data: dict[str, Any],
+                                                           fragment: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict(data)
+    assert fragment in str(info.value)
+
+
+def test_scenario_error_is_a_value_error() -> None:
+    assert issubclass(ScenarioError, ValueError)
+
+
+def test_invalid_toml_raises_scenario_error_with_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[[users]\nuri = ", "utf-8")
+    with pytest.raises(ScenarioError, match=r"broken\.toml"):
+        Scenario.from_toml(path)
+
+
+def test_bad_scenario_file_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text('[[users]]\nuri = "sip:a@contoso.com"\npassword = "pw"\nphon = "x"\n',
+                    "utf-8")
+    with pytest.raises(ScenarioError, match="phon"):
+        Simulator(path)
+
+
+def test_server_settings_defaults_match_the_protocol_brief() -> None:
+    settings = ServerSettings()
+    assert settings.application_expiry == 900.0  # 15 minutes without a poll
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.lenient_uri_spacing is True
