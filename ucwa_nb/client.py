@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -131,6 +131,7 @@ class Session:
         self.application_url: str | None = None
         self.events: EventChannel | None = None
         self.closed = False
+        self._owns_client = False  # connect() made http_client: close() closes it too
         http_client.event_hooks = {
             "request": [*http_client.event_hooks.get("request", []), self._on_request],
             "response": [*http_client.event_hooks.get("response", []), self._on_response],
@@ -162,13 +163,18 @@ class Session:
             code, subcode = error.code, error.subcode
         fmt = format_of(request.headers.get("content-type")) or \
             format_of(response.headers.get("content-type"))
+        # Absolute, like call.location and the event rows' location (the event's href), so
+        # that df.location == call.location finds the POST and every event about it.
+        location = response.headers.get("location")
+        if location:
+            location = self._absolute(location, response)
         self.log.record_http(
             method=request.method, url=str(request.url), status=response.status_code,
             request_headers=dict(request.headers), request_body=request.content,
             response_headers=dict(response.headers), response_body=response.content,
             elapsed_ms=elapsed, rel=meta.get("rel"), operation_id=meta.get("operation_id"),
             format=fmt, code=code, subcode=subcode,
-            location=response.headers.get("location"), time=meta.get("time"),
+            location=location, time=meta.get("time"),
             http_version=response.http_version)
 
     def _request(self, method: str, url: str, *, rel: str | None,
@@ -176,7 +182,8 @@ class Session:
                  content_type: str | None = None, accept: str | None = None,
                  params: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None,
                  timeout: httpx.Timeout | float | None = None, raise_errors: bool = True,
-                 authenticate: bool = True) -> httpx.Response:
+                 authenticate: bool = True, follow_redirects: bool | None = None,
+                 ) -> httpx.Response:
         headers = {"Accept": accept or media_type(self.format)}
         if content_type:
             headers["Content-Type"] = content_type
@@ -191,7 +198,10 @@ class Session:
             request.headers.pop("Authorization", None)
         started = time.perf_counter()
         try:
-            response = self.http_client.send(request)
+            # follow_redirects=False overrides a caller's client that follows redirects:
+            # discovery and sign-in follow one only after the same-domain check.
+            response = self.http_client.send(request) if follow_redirects is None else \
+                self.http_client.send(request, follow_redirects=follow_redirects)
         except httpx.HTTPError as exc:
             self.log.record_http(
                 method=method, url=str(request.url), status=None,
@@ -208,8 +218,9 @@ class Session:
     # ------------------------------------------------------------------ navigation
 
     def _absolute(self, href: str, base: httpx.Response | str) -> str:
-        base_url = base.url if isinstance(base, httpx.Response) else httpx.URL(base)
-        return str(base_url.join(href))
+        # urljoin (RFC 3986) rather than httpx.URL.join: the same result for UCWA's hrefs at
+        # a tenth of the cost (~8 us against ~70 us), and it runs several times per call.
+        return urljoin(str(base.url) if isinstance(base, httpx.Response) else base, href)
 
     def _get(self, url: str, rel: str | None) -> Resource:
         response = self._request("GET", url, rel=rel)
@@ -243,7 +254,11 @@ class Session:
                 token: str | None) -> None:
         """Discovery (a root URL or a domain), the OAuth token, and the user resource."""
         root_url = url if "://" in url else self._discover(url)
-        root = self._get(root_url, "root")
+        try:
+            root = self._get(root_url, "root")
+        except ParseError as exc:  # an HTML page or other non-UCWA answer: say which step
+            raise DiscoveryError(f"{root_url} is not a UCWA autodiscover root ({exc})") \
+                from None
         user_url = self._link(root, "user")
         if user_url is None:
             raise DiscoveryError(f"{root_url} is not a UCWA autodiscover root (no user link)")
@@ -268,7 +283,8 @@ class Session:
         for candidate in candidate_roots(domain):
             try:
                 response = self._request("GET", candidate, rel="autodiscover",
-                                         raise_errors=False, authenticate=False)
+                                         raise_errors=False, authenticate=False,
+                                         follow_redirects=False)
             except httpx.HTTPError as exc:
                 tried.append(f"{candidate}: {type(exc).__name__}")
                 continue
@@ -300,7 +316,7 @@ class Session:
     def _password_grant(self, user_url: str, username: str, password: str) -> str:
         self.log.add_secret(password)
         response = self._request("GET", user_url, rel="user", raise_errors=False,
-                                 authenticate=False)
+                                 authenticate=False, follow_redirects=False)
         if response.status_code != 401:
             raise DiscoveryError(f"the user resource answered {response.status_code}, "
                                  "not the expected 401 challenge")
@@ -313,6 +329,7 @@ class Session:
         token_url = self._absolute(challenge.token_url, response)
         reply = self._request(
             "POST", token_url, rel="token", raise_errors=False, authenticate=False,
+            follow_redirects=False,  # a 307 must not carry the password elsewhere
             data={"grant_type": "password", "username": username, "password": password})
         if reply.status_code != 200:
             error = UcwaError.from_response(reply)
@@ -579,6 +596,8 @@ class Session:
                               raise_errors=False, timeout=5.0)
         if self.events is not None:
             self.events.stop()
+        if self._owns_client:  # else its sockets stay open until garbage collection
+            self.http_client.close()
 
     def __enter__(self) -> Session:
         return self
@@ -615,6 +634,7 @@ def connect(url: str | None = None, *, username: str | None = None,
     session = Session(client, log=log, format=format, region=region, user_agent=user_agent,
                       clock=clock, operation_ids=operation_ids, poll_timeout=poll_timeout,
                       simulator=simulator)
+    session._owns_client = http_client is None
     try:
         session.sign_in(url, username=username, password=password, token=token)
         session.create_application()

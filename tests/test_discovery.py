@@ -1,0 +1,243 @@
+"""Autodiscovery and the OAuth challenge: the helpers, and connect() by domain with the
+lyncdiscover host names routed to the simulator by an httpx transport (no real DNS)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from client_support import ALICE, JOHN, WAIT, Route, Router, bearer_token, redirect_to
+
+import ucwa_nb
+from ucwa_nb import DiscoveryError, Session, Simulator
+from ucwa_nb.discovery import Challenge, candidate_roots, parse_challenge, same_domain
+
+INTERNAL = "lyncdiscoverinternal.contoso.com"
+EXTERNAL = "lyncdiscover.contoso.com"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_candidate_roots_internal_first_https_first() -> None:
+    assert candidate_roots(" Contoso.COM. ") == [
+        "https://lyncdiscoverinternal.contoso.com/",
+        "http://lyncdiscoverinternal.contoso.com/",
+        "https://lyncdiscover.contoso.com/",
+        "http://lyncdiscover.contoso.com/",
+    ]
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://lyncweb.contoso.com/autodiscover/root", True),
+    ("https://contoso.com/", True),
+    ("https://LYNC.Contoso.com:4443/x", True),
+    ("https://evilcontoso.com/", False),
+    ("https://contoso.com.evil.example/", False),
+    ("https://lyncdiscover.fabrikam.com/", False),
+    ("/relative/only", False),
+])
+def test_same_domain(url: str, expected: bool) -> None:
+    assert same_domain(url, "contoso.com") is expected
+
+
+def test_parse_challenge_as_real_servers_send_it() -> None:
+    found = parse_challenge([
+        'Bearer trusted_issuers="00000002-0000-0ff1-ce00-000000000000@contoso.com", '
+        'client_id="00000004-0000-0ff1-ce00-000000000000"',
+        'MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",'
+        'grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"',
+    ])
+    assert found == Challenge(
+        "https://lyncweb.contoso.com/WebTicket/oauthtoken",
+        ("urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting", "password"),
+        "00000002-0000-0ff1-ce00-000000000000@contoso.com",
+        "00000004-0000-0ff1-ce00-000000000000")
+
+
+def test_parse_challenge_unquoted_href() -> None:
+    found = parse_challenge(["MsRtcOAuth href=https://x.contoso.com/WebTicket/oauthtoken,"
+                             "grant_type=password"])
+    assert found is not None
+    assert found.token_url == "https://x.contoso.com/WebTicket/oauthtoken"
+    assert found.grant_types == ("password",)
+
+
+def test_parse_challenge_without_msrtcoauth() -> None:
+    assert parse_challenge(['Bearer realm="x"']) is None
+    assert parse_challenge([]) is None
+
+
+# --------------------------------------------------------------------------- connect by domain
+
+
+@pytest.fixture
+def opened() -> Iterator[list[Session]]:
+    sessions: list[Session] = []
+    yield sessions
+    for session in sessions:
+        session.close()
+        session.http_client.close()
+
+
+def _connect(sim: Simulator, routes: dict[str, Route], opened: list[Session],
+             domain: str = "contoso.com", **client_options: bool) -> tuple[Session, Router]:
+    router = Router(sim.base_url, routes)
+    client = httpx.Client(transport=router, timeout=10.0, **client_options)
+    try:
+        session = ucwa_nb.connect(domain, username=ALICE[0], password=ALICE[1],
+                                  http_client=client, poll_timeout=5)
+    except BaseException:
+        client.close()
+        raise
+    opened.append(session)
+    return session, router
+
+
+def _fail(sim: Simulator, routes: dict[str, Route],
+          **client_options: bool) -> tuple[DiscoveryError, Router]:
+    router = Router(sim.base_url, routes)
+    with httpx.Client(transport=router, timeout=10.0, **client_options) as client, \
+            pytest.raises(DiscoveryError) as info:
+        ucwa_nb.connect("contoso.com", username=ALICE[0], password=ALICE[1],
+                        http_client=client, poll_timeout=5)
+    return info.value, router
+
+
+def _autodiscover_urls(session: Session) -> list[str]:
+    return [str(u) for u in session.log.filter(rel="autodiscover").url]
+
+
+def test_connect_by_domain_through_the_internal_name(sim: Simulator,
+                                                     opened: list[Session]) -> None:
+    session, router = _connect(sim, {INTERNAL: "sim"}, opened)
+    assert _autodiscover_urls(session) == [f"https://{INTERNAL}/"]
+    assert session.application_url is not None
+    assert session.application_url.startswith(f"https://{INTERNAL}/ucwa/")
+    call = session.add_phone_audio(session.conversations()[0], to=JOHN).wait(WAIT)
+    assert call.status == "Success"
+    # every request went to the made-up name, never to the simulator's address directly
+    assert all(httpx.URL(u).host == INTERNAL for u in router.contacted)
+    # the password grant went to the token URL of the challenge, redacted in the log
+    token_row = session.log.filter(rel="token").iloc[0]
+    assert token_row.url == f"http://{INTERNAL}/WebTicket/oauthtoken"
+    assert ALICE[1] not in (token_row.request_body or "")
+    assert bearer_token(session) not in (token_row.response_body or "")
+
+
+def test_falls_back_from_internal_to_external(sim: Simulator, opened: list[Session]) -> None:
+    session, _ = _connect(sim, {INTERNAL: "down", EXTERNAL: "sim"}, opened)
+    assert _autodiscover_urls(session) == [f"https://{INTERNAL}/", f"http://{INTERNAL}/",
+                                           f"https://{EXTERNAL}/"]
+    failed = session.log.filter(rel="autodiscover")
+    assert failed.error.iloc[0].startswith("ConnectError")
+    assert failed.status.isna().tolist() == [True, True, False]
+    assert session.application_url is not None
+    assert httpx.URL(session.application_url).host == EXTERNAL
+    assert session.conversations()
+
+
+def test_falls_back_when_internal_answers_something_else(sim: Simulator,
+                                                        opened: list[Session]) -> None:
+    def iis_page(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, headers={"Content-Type": "text/html"},
+                              content=b"<html>Not Found</html>", request=request)
+
+    session, _ = _connect(sim, {INTERNAL: iis_page, EXTERNAL: "sim"}, opened)
+    assert session.log.filter(rel="autodiscover").status.tolist()[:2] == [404, 404]
+    assert httpx.URL(session.application_url or "").host == EXTERNAL
+
+
+def test_follows_a_same_domain_redirect(sim: Simulator, opened: list[Session]) -> None:
+    target = "https://lyncweb.contoso.com/autodiscover/autodiscoverservice.svc/root"
+    session, _ = _connect(sim, {INTERNAL: redirect_to(target),
+                                "lyncweb.contoso.com": "sim"}, opened)
+    assert session.log.filter(rel="autodiscover").status.tolist() == [302]
+    assert session.log.filter(rel="root").url.tolist() == [target]
+    assert httpx.URL(session.application_url or "").host == "lyncweb.contoso.com"
+
+
+@pytest.mark.parametrize("elsewhere", [
+    "https://ucwa.evil.example/autodiscover/autodiscoverservice.svc/root",
+    "https://lyncdiscover.contoso.com.evil.example/",
+    "https://evilcontoso.com/",
+])
+def test_refuses_a_cross_domain_redirect(sim: Simulator, elsewhere: str) -> None:
+    error, router = _fail(sim, {INTERNAL: redirect_to(elsewhere)})
+    assert "redirect to another domain refused" in str(error)
+    assert elsewhere in str(error)
+    assert ALICE[1] not in str(error)
+    host = httpx.URL(elsewhere).host
+    assert not any(httpx.URL(u).host == host for u in router.contacted)
+
+
+def test_refuses_a_cross_domain_redirect_even_when_the_client_follows_redirects(
+        sim: Simulator) -> None:
+    elsewhere = "https://ucwa.evil.example/autodiscover/autodiscoverservice.svc/root"
+    error, router = _fail(sim, {INTERNAL: redirect_to(elsewhere)}, follow_redirects=True)
+    assert "refused" in str(error)
+    assert not any(httpx.URL(u).host == "ucwa.evil.example" for u in router.contacted)
+
+
+def test_refused_redirect_then_external_works(sim: Simulator, opened: list[Session]) -> None:
+    session, router = _connect(sim, {
+        INTERNAL: redirect_to("https://ucwa.evil.example/"), EXTERNAL: "sim"}, opened)
+    assert httpx.URL(session.application_url or "").host == EXTERNAL
+    assert not any("evil" in u for u in router.contacted)
+
+
+def test_refuses_a_redirect_link_to_another_domain(sim: Simulator) -> None:
+    def root_elsewhere(request: httpx.Request) -> httpx.Response:
+        body = {"_links": {
+            "self": {"href": f"https://{INTERNAL}/autodiscover/autodiscoverservice.svc/root"},
+            "redirect": {"href": "https://lyncdiscover.fabrikam.com/autodiscover/"
+                                 "autodiscoverservice.svc/root"}}}
+        return httpx.Response(200, headers={"Content-Type": "application/json"},
+                              content=json.dumps(body).encode(), request=request)
+
+    error, router = _fail(sim, {INTERNAL: root_elsewhere})
+    assert "redirect link to another domain refused" in str(error)
+    assert not any("fabrikam" in u for u in router.contacted)
+
+
+def test_nothing_answers(sim: Simulator) -> None:
+    error, router = _fail(sim, {})
+    text = str(error)
+    assert text.startswith("no UCWA server found for contoso.com")
+    for url in candidate_roots("contoso.com"):
+        assert url in text
+        assert url in router.contacted
+
+
+def test_a_server_without_the_password_grant(sim: Simulator) -> None:
+    def windows_only(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/":
+            body = {"_links": {"self": {"href": "/"}, "user": {"href": "/user"}}}
+            return httpx.Response(200, headers={"Content-Type": "application/json"},
+                                  content=json.dumps(body).encode(), request=request)
+        return httpx.Response(401, headers=[
+            ("WWW-Authenticate", f'MsRtcOAuth href="https://{INTERNAL}/WebTicket/oauthtoken",'
+                                 'grant_type="urn:microsoft.rtc:windows"')],
+            content=b"", request=request)
+
+    error, _ = _fail(sim, {INTERNAL: windows_only})
+    assert "does not offer the password grant" in str(error)
+    assert "urn:microsoft.rtc:windows" in str(error)
+
+
+def test_a_root_url_is_used_as_given(sim: Simulator, opened: list[Session]) -> None:
+    session = ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1], poll_timeout=5)
+    opened.append(session)
+    assert session.log.filter(rel="autodiscover").empty
+    assert session.log.filter(rel="root").url.tolist() == [sim.url]
+
+
+def test_a_url_that_is_not_a_ucwa_root(sim: Simulator) -> None:
+    with pytest.raises(DiscoveryError, match="is not a UCWA autodiscover root"):
+        ucwa_nb.connect(sim.base_url + "/autodiscover/xframe/xframe.html",
+                        username=ALICE[0], password=ALICE[1])
+    with pytest.raises(ucwa_nb.UcwaError) as info:
+        ucwa_nb.connect(sim.base_url + "/nothing", username=ALICE[0], password=ALICE[1])
+    assert info.value.status == 404

@@ -1,0 +1,65 @@
+"""The per-call sequence picture (HTML/SVG) shown by PhoneAudioCall._repr_html_."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ucwa_nb import Event, Link, PhoneAudioCall, Reason, Resource
+from ucwa_nb.timeline import call_timeline_html
+
+HREF = "/ucwa/oauth/v1/applications/101/communication/phoneAudioInvitations/1"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _feed(call: PhoneAudioCall, kind: str, state: str, status: str | None = None,
+          reason: Reason | None = None) -> None:
+    resource = Resource("phoneAudioInvitation", HREF, {"state": state})
+    call._add_event(Event(kind, Link("phoneAudioInvitation", HREF), status=status,
+                          reason=reason, embedded={"phoneAudioInvitation": [resource]}), T0)
+
+
+def test_unsent_call_shows_only_the_post() -> None:
+    call = PhoneAudioCall("op-1", "continuePhoneAudio", None)
+    html = call._repr_html_()
+    assert html.count("<line") == 3 + 1  # three lanes and one arrow
+    assert "POST continuePhoneAudio" in html
+    assert "(from the log)" in html
+    assert "sending" in html
+
+
+def test_successful_call() -> None:
+    call = PhoneAudioCall("op-2", "addPhoneAudio", "sip:john@contoso.com")
+    call.http_status = 201
+    for kind, state in (("started", "Connecting"), ("updated", "Connecting"),
+                        ("updated", "Alerting")):
+        _feed(call, kind, state)
+    _feed(call, "completed", "Connected", "Success")
+    html = call_timeline_html(call)
+    assert html == call._repr_html_()
+    assert html.startswith('<div class="ucwa-nb-timeline">')
+    assert html.count("<svg") == 1
+    assert html.count('marker-end="url(#arrow)"') == 6  # POST, 201, four events
+    for label in ("POST addPhoneAudio", "201 Created", "started (Connecting)",
+                  "updated (Alerting)", "completed Success", "connected"):
+        assert label in html, label
+    assert "var(--jp-success-color1" in html  # theme colours with fallbacks
+
+
+def test_failed_call_and_escaping() -> None:
+    call = PhoneAudioCall("op<3>", "addPhoneAudio", "sip:a&b@contoso.com")
+    call.http_status = 201
+    _feed(call, "completed", "Failed", "Failure", Reason("RemoteFailure", "Busy"))
+    html = call_timeline_html(call)
+    assert "completed Failure RemoteFailure/Busy" in html
+    assert "op&lt;3&gt;" in html
+    assert "op<3>" not in html
+    assert "sip:a&amp;b@contoso.com" in html
+    assert "var(--jp-error-color1" in html
+
+
+def test_synchronous_error_status() -> None:
+    call = PhoneAudioCall("op-4", "addPhoneAudio", "sip:john@contoso.com")
+    call.http_status = 409
+    html = call_timeline_html(call)
+    assert ">409<" in html
+    assert "Created" not in html

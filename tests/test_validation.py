@@ -1,0 +1,73 @@
+"""Local checks of addPhoneAudio/continuePhoneAudio input (the server's rules, before sending)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ucwa_nb.validation import MAX_OPERATION_ID, check_phone_audio_input
+
+
+def _check(to: str | None = "sip:john@contoso.com", phone: str | None = None,
+           op: str | None = None, needs_to: bool = True, region: str = "US") -> dict[str, str]:
+    return check_phone_audio_input(needs_to=needs_to, to=to, phone_number=phone,
+                                   operation_id=op, region=region)
+
+
+def test_valid_input() -> None:
+    assert _check() == {}
+    assert _check(phone="tel:+14255551234", op="a" * MAX_OPERATION_ID) == {}
+    assert _check(phone="4255551234") == {}  # national format, US dial plan
+    assert _check(to=None, needs_to=False) == {}  # continuePhoneAudio takes no "to"
+
+
+@pytest.mark.parametrize(("to", "text"), [
+    (None, "required"),
+    ("", "required"),
+    ("   ", "required"),
+    ("john@contoso.com", "must start with 'sip:'"),
+    ("tel:+14255551234", "must start with 'sip:'"),
+    ("sip:john", "sip:user@domain"),
+    ("sip: john@contoso.com", "sip:user@domain"),
+])
+def test_bad_to(to: str | None, text: str) -> None:
+    problems = _check(to=to)
+    assert list(problems) == ["to"]
+    assert text in problems["to"]
+
+
+@pytest.mark.parametrize(("phone", "text"), [
+    ("555", "cannot be normalised to an E.164 number with the US dial plan"),
+    ("tel:555", "cannot be normalised"),
+    ("abc", "is not a phone number"),
+])
+def test_bad_phone_number(phone: str, text: str) -> None:
+    problems = _check(phone=phone)
+    assert list(problems) == ["phoneNumber"]
+    assert text in problems["phoneNumber"]
+    # the same rule for continuePhoneAudio
+    assert list(_check(to=None, phone=phone, needs_to=False)) == ["phoneNumber"]
+
+
+def test_dial_plan_region_matters() -> None:
+    assert _check(phone="020 7946 0958", region="GB") == {}
+    assert "phoneNumber" in _check(phone="020 7946 0958", region="US")
+
+
+def test_empty_phone_number_means_the_default_phone() -> None:
+    assert _check(phone="") == {}
+
+
+@pytest.mark.parametrize(("op", "text"), [
+    ("x" * (MAX_OPERATION_ID + 1), "51 characters; the maximum is 50"),
+    ("", "must not be empty"),
+    ("   ", "must not be empty"),
+])
+def test_bad_operation_id(op: str, text: str) -> None:
+    problems = _check(op=op)
+    assert list(problems) == ["operationId"]
+    assert text in problems["operationId"]
+
+
+def test_every_problem_at_once() -> None:
+    problems = _check(to="nobody", phone="555", op="y" * 60)
+    assert set(problems) == {"to", "phoneNumber", "operationId"}
