@@ -9,6 +9,7 @@ short POST on the caller's thread; progress then arrives from the event thread t
 from __future__ import annotations
 
 import html
+import threading
 from typing import Any, Literal
 
 import ipywidgets as w
@@ -45,6 +46,9 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.call: PhoneAudioCall | None = None
         self.prepared: PreparedCall | None = None
         self._url: str | None = None  # the operation's link for the current pick
+        # Progress is drawn from the event thread and, once, from submit(): reading the call
+        # and drawing under one lock keeps an older state from overwriting a newer one.
+        self._progress_lock = threading.Lock()
         self.picker = w.Dropdown(description=self._picker_label, layout=_WIDE, style=_STYLE)
         self.refresh = w.Button(description="Refresh", icon="refresh",
                                 tooltip="Reload the list from the server",
@@ -154,14 +158,17 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             problems["picker"] = f"nothing to pick: {self._picker_label.lower()} list is empty"
         elif self._url is None:
             problems["link"] = f"{self.kind} is not offered right now for this pick"
+        self._show_problems(problems)
+        self.send.disabled = bool(problems) and not self.send_anyway.value
+        self._draw_preview()
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
         if problems:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
                             for k, v in problems.items())
             self.messages.value = f"<ul style='color:{WARN};margin:0'>{items}</ul>"
         else:
             self.messages.value = badge("ready to send", OK)
-        self.send.disabled = bool(problems) and not self.send_anyway.value
-        self._draw_preview()
 
     def _draw_preview(self) -> None:
         fmt = self.format.value
@@ -179,10 +186,22 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         """What the Send button does: prepare afresh (links may have changed), then POST."""
         self.response.value = badge("sending", INFO)
         self.progress.value = self.timeline.value = ""
+        if self.picker.value is None:
+            # An empty list: there is no link to send to, even with "send anyway" (this used
+            # to end in "Unexpected error: AttributeError" from prepare_*(None)).
+            self.update()
+            self.response.value = badge("not sent", WARN) + html.escape(
+                f" nothing to send to: the {self._picker_label.lower()} list is empty "
+                "(Refresh to load it again)")
+            return None
         prepared = self._prepare()
         self.prepared = prepared
         if prepared.problems and not self.send_anyway.value:
             self.update()
+            # Show what prepare_* found too: some problems are only known from the server
+            # (the link is gone while phone audio is connected); update() alone showed
+            # "ready to send" next to "not sent".
+            self._show_problems({**self._problems(), **prepared.problems})
             self.response.value = badge("not sent", WARN) + " fix the input or tick " \
                                                             "'Send anyway'"
             return None
@@ -194,21 +213,24 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.call = call
         self.response.value = (badge(f"{call.http_status} Created", OK) + " Location: "
                                f"<code>{html.escape(call.location or '')}</code>")
-        call.on_change(self._on_call_change)
+        # Guarded: PhoneAudioCall drops a listener's exception on the event thread, so
+        # without this a failure to draw progress was lost (not shown, not logged).
+        call.on_change(guarded(self._show_error)(self._on_call_change))
         self._on_call_change(call)
         self._new_id()
         return call
 
     def _on_call_change(self, call: PhoneAudioCall) -> None:
         # Runs on the event thread: only trait assignments here.
-        if call.status == "Success":
-            colour = OK
-        elif call.status == "Failure":
-            colour = BAD
-        else:
-            colour = INFO
-        self.progress.value = badge(call.progress, colour)
-        self.timeline.value = call_timeline_html(call)
+        with self._progress_lock:
+            if call.status == "Success":
+                colour = OK
+            elif call.status == "Failure":
+                colour = BAD
+            else:
+                colour = INFO
+            self.progress.value = badge(call.progress, colour)
+            self.timeline.value = call_timeline_html(call)
 
 
 class AddPhoneAudioForm(_PhoneAudioForm):
@@ -220,6 +242,7 @@ class AddPhoneAudioForm(_PhoneAudioForm):
     def __init__(self, session: Session) -> None:
         self.to = w.Combobox(description="To (SIP URI)", layout=_WIDE, style=_STYLE,
                              placeholder="sip:john@contoso.com", ensure_option=False)
+        self._suggested = ""  # the `to` the form filled in itself, from the participants
         super().__init__(session)
 
     def _target_rows(self) -> list[w.Widget]:
@@ -232,8 +255,11 @@ class AddPhoneAudioForm(_PhoneAudioForm):
         phone_audio = self.session._follow(picked.resource, "phoneAudio")
         suggestions = [p.uri for p in picked.participants if p.uri]
         self.to.options = suggestions
-        if suggestions and not self.to.value:
-            self.to.value = suggestions[0]
+        # `to` follows the pick while it holds our own suggestion (it used to stick: picking
+        # "Budget review" kept John from "Project sync"); a value the user typed is kept.
+        if not self.to.value or self.to.value == self._suggested:
+            self._suggested = suggestions[0] if suggestions else ""
+            self.to.value = self._suggested
         return self.session._link(phone_audio, "addPhoneAudio")
 
     def _problems(self) -> dict[str, str]:

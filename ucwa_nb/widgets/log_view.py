@@ -52,7 +52,8 @@ class LogView(w.VBox):  # type: ignore[misc]
         self.export_dir = Path(export_dir)
         self._recent: deque[LogRow] = deque(log.rows[-window:], maxlen=window)
         self._lock = threading.Lock()
-        self.operation = w.Dropdown(description="Operation", options=[_ALL], value=_ALL)
+        self.operation = w.Dropdown(description="Operation", options=self._operations(),
+                                    value=_ALL)
         self.kind = w.Dropdown(description="Kind", options=[_ALL, "http", "event"], value=_ALL)
         self.status = w.Dropdown(description="Status", options=list(_STATUS_CLASSES),
                                  value=_ALL)
@@ -99,8 +100,23 @@ class LogView(w.VBox):  # type: ignore[misc]
         with self._lock:
             self._recent.append(row)
         if row.operation_id and row.operation_id not in self.operation.options:
-            self.operation.options = [*self.operation.options, row.operation_id]
+            # ipywidgets 8 selects the first option whenever the options change: put the
+            # pick back, or a new operation silently reset the filter to "all".
+            picked = self.operation.value
+            self.operation.options = self._operations()
+            self.operation.value = picked
         self.redraw()
+
+    def _operations(self) -> list[str]:
+        # The operation ids of the window (the rows the table can show) and the current pick.
+        # Taken from the window, not from new rows only: the ids of rows logged before the
+        # view was made used to be missing; and the list stays bounded by the window.
+        with self._lock:
+            ids = dict.fromkeys(r.operation_id for r in self._recent if r.operation_id)
+        current = getattr(self, "operation", None)
+        if current is not None and current.value != _ALL:
+            ids.setdefault(current.value, None)
+        return [_ALL, *ids]
 
     def visible_rows(self) -> list[LogRow]:
         """The latest rows that pass the filters, oldest first (at most ``max_rows``)."""
@@ -148,7 +164,15 @@ class LogView(w.VBox):  # type: ignore[misc]
             lines.append(f"<tr><td colspan=6 style='color:{MUTED}'>no rows yet</td></tr>")
         self.table.value = ("<table style='font-size:12px;border-collapse:collapse'>"
                             f"{head}{''.join(lines)}</table>")
+        # Keep the row being read selected, even when newer rows push it out of the table:
+        # ipywidgets 8 selects the first option whenever the options change, so every new
+        # row used to move the selection (and the details) to another row.
+        selected = self._find(self.row.value)
+        if selected is not None and all(r.seq != selected.seq for r in rows):
+            rows = [selected, *rows]
         self.row.options = [(f"#{r.seq} {r.kind} {r.rel or ''}", r.seq) for r in rows]
+        if selected is not None:
+            self.row.value = selected.seq
 
     # ------------------------------------------------------------------ details and exports
 

@@ -1,0 +1,1 @@
+"""Headless tests of the ipywidgets layer (ucwa_nb.widgets) against a fast local simulator."""
