@@ -472,13 +472,17 @@ def _xml_resource(element: ET.Element) -> Resource:
             link = _xml_link(child)
             links.setdefault(link.rel, []).append(link)
         elif tag == "resource":
-            nested = _xml_resource(child)
-            embedded.setdefault(nested.rel or "", []).append(nested)
+            # Keyed by the relation it is embedded under (the element's rel attribute), as
+            # JSON keys _embedded: <resource rel="acceptedByParticipant"> holds a participant.
+            embedded.setdefault(child.get("rel") or "", []).append(_xml_resource(child))
     properties = _xml_properties(element)
     rel = element.get("rel")
     # The reference samples repeat the rel as <property name="rel">; it is not a property.
-    if "rel" in properties and properties["rel"] == rel:
-        del properties["rel"]
+    # Where it differs from the attribute, the element is embedded under another relation
+    # and the property holds the resource's own rel (phoneAudioInvitation_ref).
+    own_rel = properties.pop("rel", None)
+    if isinstance(own_rel, str) and own_rel:
+        rel = own_rel
     links.pop("self", None)
     return Resource(rel, element.get("href"), properties, links, embedded)
 
@@ -530,8 +534,7 @@ def _xml_event(element: ET.Element) -> Event:
     for child in element:
         tag = _local(child.tag)
         if tag == "resource":
-            nested = _xml_resource(child)
-            embedded.setdefault(nested.rel or "", []).append(nested)
+            embedded.setdefault(child.get("rel") or "", []).append(_xml_resource(child))
         elif tag == "reason":
             reason = _xml_reason(child)
         elif tag == "in":
@@ -724,19 +727,24 @@ def _xml_add_properties(parent: ET.Element, properties: Mapping[str, Any]) -> No
             ET.SubElement(parent, "property", name=name).text = _xml_text(value)
 
 
-def _xml_of_resource(resource: Resource) -> ET.Element:
+def _xml_of_resource(resource: Resource, embedded_as: str | None = None) -> ET.Element:
     root = ET.Element("resource")
-    if resource.rel is not None:
-        root.set("rel", resource.rel)
+    rel = embedded_as or resource.rel
+    if rel is not None:
+        root.set("rel", rel)
     if resource.href is not None:
         root.set("href", resource.href)
     for links in resource.links.values():
         for link in links:
             _xml_add_link(root, link)
+    if embedded_as and resource.rel and resource.rel != embedded_as:
+        # As the phoneAudioInvitation sample does for acceptedByParticipant: the element's
+        # rel names the relation, a rel property keeps the resource's own rel.
+        ET.SubElement(root, "property", name="rel").text = resource.rel
     _xml_add_properties(root, resource.properties)
-    for items in resource.embedded.values():
+    for key, items in resource.embedded.items():
         for item in items:
-            root.append(_xml_of_resource(item))
+            root.append(_xml_of_resource(item, key))
     return root
 
 
@@ -769,9 +777,9 @@ def _xml_of_event(event: Event) -> ET.Element:
         if event.in_.title is not None:
             in_attrs["title"] = event.in_.title
         ET.SubElement(node, "in", in_attrs)
-    for items in event.embedded.values():
+    for key, items in event.embedded.items():
         for item in items:
-            node.append(_xml_of_resource(item))
+            node.append(_xml_of_resource(item, key))
     if event.reason is not None:
         node.append(_xml_of_reason(event.reason))
     return node

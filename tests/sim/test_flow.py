@@ -220,11 +220,9 @@ def test_whole_flow(lab: Lab, sim: Simulator, fmt: Format) -> None:
         assert event.resource.get("to") == "sip:john@contoso.com"
         assert event.resource.get("phoneNumber") == "tel:+14255551234"
     assert completed.resource is not None
-    # XML loses the relation name of embedded resources (see the xfail test below), so the
-    # participant is looked up by its own rel there.
-    accepted_rel = "acceptedByParticipant" if fmt == "json" else "participant"
-    accepted = completed.resource.embedded[accepted_rel]
+    accepted = completed.resource.embedded["acceptedByParticipant"]
     assert [p.get("uri") for p in accepted] == ["sip:john@contoso.com"]
+    assert [p.rel for p in accepted] == ["participant"]
     senders = {(s.rel, e.link.rel) for s, e in collector.snapshot()}
     assert ("communication", "phoneAudioInvitation") in senders
     assert ("communication", "conversation") in senders
@@ -241,7 +239,7 @@ def test_whole_flow(lab: Lab, sim: Simulator, fmt: Format) -> None:
     assert invitation.get("state") == "Connected"
     assert invitation.get("operationId") == f"add-{fmt}"
     assert invitation.link("cancel") is None
-    assert invitation.embedded_one(accepted_rel) is not None
+    assert invitation.embedded_one("acceptedByParticipant") is not None
     phone_audio = session.resource(session.href(invitation, "phoneAudio"))
     assert phone_audio.get("state") == "Connected"
     assert phone_audio.link("addPhoneAudio") is None
@@ -283,11 +281,6 @@ def test_whole_flow(lab: Lab, sim: Simulator, fmt: Format) -> None:
         assert event.link.href.startswith(session.app_href + "/")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ucwa_nb.representation writes an embedded resource in XML with its own rel "
-    "(<resource rel=\"participant\">) instead of the relation it is embedded under; the "
-    "reference sample (phoneAudioInvitation_ref) writes <resource rel=\"acceptedByParticipant\"> "
-    "with <property name=\"rel\">participant</property>, as JSON keys it"))
 def test_xml_invitation_embeds_the_accepted_participant_under_its_relation(
         lab: Lab, sim: Simulator) -> None:
     session = lab.sign_in(sim, fmt="xml")
