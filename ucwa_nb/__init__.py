@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ucwa_nb.call import CallEvent, PhoneAudioCall
 from ucwa_nb.client import PreparedCall, Session, connect
+from ucwa_nb.discovery import Challenge, parse_challenge
 from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
 from ucwa_nb.events import EventChannel
 from ucwa_nb.har import read_har
@@ -29,11 +30,13 @@ from ucwa_nb.representation import (
 )
 from ucwa_nb.resources import Conversation, ConversationLog, Participant
 from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
+from ucwa_nb.tls import InsecureTLSWarning
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CallEvent",
+    "Challenge",
     "Conversation",
     "ConversationLog",
     "DiscoveryError",
@@ -41,6 +44,7 @@ __all__ = [
     "EventChannel",
     "Events",
     "ExchangeLog",
+    "InsecureTLSWarning",
     "Link",
     "NormalizationError",
     "ParseError",
@@ -65,6 +69,7 @@ __all__ = [
     "connect",
     "normalize_phone_number",
     "parse",
+    "parse_challenge",
     "parse_input",
     "parse_sip_uri",
     "read_har",

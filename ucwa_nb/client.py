@@ -38,6 +38,7 @@ from ucwa_nb.representation import (
     parse,
 )
 from ucwa_nb.resources import Conversation, ConversationLog, Participant
+from ucwa_nb.tls import Verify, ssl_verify
 from ucwa_nb.validation import check_phone_audio_input
 
 __all__ = ["PreparedCall", "Session", "connect"]
@@ -612,7 +613,7 @@ class Session:
 
 
 def connect(url: str | None = None, *, username: str | None = None,
-            password: str | None = None, token: str | None = None, verify: bool = True,
+            password: str | None = None, token: str | None = None, verify: Verify = True,
             format: Format = "json", http_client: httpx.Client | None = None,
             log: ExchangeLog | None = None, clock: Callable[[], datetime] | None = None,
             operation_ids: Callable[[], str] | None = None, region: str = "US",
@@ -622,6 +623,10 @@ def connect(url: str | None = None, *, username: str | None = None,
 
     With no URL: the embedded simulator (started on first use) and its demo user. With a
     domain (``contoso.com``): autodiscovery. With a URL: that autodiscover root.
+
+    ``verify`` is ``True``, a CA bundle path (an internal CA's PEM file, or a directory of
+    them), an ``ssl.SSLContext``, or ``False`` (with a warning); it is ignored when you pass
+    your own ``http_client``.
     """
     simulator = None
     if url is None:
@@ -630,7 +635,7 @@ def connect(url: str | None = None, *, username: str | None = None,
         if token is None and username is None:
             demo = simulator.scenario.demo_user
             username, password = demo.username, demo.password
-    client = http_client or httpx.Client(verify=verify, timeout=timeout)
+    client = http_client or httpx.Client(verify=ssl_verify(verify), timeout=timeout)
     session = Session(client, log=log, format=format, region=region, user_agent=user_agent,
                       clock=clock, operation_ids=operation_ids, poll_timeout=poll_timeout,
                       simulator=simulator)
