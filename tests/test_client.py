@@ -703,6 +703,15 @@ def test_log_columns_and_dtypes(session: Session, conversations: list[Conversati
     assert session.log.df_builds == builds
 
 
+def test_repeated_headers_reach_the_log(session: Session) -> None:
+    """The 401 carries two WWW-Authenticate challenges; the log keeps both, as sent."""
+    df = session.log.df
+    challenge = df[(df.rel == "user") & (df.status == 401)].iloc[0]
+    schemes = [value.split()[0] for name, value in challenge.response_headers
+               if name.lower() == "www-authenticate"]
+    assert schemes == ["Bearer", "MsRtcOAuth"]
+
+
 def test_secrets_never_reach_the_log_or_its_exports(session: Session, tmp_path: Path,
                                                     conversations: list[Conversation]) -> None:
     call = session.add_phone_audio(conversations[1], to=MARIA)

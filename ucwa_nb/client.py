@@ -171,8 +171,8 @@ class Session:
             location = self._absolute(location, response)
         self.log.record_http(
             method=request.method, url=str(request.url), status=response.status_code,
-            request_headers=dict(request.headers), request_body=request.content,
-            response_headers=dict(response.headers), response_body=response.content,
+            request_headers=request.headers, request_body=request.content,
+            response_headers=response.headers, response_body=response.content,
             elapsed_ms=elapsed, rel=meta.get("rel"), operation_id=meta.get("operation_id"),
             format=fmt, code=code, subcode=subcode,
             location=location, time=meta.get("time"),
@@ -206,7 +206,7 @@ class Session:
         except httpx.HTTPError as exc:
             self.log.record_http(
                 method=method, url=str(request.url), status=None,
-                request_headers=dict(request.headers), request_body=request.content,
+                request_headers=request.headers, request_body=request.content,
                 response_headers={}, response_body=b"",
                 elapsed_ms=(time.perf_counter() - started) * 1000, rel=rel,
                 operation_id=operation_id, format=format_of(content_type),
