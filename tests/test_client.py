@@ -543,6 +543,9 @@ def test_events_that_arrive_before_the_201(hooked_session: Session, transport: H
     started = rows[rows.event_type == "started"].seq.iloc[0]
     post = rows[rows.rel == "addPhoneAudio"].seq.iloc[0]
     assert started < post
+    assert call.events_before_response >= 1  # and the timeline draws started above the 201
+    html = call._repr_html_()
+    assert html.index("started (Connecting)") < html.index("201 Created")
 
 
 # --------------------------------------------------------------------------- lifetime

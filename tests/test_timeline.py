@@ -63,3 +63,15 @@ def test_synchronous_error_status() -> None:
     html = call_timeline_html(call)
     assert ">409<" in html
     assert "Created" not in html
+
+
+def test_events_that_beat_the_201_are_drawn_before_it() -> None:
+    call = PhoneAudioCall("op-5", "addPhoneAudio", "sip:john@contoso.com")
+    _feed(call, "started", "Connecting")
+    call.events_before_response = 1
+    call.http_status = 201
+    _feed(call, "updated", "Alerting")
+    html = call_timeline_html(call)
+    order = [html.index(label) for label in
+             ("POST addPhoneAudio", "started (Connecting)", "201 Created", "updated (Alerting)")]
+    assert order == sorted(order)

@@ -211,10 +211,25 @@ class Session:
                 elapsed_ms=(time.perf_counter() - started) * 1000, rel=rel,
                 operation_id=operation_id, format=format_of(content_type),
                 error=f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, httpx.TransportError):
+                # httpx says "[Errno 111] Connection refused" and no more: name the request
+                # (no query, like UcwaError; a URL never holds the token) and, when the
+                # event channel fails too, since when the server has been unreachable.
+                raise type(exc)(f"{str(exc) or type(exc).__name__} ({method} "
+                                f"{request.url.copy_with(query=None)}{self._channel_hint()})",
+                                request=request) from exc
             raise
         if raise_errors and response.status_code >= 400:
             raise UcwaError.from_response(response)
         return response
+
+    def _channel_hint(self) -> str:
+        channel = self.events
+        if channel is None or threading.current_thread() is channel._thread or \
+                channel.failing_since is None:
+            return ""
+        return (f"; no event poll has been answered since {channel.failing_since:%H:%M:%S} "
+                f"UTC, {channel.failures_in_a_row} failed in a row")
 
     # ------------------------------------------------------------------ navigation
 
@@ -519,6 +534,7 @@ class Session:
             with self._calls_lock:
                 self._calls.pop(call.operation_id, None)
             raise
+        call.events_before_response = len(call.events)
         call.http_status = response.status_code
         if response.status_code != 201:
             with self._calls_lock:
@@ -609,7 +625,10 @@ class Session:
     def __repr__(self) -> str:
         who = self.me.get("uri") if self.me is not None else "?"
         where = urlsplit(self.application_url or "").netloc
-        return f"<Session {who} at {where} ({self.format}, {len(self.log)} log rows)>"
+        trouble = ""
+        if self.events is not None and self.events.state == "retrying":
+            trouble = f"; event channel retrying: {self.events.last_error}"
+        return f"<Session {who} at {where} ({self.format}, {len(self.log)} log rows{trouble})>"
 
 
 def connect(url: str | None = None, *, username: str | None = None,

@@ -24,10 +24,7 @@ _INFO = "var(--jp-brand-color1, #1565c0)"
 def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:
     """(from lane, to lane, label, colour) for each arrow of the picture."""
     steps = [("client", "server", f"POST {call.kind}", _FG)]
-    if call.http_status is not None:
-        label = f"{call.http_status} Created" if call.http_status == 201 else \
-            f"{call.http_status}"
-        steps.append(("server", "client", label, _OK if call.http_status == 201 else _BAD))
+    events: list[tuple[str, str, str, str]] = []
     for item in call.events:
         event = item.event
         label = f"{event.type}"
@@ -41,8 +38,14 @@ def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:
             if event.reason is not None:
                 label += f" {event.reason.code}" + (
                     f"/{event.reason.subcode}" if event.reason.subcode else "")
-        steps.append(("events", "client", label, colour))
-    return steps
+        events.append(("events", "client", label, colour))
+    if call.http_status is None:
+        return steps + events
+    label = f"{call.http_status} Created" if call.http_status == 201 else f"{call.http_status}"
+    answer = ("server", "client", label, _OK if call.http_status == 201 else _BAD)
+    # In the order the client saw them: events that beat the 201 are drawn above it.
+    before = min(call.events_before_response, len(events))
+    return steps + events[:before] + [answer] + events[before:]
 
 
 def call_timeline_html(call: PhoneAudioCall) -> str:
