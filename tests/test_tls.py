@@ -12,10 +12,13 @@ import ucwa_nb
 from ucwa_nb.tls import InsecureTLSWarning, ssl_verify
 
 
-def test_true_and_contexts_pass_through() -> None:
+def test_contexts_pass_through_and_the_default_one_is_shared() -> None:
     context = ssl.create_default_context()
-    assert ssl_verify(True) is True
     assert ssl_verify(context) is context
+    default = ssl_verify(True)
+    assert isinstance(default, ssl.SSLContext)
+    assert default.verify_mode == ssl.CERT_REQUIRED
+    assert ssl_verify(True) is default  # built once: loading the CA bundle costs ~0.1 s
 
 
 @pytest.mark.parametrize("as_path", [str, Path])

@@ -9,10 +9,13 @@ the token request and the token in every request after it.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 import warnings
 from pathlib import Path
+
+import httpx
 
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
 
@@ -21,14 +24,21 @@ class InsecureTLSWarning(UserWarning):
     """Certificate verification was turned off with ``verify=False``."""
 
 
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    # httpx builds a new context for each Client, loading the whole CA bundle (~0.1 s);
+    # one shared context makes every connect() after the first that much faster.
+    return httpx.create_ssl_context()
+
+
 def ssl_verify(verify: Verify) -> ssl.SSLContext | bool:
-    """``True`` (system defaults), an ``SSLContext`` (as given), a CA bundle file or a
-    directory of CA certificates (made into a context that trusts them), or ``False``
-    (verification off, with an ``InsecureTLSWarning``)."""
+    """``True`` (httpx's default CA bundle, in one shared context), an ``SSLContext`` (as
+    given), a CA bundle file or a directory of CA certificates (made into a context that
+    trusts them), or ``False`` (verification off, with an ``InsecureTLSWarning``)."""
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is True:
-        return True
+        return _default_context()
     if verify is False:
         warnings.warn(
             "TLS certificate verification is off (verify=False): anyone on the network path "

@@ -75,8 +75,6 @@ class Lab:
                 **kwargs: Any) -> Session:
         # A short poll keeps the event thread responsive to stop() (see the 500 test).
         kwargs.setdefault("poll_timeout", 1.0)
-        # Plain http on loopback: no TLS, and building a verifying SSL context costs ~0.1 s.
-        kwargs.setdefault("verify", False)
         session = ucwa_nb.connect(sim.url, username=user[0], password=user[1], **kwargs)
         self.sessions.append(session)
         return session

@@ -65,7 +65,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
                                       tooltips=["application/json", "application/xml"])
         self.messages = w.HTML()
         self.send_anyway = w.Checkbox(description="Send anyway, even if invalid (to see the "
-                                                  "server's answer)", indent=False)
+                                                  "server's answer)", indent=False,
+                                      layout=w.Layout(width="auto"))
         self.send = w.Button(description="Send", button_style="primary", icon="phone",
                              tooltip=f"POST {self.kind}")
         self.preview = w.HTML()
@@ -133,7 +134,12 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         return f"{type(self).__name__}()"
 
     def _show_error(self, exc: BaseException) -> None:
-        self.response.value = badge("error", BAD) + " " + html.escape(describe_exception(exc))
+        self._respond(badge("error", BAD) + " " + html.escape(describe_exception(exc)))
+
+    def _respond(self, content: str) -> None:
+        # One span: the HTML widget lays its children out as flex items, so a bare badge,
+        # text and <code> would wrap onto separate lines.
+        self.response.value = f"<span>{content}</span>"
 
     def _new_id(self, _: object = None) -> None:
         self.operation_id.value = self.session._operation_ids()
@@ -184,15 +190,15 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
 
     def submit(self) -> PhoneAudioCall | None:
         """What the Send button does: prepare afresh (links may have changed), then POST."""
-        self.response.value = badge("sending", INFO)
+        self._respond(badge("sending", INFO))
         self.progress.value = self.timeline.value = ""
         if self.picker.value is None:
             # An empty list: there is no link to send to, even with "send anyway" (this used
             # to end in "Unexpected error: AttributeError" from prepare_*(None)).
             self.update()
-            self.response.value = badge("not sent", WARN) + html.escape(
+            self._respond(badge("not sent", WARN) + html.escape(
                 f" nothing to send to: the {self._picker_label.lower()} list is empty "
-                "(Refresh to load it again)")
+                "(Refresh to load it again)"))
             return None
         prepared = self._prepare()
         self.prepared = prepared
@@ -202,8 +208,7 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             # (the link is gone while phone audio is connected); update() alone showed
             # "ready to send" next to "not sent".
             self._show_problems({**self._problems(), **prepared.problems})
-            self.response.value = badge("not sent", WARN) + " fix the input or tick " \
-                                                            "'Send anyway'"
+            self._respond(badge("not sent", WARN) + " fix the input or tick 'Send anyway'")
             return None
         try:
             call = prepared.send()
@@ -211,8 +216,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             self._show_error(exc)
             return None
         self.call = call
-        self.response.value = (badge(f"{call.http_status} Created", OK) + " Location: "
-                               f"<code>{html.escape(call.location or '')}</code>")
+        self._respond(badge(f"{call.http_status} Created", OK) + " Location: "
+                      f"<code>{html.escape(call.location or '')}</code>")
         # Guarded: PhoneAudioCall drops a listener's exception on the event thread, so
         # without this a failure to draw progress was lost (not shown, not logged).
         call.on_change(guarded(self._show_error)(self._on_call_change))
