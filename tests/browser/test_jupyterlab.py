@@ -1,0 +1,127 @@
+"""The notebooks' forms in a real JupyterLab, driven through Chromium as a person would use them.
+
+Three scenarios: addPhoneAudio from the quick start; continuePhoneAudio in XML, and a number
+that cannot be normalised sent anyway, both in a small notebook the fixture writes. The form's
+controls are found by their visible descriptions ("Your phone", "Send", ...); its status pills
+are ``role="status"``. Each scenario leaves a screenshot of its end state in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .conftest import ARTIFACTS, CALL_TIMEOUT_MS, DOCS, SCRATCH_NOTEBOOK, Lab, button_named
+
+pytestmark = pytest.mark.browser
+
+MY_PHONE = "tel:+14255550123"  # not the demo user's default number, to see it in the body
+LOCATION = re.compile(r"Location: http://127\.0\.0\.1:\d+/\S+/phoneAudioInvitations/\d+")
+
+
+def badge(form: Locator, text: str | re.Pattern[str]) -> Locator:
+    """A status pill of the form (ready to send, 201 Created, connected, error, ...)."""
+    return form.get_by_role("status").filter(has_text=text)
+
+
+def line_with(form: Locator, pill: str) -> Locator:
+    """The HTML widget of the form that holds the status pill ``pill`` (and what follows)."""
+    inner = form.page.get_by_role("status").filter(has_text=pill)
+    return form.locator(".widget-html-content").filter(has=inner)
+
+
+def preview(form: Locator) -> Locator:
+    """The request preview (the curl and Python snippets say $UCWA_TOKEN instead)."""
+    return form.locator("pre", has_text="Authorization: Bearer [REDACTED]")
+
+
+def timeline(form: Locator) -> Locator:
+    return form.get_by_role("img", name=re.compile(r"^Timeline of call "))
+
+
+def save_end_state(page: Page, form: Locator, name: str) -> None:
+    """The page with the form in view, and the form alone, in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    form.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    form.screenshot(path=ARTIFACTS / f"{name}-form.png")
+
+
+def test_quickstart_add_phone_audio(lab: Lab) -> None:
+    notebook = lab.open("01-quickstart.ipynb")
+    form = notebook.form(notebook.run_through("AddPhoneAudioForm(session)"))
+
+    form.get_by_label("Conversation", exact=True).select_option(
+        value="Project sync with John Doe")  # John answers
+    form.get_by_label("To (SIP URI)").fill("sip:john@contoso.com")
+    form.get_by_label("Your phone").fill(MY_PHONE)
+    # The kernel has the values once the preview shows them: only then is Send meaningful.
+    expect(preview(form)).to_contain_text(f'"phoneNumber":"{MY_PHONE}"')
+    expect(preview(form)).to_contain_text('"to":"sip:john@contoso.com"')
+    expect(badge(form, "ready to send")).to_be_visible()
+
+    button_named(form, "Send").click()
+    expect(badge(form, "201 Created")).to_be_visible()
+    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
+    # Then the event channel's news: ringing, then connected (the completed event).
+    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
+    expect(timeline(form)).to_contain_text("completed Success")
+
+    save_end_state(lab.page, form, "browser-1-quickstart-add-phone-audio")
+    if os.environ.get("UCWA_NB_UPDATE_DOCS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        form.screenshot(path=DOCS / "form.png")
+
+
+def test_continue_phone_audio_in_xml(lab: Lab) -> None:
+    notebook = lab.open(SCRATCH_NOTEBOOK)
+    form = notebook.form(notebook.run_through("ContinuePhoneAudioForm(session)"))
+
+    logs = form.get_by_label("Conversation log", exact=True)
+    # The log with John (who answers); its label goes on with the date, so pick by prefix.
+    john = logs.locator('option[value^="Weekly one-to-one with John Doe"]').get_attribute("value")
+    assert john is not None
+    logs.select_option(value=john)
+    button_named(form, "xml").click()
+    expect(preview(form)).to_contain_text("Content-Type: application/xml")
+    expect(preview(form)).to_contain_text(
+        '<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">')
+    expect(preview(form)).to_contain_text("/continuePhoneAudio")
+    expect(badge(form, "ready to send")).to_be_visible()
+
+    button_named(form, "Send").click()
+    expect(badge(form, "201 Created")).to_be_visible()
+    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
+    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
+    expect(timeline(form)).to_contain_text("completed Success")
+
+    save_end_state(lab.page, form, "browser-2-continue-phone-audio-xml")
+
+
+def test_unnormalisable_number_sent_anyway(lab: Lab) -> None:
+    notebook = lab.open(SCRATCH_NOTEBOOK)
+    form = notebook.form(notebook.run_through("AddPhoneAudioForm(session)"))
+    send = button_named(form, "Send")
+
+    form.get_by_label("Your phone").fill("555")
+    # Refused locally first: the form says why and will not send...
+    expect(form.get_by_role("listitem").filter(has_text="phoneNumber")).to_contain_text(
+        "cannot be normalised")
+    expect(send).to_be_disabled()
+    # ... until "Send anyway" is ticked, to see what the server says.
+    form.get_by_label("Send anyway").check()
+    expect(send).to_be_enabled()
+    expect(preview(form)).to_contain_text('"phoneNumber":"555"')
+
+    send.click()
+    answer = line_with(form, "error")
+    expect(answer).to_contain_text("400 BadRequest/NormalizationFailed")
+    # The server's own message, from the error body (not the local check's wording).
+    expect(answer).to_contain_text("The phone normalization failed")
+    expect(badge(form, "201 Created")).to_have_count(0)
+    expect(timeline(form)).to_have_count(0)
+
+    save_end_state(lab.page, form, "browser-3-normalization-failed")
