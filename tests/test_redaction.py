@@ -180,3 +180,11 @@ def test_a_registered_secret_never_survives(secret: str, before: str, after: str
         urlencode({"q": secret, "r": before}),
     ):
         assert secret not in r.text(text)
+
+
+def test_a_secret_added_later_reaches_header_values_seen_before() -> None:
+    redactor = Redactor()
+    header = ("X-Ms-Correlation", "abc s3cret-value def")
+    assert redactor.header(*header) == "abc s3cret-value def"  # now cached
+    redactor.add_secret("s3cret-value")
+    assert redactor.header(*header) == f"abc {REDACTED} def"

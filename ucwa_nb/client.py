@@ -168,7 +168,7 @@ class Session:
         # that df.location == call.location finds the POST and every event about it.
         location = response.headers.get("location")
         if location:
-            location = self._absolute(location, response)
+            location = meta["location"] = self._absolute(location, response)
         self.log.record_http(
             method=request.method, url=str(request.url), status=response.status_code,
             request_headers=request.headers, request_body=request.content,
@@ -540,8 +540,11 @@ class Session:
             with self._calls_lock:
                 self._calls.pop(call.operation_id, None)
             raise UcwaError.from_response(response)
-        location = response.headers.get("location")
-        call.location = self._absolute(location, response) if location else None
+        meta = response.request.extensions.get(_HOOK_KEY) or {}
+        location = meta.get("location")  # made absolute once, by the logging hook
+        if location is None and response.headers.get("location"):
+            location = self._absolute(response.headers["location"], response)
+        call.location = location
         return call
 
     def _cancel(self, call: PhoneAudioCall, href: str | None) -> None:

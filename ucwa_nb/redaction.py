@@ -112,6 +112,9 @@ def _spellings(secret: str) -> set[str]:
     }
 
 
+_HEADER_CACHE_SIZE = 512  # Locations and dates vary per exchange: keep the cache bounded
+
+
 class Redactor:
     """Replaces secrets with ``REDACTED``. Thread-safe: secrets may be added at any time."""
 
@@ -120,6 +123,10 @@ class Redactor:
         # Replaced as a whole under the lock, read without it: readers see an old or a new
         # tuple, never a half-built one.
         self._spelled: tuple[str, ...] = ()
+        # (name, value) -> redacted value. The same headers recur on every exchange (Accept,
+        # Content-Type, User-Agent, Authorization), and redacting them is most of the cost
+        # of logging one. Replaced by an empty dict whenever a secret is added.
+        self._header_cache: dict[tuple[str, str], str] = {}
         for secret in secrets:
             self.add_secret(secret)
 
@@ -135,6 +142,8 @@ class Redactor:
             spelled = set(self._spelled) | {s for s in _spellings(value) if s}
             # Longest first, so a secret containing another one is replaced whole.
             self._spelled = tuple(sorted(spelled, key=len, reverse=True))
+            # After _spelled: a reader that sees the new cache also sees the new secrets.
+            self._header_cache = {}
 
     def text(self, value: str) -> str:
         """Any string: a url, a body, a header value, an error message."""
@@ -156,6 +165,16 @@ class Redactor:
         return self.text(body)
 
     def header(self, name: str, value: str) -> str:
+        cache = self._header_cache  # read before the secrets (see add_secret)
+        key = (name, value)
+        found = cache.get(key)
+        if found is None:
+            found = self._header(name, value)
+            if len(cache) < _HEADER_CACHE_SIZE:
+                cache[key] = found
+        return found
+
+    def _header(self, name: str, value: str) -> str:
         rule = _header_rule(name)
         if rule == "scheme":
             scheme, sep, credentials = value.strip().partition(" ")
