@@ -5,6 +5,8 @@ The public names live in small private-by-convention modules and are re-exported
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ucwa_nb.call import CallEvent, PhoneAudioCall
 from ucwa_nb.client import PreparedCall, Session, connect
 from ucwa_nb.discovery import Challenge, parse_challenge
@@ -29,10 +31,24 @@ from ucwa_nb.representation import (
     parse_input,
 )
 from ucwa_nb.resources import Conversation, ConversationLog, Participant
-from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
 from ucwa_nb.tls import InsecureTLSWarning
 
+if TYPE_CHECKING:
+    from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
+
 __version__ = "0.1.0"
+
+# The simulator brings starlette and uvicorn (~0.15 s of imports): loaded on first use, so
+# that pointing the client at a real server never pays for it.
+_SIMULATOR_NAMES = frozenset({"Scenario", "ScenarioError", "Simulator", "SimulatorError"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SIMULATOR_NAMES:
+        from ucwa_nb import sim
+
+        return getattr(sim, name)
+    raise AttributeError(f"module 'ucwa_nb' has no attribute {name!r}")
 
 __all__ = [
     "CallEvent",
