@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ucwa_nb.representation import Events, Link, Sender
-from ucwa_nb.sim import render
+from ucwa_nb.sim import extras, render
 from ucwa_nb.sim.channel import PollOutcome
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.http import challenge, error_response, read_body, read_input, ucwa_response
@@ -82,7 +82,15 @@ def create_app(world: World) -> Starlette:
                 "Cache-Control": "no-store", "Pragma": "no-cache",
                 "X-Ms-diagnostics": f'{diagnostic};source="{fqdn}"'})
 
-        body = await read_body(request, settings.max_body_bytes)
+        try:
+            body = await read_body(request, settings.max_body_bytes)
+        except SimError as error:
+            if error.status != 400:  # 413: the limit every endpoint shares, in its UCWA shape
+                raise
+            # A body that cannot be read (a bad Content-Length, a truncated body) is, at the
+            # token endpoint, an OAuth invalid_request like every other 400 there.
+            return oauth_error("invalid_request",
+                               '28032;reason="The request body could not be read."')
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("application/x-www-form-urlencoded"):
             return oauth_error("invalid_request",
@@ -152,13 +160,23 @@ def create_app(world: World) -> Starlette:
                            parameters={name: "This parameter must be a finite number."
                                        for name in bad})
         timeout = min(max(timeout, settings.min_poll_timeout), MAX_POLL_TIMEOUT)
+        if world.closing:
+            # Shutting down: a poll parked now would hold uvicorn's shutdown until its
+            # graceful timeout. Answer it as the parked ones were.
+            raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
         future = app.channel.poll(ack, timeout=timeout, priority=priority, low=low,
                                   medium=medium)
         try:
-            outcome = await future
+            outcome = await _unless_hung_up(request, future)
         except asyncio.CancelledError:
             app.channel.abandon(future)
             raise
+        if outcome is None:
+            # The client hung up while its poll was parked: let the poll go, so that the
+            # application no longer looks polled (it expires, its channel stops being live).
+            # Nobody is left to read an answer; uvicorn drops it.
+            app.channel.abandon(future)
+            return Response(status_code=204)
         return _events_response(request, app, outcome)
 
     def _events_response(request: Request, app: Application, outcome: PollOutcome) -> Response:
@@ -213,6 +231,8 @@ def create_app(world: World) -> Starlette:
     async def participant(request: Request) -> Response:
         _, app, conv = conversation_of(request)
         uri = "sip:" + request.path_params["participant"]
+        if request.path_params["participant"] == app.user.key:
+            return ucwa_response(request, render.local_participant(app, conv))
         if uri not in conv.participants:
             raise SimError(404, "NotFound", None)
         return ucwa_response(request, render.participant(app, conv, uri, world.scenario))
@@ -236,7 +256,12 @@ def create_app(world: World) -> Starlette:
     async def conversation_logs(request: Request) -> Response:
         _, app = app_of(request)
         limit = request.query_params.get("limit")
-        count = int(limit) if limit is not None and limit.isdigit() else None
+        # isdigit() alone let "²" and 5,000-digit numbers through to int(), which raised
+        # (a 500): only ASCII digits count, and a number too long for int() means no limit.
+        count = None
+        if limit is not None and limit.isascii() and limit.isdigit():
+            with contextlib.suppress(ValueError):
+                count = int(limit)
         return ucwa_response(request, render.conversation_logs(app, count))
 
     async def conversation_log(request: Request) -> Response:
@@ -314,6 +339,9 @@ def create_app(world: World) -> Starlette:
               guarded(continue_phone_audio), methods=["POST"]),
         Route(C + "/phoneAudioInvitations/{inv}", guarded(invitation), methods=["GET"]),
         Route(C + "/phoneAudioInvitations/{inv}/cancel", guarded(cancel), methods=["POST"]),
+        # startPhoneAudio, hold/resume, makeMeAvailable, phones, policies, people, ...
+        *extras.routes(world, extras.Plumbing(guarded, app_of, conversation_of, _created,
+                                              settings.max_body_bytes)),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -327,6 +355,7 @@ def create_app(world: World) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         sweeper = asyncio.get_running_loop().create_task(_sweep(world))
+        world.closing = False  # serving (again, after a restart)
         try:
             yield
         finally:
@@ -349,6 +378,26 @@ class _Challenge(Exception):
 
 def _common() -> dict[str, str]:
     return {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+
+
+async def _unless_hung_up(request: Request,
+                          future: asyncio.Future[PollOutcome]) -> PollOutcome | None:
+    """The poll's outcome, or None if the client disconnects first. uvicorn does not cancel a
+    request whose client went away; it only answers ``receive()`` with http.disconnect."""
+    if future.done():
+        return future.result()
+
+    async def hung_up() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(hung_up())
+    either: set[asyncio.Future[Any]] = {future, watcher}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    return future.result() if future.done() else None
 
 
 async def _sweep(world: World) -> None:

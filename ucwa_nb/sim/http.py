@@ -6,10 +6,12 @@ documented shape, in the format the client accepts, never with a stack trace.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ucwa_nb.representation import (
@@ -38,6 +40,11 @@ __all__ = [
 
 CHALLENGE_GRANTS = "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+# Characters outside XML 1.0's Char production (C0 controls but tab, CR and LF; U+FFFE,
+# U+FFFF) and lone surrogates, which UTF-8 cannot encode: neither format can carry them.
+_UNREPRESENTABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+_UTF8_NAMES = ("utf-8", "utf8")
 
 
 def negotiate(request: Request) -> tuple[Format, str]:
@@ -69,14 +76,28 @@ def ucwa_response(request: Request, body: Resource | Events, status: int = 200,
     return _finish(payload, status, media, headers)
 
 
+def _representable(value: Any) -> Any:
+    return _UNREPRESENTABLE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _safe_reason(reason: Reason) -> Reason:
+    """An error may quote what the client sent (a Content-Type, a property name): replace
+    what JSON and XML cannot carry, or the error body itself would be unreadable (raw
+    control characters make malformed XML) or fail to encode (a 500 for a lone surrogate)."""
+    return dataclasses.replace(
+        reason, message=_representable(reason.message),
+        parameters={_representable(k): _representable(v) for k, v in reason.parameters.items()})
+
+
 def error_response(request: Request, error: SimError) -> Response:
     fmt, media = negotiate(request)
-    return _finish(build_reason(error.reason, fmt), error.status, media, error.headers)
+    return _finish(build_reason(_safe_reason(error.reason), fmt), error.status, media,
+                   error.headers)
 
 
 def reason_response(request: Request, status: int, reason: Reason) -> Response:
     fmt, media = negotiate(request)
-    return _finish(build_reason(reason, fmt), status, media, None)
+    return _finish(build_reason(_safe_reason(reason), fmt), status, media, None)
 
 
 def challenge(request: Request, fqdn: str) -> Response:
@@ -110,13 +131,67 @@ async def read_body(request: Request, limit: int) -> bytes:
                            f"The request body is larger than {limit} bytes.")
     chunks = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise SimError(413, "EntityTooLarge", None,
-                           f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                raise SimError(413, "EntityTooLarge", None,
+                               f"The request body is larger than {limit} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client closed before sending the body it announced. Over uvicorn nobody is
+        # left to read the answer, but it must be a client error, not a 500 ServiceFailure.
+        raise SimError(400, "BadRequest", None,
+                       "The request body ended before its announced length.") from None
     return b"".join(chunks)
+
+
+def _check_encoding(body: bytes, content_type: str) -> None:
+    """Request bodies are UTF-8, as every UCWA sample sends them and RFC 8259 requires of
+    JSON: another charset is 415; bytes that are not UTF-8 (invalid sequences, UTF-16 or
+    UTF-32 with or without a BOM, which json.loads and expat would otherwise guess) or an XML
+    declaration naming another encoding are 400. A UTF-8 BOM is allowed."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and \
+                value.strip().strip('"').strip().lower() not in _UTF8_NAMES:
+            raise SimError(415, "UnsupportedMediaType", None,
+                           "Only UTF-8 request bodies are supported (charset=utf-8).")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SimError(400, "BadRequest", None, "The request body is not UTF-8 text.") \
+            from None
+    if "\x00" in text:  # what UTF-16 and UTF-32 text looks like when read as UTF-8
+        raise SimError(400, "BadRequest", None, "The request body is not UTF-8 text.")
+    declared = _XML_DECLARED_ENCODING.match(body.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in _UTF8_NAMES:
+        raise SimError(400, "BadRequest", None,
+                       "The XML declaration names an encoding other than UTF-8.")
+
+
+def _unrepresentable(props: dict[str, Any]) -> dict[str, str]:
+    """Input values holding text that no UCWA body could carry back (see _UNREPRESENTABLE):
+    accepted, they would break every later JSON or XML rendering of the resource."""
+    def bad(value: Any) -> bool:
+        # Iterative: a JSON object nested 950 deep parses, and recursing into it here
+        # would raise RecursionError (a 500).
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                if _UNREPRESENTABLE.search(item) is not None:
+                    return True
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(item)
+                stack.extend(item.values())
+        return False
+
+    return {name: "This parameter contains characters that cannot be represented "
+                  "(control characters or unpaired surrogates)."
+            for name, value in props.items() if bad(name) or bad(value)}
 
 
 async def read_input(request: Request, limit: int) -> dict[str, Any]:
@@ -126,16 +201,19 @@ async def read_input(request: Request, limit: int) -> dict[str, Any]:
     """
     body = await read_body(request, limit)
     props: dict[str, Any] = dict(parse_qsl(request.url.query))
-    if not body.strip():
-        return props
-    content_type = request.headers.get("content-type")
-    if format_of(content_type) is None:
-        raise SimError(415, "UnsupportedMediaType", None,
-                       f"The content type {content_type or '(none)'} is not supported; use "
-                       "application/json or application/xml.")
-    try:
-        props.update(parse_input(body, content_type))
-    except ParseError as exc:
-        raise SimError(400, "BadRequest", None, f"The request body could not be read: {exc}") \
-            from None
+    if body.strip():
+        content_type = request.headers.get("content-type")
+        if content_type is None or format_of(content_type) is None:
+            raise SimError(415, "UnsupportedMediaType", None,
+                           f"The content type {content_type or '(none)'} is not supported; "
+                           "use application/json or application/xml.")
+        _check_encoding(body, content_type)
+        try:
+            props.update(parse_input(body, content_type))
+        except ParseError as exc:
+            raise SimError(400, "BadRequest", None,
+                           f"The request body could not be read: {exc}") from None
+    bad = _unrepresentable(props)
+    if bad:
+        raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=bad)
     return props

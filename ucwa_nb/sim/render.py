@@ -18,11 +18,15 @@ __all__ = [
     "app_path",
     "application",
     "communication",
+    "contact_links",
     "conversation",
     "conversation_log",
     "conversation_logs",
     "conversations",
     "invitation",
+    "local_participant",
+    "local_participant_path",
+    "log_recipient",
     "participant",
     "participants",
     "phone_audio",
@@ -45,6 +49,15 @@ def app_path(app: Application) -> str:
     return f"{APPLICATIONS}/{app.id}"
 
 
+def contact_links(app: Application, uri: str, scenario: Scenario,
+                  rel: str = "contact") -> list[tuple[str, str]]:
+    """The link to a person's contact resource, if the world knows the person (people/<uri>
+    answers only for them: a link to anyone else would lead nowhere)."""
+    if scenario.contact(uri) is None and scenario.user(uri) is None:
+        return []
+    return [(rel, f"{app_path(app)}/people/{uri.removeprefix('sip:')}")]
+
+
 def root() -> Resource:
     return Resource("root", ROOT, {}, _links(("user", USER), ("xframe", XFRAME)))
 
@@ -59,11 +72,12 @@ def me(app: Application) -> Resource:
     props = {"name": spec.name, "uri": spec.uri}
     if spec.phone:
         props["workPhoneNumber"] = spec.phone
-    return Resource("me", f"{base}/me", props, _links(
-        ("makeMeAvailable", f"{base}/me/makeMeAvailable"),
-        ("phones", f"{base}/me/phones"),
-        ("photo", f"{base}/photos/{spec.username}"),
-    ))
+    links = [("phones", f"{base}/me/phones")]
+    # [infer] MeDashboard.md: makeMeAvailable is offered until the application is available.
+    # No photo link: the simulated users have none (policies say photos are disabled).
+    if app.available_modalities is None:
+        links.insert(0, ("makeMeAvailable", f"{base}/me/makeMeAvailable"))
+    return Resource("me", f"{base}/me", props, _links(*links))
 
 
 def communication(app: Application) -> Resource:
@@ -72,16 +86,17 @@ def communication(app: Application) -> Resource:
         "communication",
         base,
         {
-            "phoneNumber": app.user.spec.phone,
+            "phoneNumber": app.phone_number or app.user.spec.phone,
             "audioPreference": "PhoneAudio",
             "conversationHistory": "Enabled",
-            "supportedModalities": ["PhoneAudio"],
+            "supportedModalities": (["PhoneAudio"] if app.available_modalities is None
+                                    else list(app.available_modalities)),
             "supportedMessageFormats": ["Plain"],
         },
         _links(
             ("conversations", f"{base}/conversations?filter=active"),
             ("conversationLogs", f"{base}/conversationLogs"),
-            ("startPhoneAudio", f"{base}/phoneAudioInvitations"),
+            ("startPhoneAudio", f"{base}/startPhoneAudio"),
         ),
     )
 
@@ -102,8 +117,8 @@ def application(app: Application) -> Resource:
         base,
         props,
         _links(
+            # No batch link: the simulator does not take multipart batches (batch_ref).
             ("policies", f"{base}/policies"),
-            ("batch", f"{base}/batch"),
             ("events", f"{base}/events?ack=1"),
         ),
         {
@@ -155,7 +170,7 @@ def conversation(app: Application, conv: Conversation) -> Resource:
         _links(
             ("phoneAudio", f"{base}/phoneAudio"),
             ("participants", f"{base}/participants"),
-            ("localParticipant", f"{base}/participants/me"),
+            ("localParticipant", local_participant_path(app, conv)),
             ("messaging", f"{base}/messaging"),
         ),
     )
@@ -172,8 +187,29 @@ def participant(app: Application, conv: Conversation, uri: str, scenario: Scenar
         f"{base}/participants/{key}",
         {"name": name, "uri": uri, "local": False, "anonymous": False,
          "sourceNetwork": "SameEnterprise"},
-        _links(("contact", f"{app_path(app)}/people/{key}"), ("conversation", base)),
+        _links(*contact_links(app, uri, scenario), ("conversation", base)),
     )
+
+
+def local_participant_path(app: Application, conv: Conversation) -> str:
+    # [infer] keyed like the remote participants, by the user's own SIP URI.
+    return f"{conversation_path(app, conv)}/participants/{app.user.key}"
+
+
+def local_participant(app: Application, conv: Conversation) -> Resource:
+    """The user in a conversation (localParticipant_ref; also an invitation's ``from``,
+    from_ref). Its rel is participant, as embedded in the reference samples; the samples'
+    rels "localParticipant" and "from" name the link that led there [infer]."""
+    spec = app.user.spec
+    props: dict[str, object] = {"name": spec.name, "uri": spec.uri, "local": True,
+                                "anonymous": False, "sourceNetwork": "SameEnterprise"}
+    if spec.phone:
+        props["workPhoneNumber"] = spec.phone
+    return Resource("participant", local_participant_path(app, conv), props, _links(
+        ("contact", f"{app_path(app)}/people/{app.user.key}"),
+        ("conversation", conversation_path(app, conv)),
+        ("me", f"{app_path(app)}/me"),
+    ))
 
 
 def participants(app: Application, conv: Conversation, scenario: Scenario) -> Resource:
@@ -188,13 +224,16 @@ def phone_audio(app: Application, conv: Conversation) -> Resource:
     base = f"{conversation_path(app, conv)}/phoneAudio"
     links = [("conversation", conversation_path(app, conv))]
     # Capability links [infer, ucwa-protocol.md 3.1]: add while nothing is under way, stop
-    # while connecting or connected, hold while connected.
+    # while connecting or connected, hold while connected, resume while held.
     if conv.phone_audio_state == "Disconnected":
         links.append(("addPhoneAudio", f"{base}/addPhoneAudio"))
     if conv.phone_audio_state in ("Connecting", "Connected"):
         links.append(("stopPhoneAudio", f"{base}/stopPhoneAudio"))
     if conv.phone_audio_state == "Connected":
-        links.append(("holdPhoneAudio", f"{base}/holdPhoneAudio"))
+        if conv.on_hold:
+            links.append(("resumePhoneAudio", f"{base}/resumePhoneAudio"))
+        else:
+            links.append(("holdPhoneAudio", f"{base}/holdPhoneAudio"))
     return Resource("phoneAudio", base, {"state": conv.phone_audio_state}, _links(*links))
 
 
@@ -214,21 +253,10 @@ def conversation_logs(app: Application, limit: int | None = None) -> Resource:
 def conversation_log(app: Application, log: ConversationLog, scenario: Scenario) -> Resource:
     base = log_path(app, log)
     spec = log.spec
-    recipients = []
-    for uri in spec.recipients:
-        contact = scenario.contact(uri)
-        key = uri.removeprefix("sip:")
-        recipients.append(Resource(
-            "conversationLogRecipient",
-            f"{base}/recipients/{key}",
-            {"displayName": contact.name if contact else key, "sipUri": uri},
-            _links(("contact", f"{app_path(app)}/people/{key}")),
-        ))
-    links = [
-        ("continueMessaging", f"{base}/continueMessaging"),
-        ("conversationLogTranscripts", f"{base}/transcripts"),
-        ("markAsRead", f"{base}/markAsRead"),
-    ]
+    recipients = [log_recipient(app, log, uri, scenario) for uri in spec.recipients]
+    # No continueMessaging nor conversationLogTranscripts: the simulator has no messaging
+    # and keeps no transcripts, so they would lead nowhere.
+    links = [("markAsRead", f"{base}/markAsRead")]
     if log.call is None or not log.call.in_progress:
         links.insert(0, ("continuePhoneAudio", f"{base}/continuePhoneAudio"))
     properties: dict[str, object] = {
@@ -248,6 +276,18 @@ def conversation_log(app: Application, log: ConversationLog, scenario: Scenario)
                     {"conversationLogRecipient": recipients})
 
 
+def log_recipient(app: Application, log: ConversationLog, uri: str,
+                  scenario: Scenario) -> Resource:
+    contact = scenario.contact(uri)
+    key = uri.removeprefix("sip:")
+    return Resource(
+        "conversationLogRecipient",
+        f"{log_path(app, log)}/recipients/{key}",
+        {"displayName": contact.name if contact else key, "sipUri": uri},
+        _links(*contact_links(app, uri, scenario)),
+    )
+
+
 def invitation_path(inv: Invitation) -> str:
     return f"{app_path(inv.app)}/communication/phoneAudioInvitations/{inv.id}"
 
@@ -258,7 +298,7 @@ def invitation(inv: Invitation, scenario: Scenario) -> Resource:
     conv = inv.conversation
     props: dict[str, object] = {
         "direction": "Outgoing",
-        "importance": "Normal",
+        "importance": conv.importance,
         "state": inv.state,
         "subject": conv.subject,
         "threadId": conv.thread_id,
@@ -272,12 +312,12 @@ def invitation(inv: Invitation, scenario: Scenario) -> Resource:
     links = [
         ("conversation", conversation_path(app, conv)),
         ("phoneAudio", f"{conversation_path(app, conv)}/phoneAudio"),
-        ("to", f"{app_path(app)}/people/{inv.to.removeprefix('sip:')}"),
-        ("from", f"{conversation_path(app, conv)}/participants/me"),
+        *contact_links(app, inv.to, scenario, "to"),
+        ("from", local_participant_path(app, conv)),
     ]
     if inv.in_progress:
         links.insert(0, ("cancel", f"{base}/cancel"))
-    embedded = {}
+    embedded = {"from": [local_participant(app, conv)]}
     if inv.accepted_by is not None:
         embedded["acceptedByParticipant"] = [participant(app, conv, inv.accepted_by, scenario)]
     return Resource("phoneAudioInvitation", base, props, _links(*links), embedded)

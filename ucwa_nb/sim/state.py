@@ -46,8 +46,11 @@ class Conversation:
     state: str = "Connected"
     modalities: list[str] = field(default_factory=lambda: ["Messaging"])
     phone_audio_state: str = "Disconnected"
+    on_hold: bool = False  # holdPhoneAudio while Connected; resumePhoneAudio clears it
     call: Invitation | None = None
     from_log: str | None = None
+    # Made by a call (continuePhoneAudio, startPhoneAudio): ends when its phone audio ends.
+    ends_with_call: bool = False
 
 
 @dataclass
@@ -82,13 +85,16 @@ class Application:
     channel: Channel
     invitations: dict[str, Invitation] = field(default_factory=dict)
     deleted: bool = False
+    # Set by makeMeAvailable (None until then): the modalities and the number it gave.
+    available_modalities: list[str] | None = None
+    phone_number: str | None = None
 
 
 @dataclass
 class Invitation:
     id: str
     app: Application
-    kind: str  # "addPhoneAudio" | "continuePhoneAudio"
+    kind: str  # "addPhoneAudio" | "continuePhoneAudio" | "startPhoneAudio"
     conversation: Conversation
     to: str
     phone_number: str

@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
@@ -33,6 +34,9 @@ __all__ = ["World"]
 INITIATE_SCOPE = "Conversations.Initiate"
 MAX_OPERATION_ID = 50
 MAX_APP_FIELD = 100
+MAX_SUBJECT = 250
+IMPORTANCE = ("Normal", "Urgent", "Emergency")
+START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own input
 
 
 @dataclass
@@ -57,6 +61,10 @@ class World:
         self.faults: list[ActiveFault] = [ActiveFault(f, f.count) for f in scenario.faults]
         self._next_app = 101
         self._next_invitation = 1
+        self.restarting = False  # see shutdown()
+        # Set by shutdown(), cleared when a server starts serving this world (app lifespan):
+        # while set, new event polls are answered 503 at once instead of parking.
+        self.closing = False
         for spec in scenario.users:
             user = UserState(spec)
             for c in spec.conversations:
@@ -83,7 +91,11 @@ class World:
 
     def issue_token(self, username: str, password: str) -> Token | None:
         user = self.users.get(username.lower().removeprefix("sip:"))
-        if user is None or not secrets.compare_digest(user.spec.password, password):
+        # compare_digest refuses str with non-ASCII characters (TypeError, which became a
+        # 500 for a password such as "é"): compare the UTF-8 bytes instead.
+        if user is None or not secrets.compare_digest(
+                user.spec.password.encode("utf-8", "surrogatepass"),
+                password.encode("utf-8", "surrogatepass")):
             return None
         token = Token("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                       self.now() + self.settings.token_lifetime)
@@ -101,7 +113,7 @@ class World:
     # ------------------------------------------------------------------ applications
 
     def create_application(self, token: Token, props: dict[str, Any]) -> tuple[Application, bool]:
-        values = _case_insensitive(props, ("userAgent", "endpointId", "culture", "instanceId",
+        values = case_insensitive(props, ("userAgent", "endpointId", "culture", "instanceId",
                                            "type"))
         problems = {}
         for name in ("userAgent", "endpointId", "culture"):
@@ -199,6 +211,14 @@ class World:
             self.emit(app, "conversation", conv_res.href,
                       Event("updated", Link("phoneAudio", pa.href), embedded={"phoneAudio": [pa]}))
 
+    def emit_phone_audio_change(self, user: UserState, conv: Conversation) -> None:
+        """phoneAudio updated (sender conversation) alone, to every application of the user."""
+        for app in list(user.apps.values()):
+            pa = render.phone_audio(app, conv)
+            assert pa.href is not None
+            self.emit(app, "conversation", render.conversation_path(app, conv),
+                      Event("updated", Link("phoneAudio", pa.href), embedded={"phoneAudio": [pa]}))
+
     def emit_invitation(self, inv: Invitation, event_type: str) -> None:
         res = render.invitation(inv, self.scenario)
         assert res.href is not None
@@ -213,20 +233,27 @@ class World:
 
     def phone_audio_input(self, token: Token, app: Application, rel: str,
                           props: dict[str, Any], needs_to: bool) -> dict[str, Any]:
-        """Validate an addPhoneAudio/continuePhoneAudio body; return normalised values."""
+        """Validate an add/continue/startPhoneAudio body; return normalised values."""
         if INITIATE_SCOPE not in token.scopes:
             raise SimError(403, "Forbidden", None,
                            f"The token does not carry the {INITIATE_SCOPE} scope.")
         self.check_fault(rel, app.user)
-        values = _case_insensitive(props, ("operationId", "phoneNumber", "to"))
+        extra = START_FIELDS if rel == "startPhoneAudio" else ()
+        values = case_insensitive(props, ("operationId", "phoneNumber", "to", *extra))
         problems: dict[str, str] = {}
-        for name in ("operationId", "phoneNumber", "to"):
+        for name in ("operationId", "phoneNumber", "to", *extra):
             value = values.get(name)
             if value is not None and not isinstance(value, str):
                 problems[name] = "This parameter must be a string."
         op = values.get("operationId")
         if isinstance(op, str) and len(op) > MAX_OPERATION_ID:
             problems["operationId"] = f"The maximum length is {MAX_OPERATION_ID} characters."
+        subject = values.get("subject")
+        if isinstance(subject, str) and len(subject) > MAX_SUBJECT:
+            problems["subject"] = f"The maximum length is {MAX_SUBJECT} characters."
+        importance = values.get("importance")
+        if isinstance(importance, str) and importance not in IMPORTANCE:
+            problems["importance"] = "This parameter must be one of " + ", ".join(IMPORTANCE) + "."
         to = values.get("to")
         if needs_to:
             if to is None or (isinstance(to, str) and not to.strip()):
@@ -240,14 +267,16 @@ class World:
             raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=problems)
         if not app.channel.live(self.settings.callback_grace):
             raise SimError(500, "ServiceFailure", "CallbackChannelError")
-        number = values.get("phoneNumber") or app.user.spec.phone
+        # [infer] ucwa-protocol.md 1.7: the default is the number makeMeAvailable gave, else
+        # the user's own.
+        number = values.get("phoneNumber") or app.phone_number or app.user.spec.phone
         try:
             normalized = normalize_phone_number(
                 number, app.user.spec.region, allow_spaces=self.settings.lenient_uri_spacing)
         except NormalizationError as exc:
             raise SimError(400, "BadRequest", "NormalizationFailed",
                            f"The phone normalization failed: {exc}") from None
-        return {"operationId": op, "phoneNumber": "tel:" + normalized, "to": to}
+        return {**values, "operationId": op, "phoneNumber": "tel:" + normalized, "to": to}
 
     def add_phone_audio(self, token: Token, app: Application, conv: Conversation,
                         props: dict[str, Any]) -> Invitation:
@@ -272,11 +301,31 @@ class World:
                                       spec.created, spec.importance, [])
         conv.thread_id = log.thread_id
         conv.from_log = log.id
+        conv.ends_with_call = True
         conv.state = "Connecting"
         inv = self._start(app, "continuePhoneAudio", conv, spec.recipients[0], values,
                           added=True)
         log.call = inv
         return inv
+
+    def start_phone_audio(self, token: Token, app: Application,
+                          props: dict[str, Any]) -> Invitation:
+        """startPhoneAudio: call-via-work in a new peer-to-peer conversation with ``to``."""
+        values = self.phone_audio_input(token, app, "startPhoneAudio", props, needs_to=True)
+        if app.available_modalities is not None and \
+                "PhoneAudio" not in app.available_modalities:
+            # startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities";
+            # [infer] the capabilities are the supportedModalities of makeMeAvailable.
+            raise SimError(403, "Forbidden", None,
+                           "Phone audio is not listed in the capabilities.")
+        conv = self._add_conversation(app.user, values.get("subject") or "",
+                                      [values["to"]], _now_utc(),
+                                      values.get("importance") or "Normal", [])
+        if values.get("threadId"):
+            conv.thread_id = values["threadId"]  # [infer] continues that thread
+        conv.ends_with_call = True
+        conv.state = "Connecting"
+        return self._start(app, "startPhoneAudio", conv, values["to"], values, added=True)
 
     def _start(self, app: Application, kind: str, conv: Conversation, to: str,
                values: dict[str, Any], added: bool) -> Invitation:
@@ -289,6 +338,7 @@ class World:
         app.invitations[inv_id] = inv
         conv.call = inv
         conv.phone_audio_state = "Connecting"
+        conv.on_hold = False
         # started goes out before the 201 is written: clients must correlate by operationId.
         self.emit_invitation(inv, "started")
         self.emit_conversation_change(app.user, conv, added=added)
@@ -304,7 +354,11 @@ class World:
         conv.phone_audio_state = "Connected" if status == "Success" else "Disconnected"
         if status == "Success":
             conv.state = "Connected"
-        elif conv.from_log is not None:
+            if accepted_by is not None and accepted_by not in conv.participants:
+                # [infer] who answered is now a participant of the conversation, so the
+                # acceptedByParticipant resource can be fetched from its participants.
+                conv.participants.append(accepted_by)
+        elif conv.ends_with_call:
             conv.state = "Disconnected"
         self.emit_invitation(inv, "completed")
         self.emit_conversation_change(inv.app.user, conv)
@@ -325,9 +379,27 @@ class World:
             self.cancel(inv)
             return
         conv.phone_audio_state = "Disconnected"
-        if conv.from_log is not None:
+        conv.on_hold = False
+        if conv.ends_with_call:
             conv.state = "Disconnected"
         self.emit_conversation_change(app.user, conv)
+
+    def hold_phone_audio(self, app: Application, conv: Conversation, hold: bool) -> None:
+        """holdPhoneAudio / resumePhoneAudio: 204, then phoneAudio updated.
+
+        [infer] CallState (Connected, Connecting, Disconnected, Disconnecting, Transferring)
+        has no held member, so ``state`` stays Connected; what changes are the capability
+        links: resumePhoneAudio instead of holdPhoneAudio while held (phoneAudio_ref: "updated
+        whenever the state and capabilities of the modality change")."""
+        rel = "holdPhoneAudio" if hold else "resumePhoneAudio"
+        self.check_fault(rel, app.user)
+        if conv.phone_audio_state != "Connected":
+            raise SimError(409, "Conflict", None, "There is no connected phone call.")
+        if conv.on_hold == hold:
+            raise SimError(409, "Conflict", None, "The phone call is already "
+                           + ("on hold." if hold else "off hold."))
+        conv.on_hold = hold
+        self.emit_phone_audio_change(app.user, conv)
 
     def activity(self) -> list[dict[str, Any]]:
         """Every phone-audio call so far, across users: what a trainer watches."""
@@ -347,12 +419,23 @@ class World:
         return sorted(rows, key=lambda r: int(r["invitation"]))
 
     def shutdown(self) -> None:
-        """The server is stopping: answer parked polls (503) and stop every call."""
+        """The server is stopping: answer parked polls (503) and stop every call.
+
+        While ``restarting`` (``Simulator.restart``) only the polls are answered: the world,
+        its calls in progress and their events carry on, as when another front end of the
+        pool takes over."""
+        self.closing = True
         for app in list(self.apps.values()):
             app.channel.close("shutdown")
+            if self.restarting:
+                continue
             for inv in app.invitations.values():
                 if inv.task is not None:
                     inv.task.cancel()
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
 
 
 def _create_task(coro: Any) -> Any:
@@ -361,7 +444,7 @@ def _create_task(coro: Any) -> Any:
     return asyncio.get_running_loop().create_task(coro)
 
 
-def _case_insensitive(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+def case_insensitive(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """UCWA input property names are case-insensitive (PascalCase walkthroughs, camelCase
     reference); map them onto the canonical names."""
     canonical = {name.lower(): name for name in names}
