@@ -9,8 +9,12 @@ batches strictly in order, and recovers from what real servers do:
 * network errors, timeouts, 5xx: retry the same URL (ack semantics make that safe) with a
   bounded exponential back-off.
 
-It never dies silently: every failure is logged and kept in ``errors`` and ``last_error``, and
+It never dies silently: every failure is logged and kept in ``errors`` and ``last_error``,
+``state`` says whether it is polling, retrying (since ``failing_since``) or stopped, and
 ``alive`` tells whether the thread still runs.
+
+A poll whose answer does not come within ``poll_timeout + read_grace`` seconds is presumed
+lost (a proxy or a server holding it) and asked again with the same ``ack``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -30,14 +35,19 @@ if TYPE_CHECKING:
 __all__ = ["EventChannel"]
 
 MAX_BACKOFF = 10.0
+# Seconds past the poll's own timeout before its answer is presumed lost: the server releases
+# an empty batch at `timeout`, so only a slow network, a proxy or a stuck server goes past it.
+READ_GRACE = 30.0
 
 
 class EventChannel:
     def __init__(self, session: Session, start_href: str, *, poll_timeout: float = 180.0,
+                 read_grace: float = READ_GRACE,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._session = session
         self.href = start_href
         self.poll_timeout = poll_timeout
+        self.read_grace = read_grace  # may be changed while running: the next poll uses it
         self._sleep = sleep
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -45,10 +55,26 @@ class EventChannel:
         self.batches = 0
         self.recreated = 0
         self.failures_in_a_row = 0
+        self.failing_since: datetime | None = None  # first failure since the last good poll
 
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def state(self) -> Literal["polling", "retrying", "stopped"]:
+        """polling: the last poll was answered; retrying: polls fail (see ``last_error``,
+        ``failing_since``), the channel keeps trying with back-off; stopped: no thread."""
+        if not self.alive:
+            return "stopped"
+        return "retrying" if self.failures_in_a_row else "polling"
+
+    def __repr__(self) -> str:
+        text = f"<EventChannel {self.state}, {self.batches} batches"
+        if self.state == "retrying" and self.failing_since is not None:
+            text += (f", failing since {self.failing_since:%H:%M:%S} UTC "
+                     f"({self.failures_in_a_row} in a row): {self.last_error}")
+        return text + ">"
 
     @property
     def last_error(self) -> str | None:
@@ -77,6 +103,8 @@ class EventChannel:
         del self.errors[:-100]  # keep the latest hundred
 
     def _backoff(self) -> None:
+        if not self.failures_in_a_row:
+            self.failing_since = self._session._clock()
         self.failures_in_a_row += 1
         delay = min(MAX_BACKOFF, 0.25 * 2 ** min(self.failures_in_a_row - 1, 6))
         self._stop.wait(delay)
@@ -94,7 +122,8 @@ class EventChannel:
         try:
             response = session._request(
                 "GET", self.href, rel="events", params={"timeout": str(int(self.poll_timeout))},
-                timeout=httpx.Timeout(10.0, read=self.poll_timeout + 30.0), raise_errors=False,
+                timeout=httpx.Timeout(10.0, read=self.poll_timeout + self.read_grace),
+                raise_errors=False,
                 accept=session.event_accept)
         except httpx.HTTPError as exc:
             if self._stop.is_set():
@@ -107,6 +136,7 @@ class EventChannel:
         status = response.status_code
         if status == 200:
             self.failures_in_a_row = 0
+            self.failing_since = None
             self._handle_batch(response)
             return
         reason = _reason_of(response)
@@ -116,13 +146,15 @@ class EventChannel:
             self.href = session._recreate_application()
             self.recreated += 1
             self.failures_in_a_row = 0
+            self.failing_since = None
             return
         if status == 409 and subcode == "PGetReplaced":
             self._note("409 PGetReplaced: another poll replaced ours; is another client "
                        "using this application?")
         else:
             self._note(f"event poll answered {status}"
-                       + (f" {reason.code}/{reason.subcode}" if reason else ""))
+                       + (f" {reason.code}" if reason else "")
+                       + (f"/{reason.subcode}" if reason and reason.subcode else ""))
         self._backoff()
 
     def _handle_batch(self, response: httpx.Response) -> None:

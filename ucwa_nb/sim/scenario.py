@@ -24,6 +24,7 @@ __all__ = [
     "ConversationSpec",
     "FaultSpec",
     "PhoneSpec",
+    "PollFaultSpec",
     "Scenario",
     "ScenarioError",
     "ServerSettings",
@@ -143,6 +144,32 @@ class FaultSpec:
 
 
 @dataclass(frozen=True)
+class PollFaultSpec:
+    """Faults on event polls (``ucwa_nb/sim/faults.py``): ``drop_rate`` of them are answered
+    and then reset, ``hold_rate`` of them are held back ``hold_for`` seconds (None: until the
+    client hangs up). Which polls is decided by ``seed`` (reproducible runs)."""
+
+    drop_rate: float = 0.0
+    hold_rate: float = 0.0
+    hold_for: float | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("drop_rate", "hold_rate"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be a number from 0 to 1")
+        if self.drop_rate + self.hold_rate > 1.0:
+            raise ValueError("drop_rate + hold_rate must not exceed 1")
+        if self.hold_for is not None and not (
+                isinstance(self.hold_for, int | float) and math.isfinite(self.hold_for)
+                and self.hold_for >= 0):
+            raise ValueError("hold_for must be a finite number of seconds >= 0 (or None)")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ValueError("seed must be an integer")
+
+
+@dataclass(frozen=True)
 class Scenario:
     users: tuple[UserSpec, ...]
     contacts: tuple[ContactSpec, ...] = ()
@@ -150,6 +177,7 @@ class Scenario:
     faults: tuple[FaultSpec, ...] = ()
     server: ServerSettings = ServerSettings()
     name: str = "custom"
+    poll_faults: PollFaultSpec | None = None
 
     def user(self, uri_or_name: str) -> UserSpec | None:
         key = uri_or_name.lower().removeprefix("sip:")
@@ -197,7 +225,7 @@ class _Loader:
 
     def scenario(self, name: str) -> Scenario:
         _only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
-                                      "classroom", "name"})
+                                      "classroom", "name", "poll_faults"})
         server = self.server(self.data.get("server", {}))
         users = [self.user(u, i) for i, u in enumerate(_list(self.data, "users"))]
         users += self.classroom(self.data.get("classroom"))
@@ -216,8 +244,10 @@ class _Loader:
             number = self.number(_req(raw, "number", where), "US", where)
             phones[number] = self.phone(raw, where)
         faults = tuple(self.fault(f, i) for i, f in enumerate(_list(self.data, "faults")))
+        poll_faults = self.poll_faults(self.data["poll_faults"]) \
+            if "poll_faults" in self.data else None
         return Scenario(tuple(users), contacts, phones, faults, server,
-                        str(self.data.get("name", name)))
+                        str(self.data.get("name", name)), poll_faults)
 
     def server(self, raw: dict[str, Any]) -> ServerSettings:
         known = set(ServerSettings.__dataclass_fields__)
@@ -354,6 +384,25 @@ class _Loader:
             phone="tel:" + self.number(raw["phone"], "US", where + ".phone")
             if "phone" in raw else None,
         )
+
+    def poll_faults(self, raw: Any) -> PollFaultSpec:
+        _only(raw, "poll_faults", {"drop_rate", "hold_rate", "hold_for", "seed"})
+        numbers: dict[str, float] = {}
+        for key in ("drop_rate", "hold_rate", "hold_for"):
+            value = raw.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ScenarioError(f"poll_faults.{key} must be a number")
+            numbers[key] = float(value)
+        seed = raw.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ScenarioError("poll_faults.seed must be an integer")
+        try:
+            return PollFaultSpec(numbers.get("drop_rate", 0.0), numbers.get("hold_rate", 0.0),
+                                 numbers.get("hold_for"), seed)
+        except ValueError as exc:
+            raise ScenarioError(f"poll_faults: {exc}") from None
 
     def fault(self, raw: dict[str, Any], index: int) -> FaultSpec:
         where = f"faults[{index}]"

@@ -17,7 +17,8 @@ import uvicorn
 
 from ucwa_nb.sim import render
 from ucwa_nb.sim.app import create_app
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario
+from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
+from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
 from ucwa_nb.sim.world import World
 
 __all__ = ["Simulator", "SimulatorError"]
@@ -50,11 +51,15 @@ class Simulator:
         self.scenario = _load(scenario)
         self.host = host
         self.world = World(self.scenario)
+        self.poll_faults = PollFaults(self.scenario.poll_faults)
+        self.restarts = 0
         self._requested_port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: socket.socket | None = None
+        self._restart: _Restart | None = None
+        self._stopping = False
         self.port = 0
         if start:
             self.start()
@@ -62,14 +67,18 @@ class Simulator:
     # ------------------------------------------------------------------ lifecycle
 
     def _make_server(self) -> _Server:
-        return _Server(self._config(), self.world)
+        layer = PollFaultLayer(create_app(self.world), self.world, self.poll_faults)
+        server = _Server(self._config(layer), self.world, layer)
+        layer.connections = server.server_state.connections
+        return server
 
-    def _config(self) -> uvicorn.Config:
-        return uvicorn.Config(create_app(self.world), log_level="warning", access_log=False,
+    def _config(self, app: PollFaultLayer) -> uvicorn.Config:
+        return uvicorn.Config(app, log_level="warning", access_log=False,
                               lifespan="on", timeout_graceful_shutdown=1,
                               timeout_keep_alive=30)
 
-    def _bind(self) -> socket.socket:
+    def _bind(self, port: int | None = None) -> socket.socket:
+        port = self._requested_port if port is None else port
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto must be IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on
         # accepted sockets whose proto is IPPROTO_TCP. Without it, every response after the
@@ -78,10 +87,10 @@ class Simulator:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self._requested_port))
+            sock.bind((self.host, port))
         except OSError as exc:
             sock.close()
-            raise SimulatorError(f"cannot listen on {self.host}:{self._requested_port}: "
+            raise SimulatorError(f"cannot listen on {self.host}:{port}: "
                                  f"{exc.strerror}") from None
         sock.listen(128)
         sock.set_inheritable(False)
@@ -91,6 +100,7 @@ class Simulator:
     def start(self) -> Simulator:
         if self._thread is not None:
             return self
+        self._stopping = False
         self._socket = self._bind()
         self._server = self._make_server()
         started = threading.Event()
@@ -103,7 +113,7 @@ class Simulator:
             assert server is not None
             assert self._socket is not None
             try:
-                task = loop.create_task(server.serve(sockets=[self._socket]))
+                task = loop.create_task(self._serve(server, self._socket))
                 loop.call_soon(_notify_when_started, server, started, loop)
                 loop.run_until_complete(task)
             except BaseException as exc:  # reported to start(); the thread must not die silently
@@ -120,13 +130,64 @@ class Simulator:
             raise SimulatorError(f"the simulator did not start: {failure[0] if failure else ''}")
         return self
 
+    async def _serve(self, server: _Server, sock: socket.socket) -> None:
+        """Serve until stopped; after a ``restart()``, serve again on the same loop, so the
+        world's calls (asyncio tasks on this loop) ring on through the restart."""
+        while True:
+            await server.serve(sockets=[sock])
+            restart, self._restart = self._restart, None
+            if restart is None:
+                return
+            if not self._stopping:
+                await asyncio.sleep(restart.downtime)  # the port refuses connections meanwhile
+            self.world.restarting = False
+            try:
+                if self._stopping:
+                    raise SimulatorError("stop() was called during the restart")
+                sock = self._bind(self.port)
+            except SimulatorError as exc:
+                restart.failure = exc
+                restart.started.set()
+                self.world.shutdown()  # not restarting any more: stop the calls too
+                return
+            server = self._make_server()
+            self._server, self._socket = server, sock
+            self.restarts += 1
+            _notify_when_started(server, restart.started, asyncio.get_running_loop())
+
+    def restart(self, downtime: float = 0.0, timeout: float = 10.0) -> None:
+        """Stop serving and serve again on the same port after ``downtime`` seconds.
+
+        As when a front end of a pool restarts and another takes over, the state survives:
+        users, tokens, applications, event channels (batches not yet acknowledged and
+        events still pending) and calls in progress, which go on ringing and completing
+        meanwhile. Connections do not: parked polls are answered 503, keep-alive
+        connections are closed, and the port refuses connections during ``downtime``.
+        Clients that follow ack semantics lose no event. Returns once serving again.
+        """
+        server, loop = self._server, self._loop
+        if server is None or loop is None or not self.running:
+            raise SimulatorError("the simulator is not running")
+        restart = _Restart(downtime)
+        self._restart = restart
+
+        def begin() -> None:
+            self.world.restarting = True
+            server.begin_exit()
+
+        loop.call_soon_threadsafe(begin)
+        if not restart.started.wait(timeout + downtime) or restart.failure is not None:
+            raise SimulatorError(f"the simulator did not restart: {restart.failure or ''}")
+
     def stop(self) -> None:
         """Stop serving and release the socket and the thread. Safe to call twice."""
+        self._stopping = True
         server, thread, loop = self._server, self._thread, self._loop
         if server is not None and loop is not None and not loop.is_closed():
             # Answer parked polls first, or uvicorn waits for them until its grace runs out.
+            # The server is looked up on the loop: a restart may have replaced it meanwhile.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(server.begin_exit)
+                loop.call_soon_threadsafe(self._begin_exit)
         elif server is not None:
             server.should_exit = True
         if thread is not None:
@@ -134,6 +195,10 @@ class Simulator:
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._loop = self._socket = None
+
+    def _begin_exit(self) -> None:
+        if self._server is not None:
+            self._server.begin_exit()
 
     def __enter__(self) -> Simulator:
         return self
@@ -189,6 +254,36 @@ class Simulator:
     def clear_faults(self) -> None:
         self.call(self.world.clear_faults)
 
+    def inject_poll_faults(self, drop_rate: float = 0.0, hold_rate: float = 0.0, *,
+                           hold_for: float | None = None, seed: int = 0) -> None:
+        """Make event polls fail from now on, like a flaky network or proxy would.
+
+        ``drop_rate`` (0..1) of the polls are answered as usual and then the connection is
+        reset (a TCP RST) instead of sending the answer; ``hold_rate`` of them have their
+        answer held back ``hold_for`` seconds (None: until the client hangs up), longer
+        than the client's read timeout. Which polls is a function of ``seed``, the user,
+        the poll's ``ack`` and how often it was asked: reruns hit the same polls. The same
+        settings can come from a ``[poll_faults]`` table of the scenario.
+        ``inject_poll_faults()`` with no rates turns them off; see ``poll_fault_stats()``.
+
+        >>> sim.inject_poll_faults(drop_rate=0.05, hold_rate=0.02, hold_for=5, seed=7)
+        ... # doctest: +SKIP
+        """
+        spec = PollFaultSpec(drop_rate, hold_rate, hold_for, seed)
+
+        def apply() -> None:
+            self.poll_faults.spec = spec
+
+        if self.running:
+            self.call(apply)
+        else:
+            apply()
+
+    def poll_fault_stats(self) -> dict[str, Any]:
+        """What the poll faults did so far: polls seen while active, dropped, held, and
+        held polls whose client hung up first; in total and ``by_user``."""
+        return self.call(self.poll_faults.stats) if self.running else self.poll_faults.stats()
+
     def activity(self) -> list[dict[str, Any]]:
         """Every call placed on this simulator so far, by every user (for trainers).
 
@@ -212,20 +307,33 @@ class Simulator:
             self._socket = None
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, releasing the simulator's parked polls before it shuts down."""
+class _Restart:
+    """A restart asked for by ``Simulator.restart`` and its outcome."""
 
-    def __init__(self, config: uvicorn.Config, world: World) -> None:
+    def __init__(self, downtime: float) -> None:
+        self.downtime = downtime
+        self.started = threading.Event()
+        self.failure: BaseException | None = None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, releasing the simulator's parked and held polls before it shuts
+    down (or uvicorn waits for them until its grace runs out)."""
+
+    def __init__(self, config: uvicorn.Config, world: World, layer: PollFaultLayer) -> None:
         super().__init__(config)
         self.world = world
+        self.layer = layer
 
     def begin_exit(self) -> None:
         self.world.shutdown()
+        self.layer.release_all()
         self.should_exit = True
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Ctrl-C under `ucwa-nb serve`: runs on the server's own loop thread.
         self.world.shutdown()
+        self.layer.release_all()
         super().handle_exit(sig, frame)
 
 
