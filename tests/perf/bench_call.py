@@ -24,7 +24,8 @@ does not compete with the client for this process's GIL (``--thread`` to run it 
 The ratios compare medians: add_phone_audio and send() against the raw POST, and
 add_phone_audio against raw GET + POST (like for like: both navigate by link).
 
-Importing this module has no side effects; everything starts from ``main()``.
+Importing this module has no side effects; everything starts from ``main()`` or ``run()``
+(``tests/perf/report.py`` calls ``run()`` and ``summarize()``).
 """
 
 from __future__ import annotations
@@ -222,9 +223,21 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def summarize(samples: dict[str, list[float]]) -> dict[str, float]:
+    """Median ms of each kind (keys of KINDS) and the three ratios ``report`` prints:
+    ``send/raw`` (the aim), ``add/raw`` and ``add/nav`` (add_phone_audio / raw GET + POST)."""
+    med = {kind: statistics.median(samples[kind]) for kind in KINDS}
+    raw, nav = med["raw POST"], med["raw GET + POST"]
+    return med | {
+        "send/raw": med["PreparedCall.send()"] / raw,
+        "add/raw": med["add_phone_audio"] / raw,
+        "add/nav": med["add_phone_audio"] / nav,
+    }
+
+
 def report(samples: dict[str, list[float]], write: Callable[[str], Any] = print) -> None:
-    raw = statistics.median(samples["raw POST"])
-    nav = statistics.median(samples["raw GET + POST"])
+    summary = summarize(samples)
+    raw = summary["raw POST"]
     write(f"{'measurement':<44} {'n':>4} {'median ms':>10} {'p10 ms':>8} {'p90 ms':>8} "
           f"{'/ raw POST':>11}")
     labels = {
@@ -239,13 +252,13 @@ def report(samples: dict[str, list[float]], write: Callable[[str], Any] = print)
         write(f"{labels[kind]:<44} {len(values):>4} {median:>10.3f} "
               f"{_quantile(values, 0.1):>8.3f} {_quantile(values, 0.9):>8.3f} "
               f"{median / raw:>11.2f}")
-    send = statistics.median(samples["PreparedCall.send()"])
-    add = statistics.median(samples["add_phone_audio"])
     write("")
-    write(f"PreparedCall.send() / raw POST:              {send / raw:.2f}  (aim <= 1.10)")
-    write(f"add_phone_audio / raw POST:                  {add / raw:.2f}  "
+    write(f"PreparedCall.send() / raw POST:              {summary['send/raw']:.2f}  "
+          "(aim <= 1.10)")
+    write(f"add_phone_audio / raw POST:                  {summary['add/raw']:.2f}  "
           "(includes a GET the raw POST does not make)")
-    write(f"add_phone_audio / raw GET + POST:            {add / nav:.2f}  (like for like)")
+    write(f"add_phone_audio / raw GET + POST:            {summary['add/nav']:.2f}  "
+          "(like for like)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """Benchmark of ExchangeLog: how much does the typed, incremental ``.df`` cost?
 
 Run: ``python tests/perf/bench_log.py [--rows 100000] [--reps 3]`` (about 25 s at the
-defaults on a laptop; recording the rows is most of it). Importing this module runs nothing.
+defaults on a laptop; recording the rows is most of it). Importing this module runs nothing;
+``tests/perf/report.py`` calls ``run()`` and ``summarize()``.
 
 Each repetition records ``--rows`` realistic rows (a call-via-work loop: addPhoneAudio POSTs,
 event polls with their events, invitation GETs, an XML 409; every request carries a bearer
@@ -198,8 +199,21 @@ def run(rows: int, reps: int) -> dict[str, list[float]]:
     return samples
 
 
-def report(rows: int, samples: dict[str, list[float]]) -> str:
+def summarize(samples: dict[str, list[float]]) -> dict[str, float]:
+    """Median seconds of each measurement, and the ratios the aims are about: ``df/records``
+    (full build / from_records, aim <= 2), ``df/typed`` (/ from_records + astype) and
+    ``one_more/df`` (.df after one more row / full build: must not be a rebuild)."""
     med = {key: statistics.median(values) for key, values in samples.items()}
+    return med | {
+        "df/records": med["df"] / med["from_records"],
+        "df/typed": med["df"] / med["from_records_typed"],
+        "one_more/df": med["df_one_more"] / med["df"],
+        "cached/df": med["cached"] / med["df"],
+    }
+
+
+def report(rows: int, samples: dict[str, list[float]]) -> str:
+    med = summarize(samples)
     lines = [
         f"ExchangeLog benchmark: {rows:,} rows, {len(samples['df'])} repetitions (medians)",
         "",

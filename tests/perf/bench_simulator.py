@@ -27,7 +27,8 @@ client-bound. Hence the table also reports each server's own CPU time per call (
 if it were the limit. That ratio does not depend on the client's speed nor much on other
 load on the machine; the calls/s ratio does.
 
-Importing this module has no side effects; everything starts from ``main()``.
+Importing this module has no side effects; everything starts from ``main()`` or ``run()``
+(``tests/perf/report.py`` calls ``run()`` and ``summarize()``).
 """
 
 from __future__ import annotations
@@ -716,50 +717,85 @@ def _median(values: Sequence[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
+@dataclass
+class KindSummary:
+    """One server's rounds, summarized: medians over rounds, percentiles over all calls."""
+
+    kind: ServerKind
+    rate: float  # calls/s, median over rounds
+    round_rates: list[float]
+    requests_per_call: float
+    server_ms: float | None  # server CPU ms per call (median over rounds)
+    client_ms: float | None  # load generator CPU ms per call (median over rounds)
+    calls: int
+    failures: int
+    latencies_ms: list[float]  # POST addPhoneAudio -> completed delivered, every call
+
+    @property
+    def capacity(self) -> float | None:
+        """Calls per server-CPU-second."""
+        return 1000 / self.server_ms if self.server_ms else None
+
+    def percentile(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+
+def summarize(results: Sequence[RoundResult]) -> dict[ServerKind, KindSummary]:
+    """Per server kind: the figures ``report`` prints (and ``tests/perf/report.py`` uses)."""
+    out: dict[ServerKind, KindSummary] = {}
+    for kind in ("baseline", "simulator"):
+        group = [r for r in results if r.kind == kind]
+        if not group:
+            raise BenchError(f"no {kind} round")
+        out[kind] = KindSummary(
+            kind=kind,
+            rate=statistics.median(r.rate for r in group),
+            round_rates=[r.rate for r in group],
+            requests_per_call=statistics.median(r.requests_per_call for r in group),
+            server_ms=_median([r.server_ms_per_call for r in group]),
+            client_ms=_median([r.client_cpu * 1000 / r.calls for r in group if r.calls]),
+            calls=sum(r.calls for r in group),
+            failures=sum(r.failures for r in group),
+            latencies_ms=[lat * 1000 for r in group for lat in r.latencies],
+        )
+    return out
+
+
 def report(results: list[RoundResult], users: int, seconds: float) -> str:
-    bare = [r for r in results if r.kind == "baseline"]
-    sim = [r for r in results if r.kind == "simulator"]
+    summary = summarize(results)
+    bare, sim = summary["baseline"], summary["simulator"]
 
     def num(value: float | None, fmt: str) -> str:
         return "n/a" if value is None else format(value, fmt)
 
-    rates = {"baseline": statistics.median(r.rate for r in bare),
-             "simulator": statistics.median(r.rate for r in sim)}
-    server_ms: dict[ServerKind, float | None] = {}
-    client_ms: dict[ServerKind, float | None] = {}
-    capacity: dict[ServerKind, float | None] = {}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
-        f"addPhoneAudio -> completed, {users} users, ring delays 0 s, {len(sim)} interleaved "
-        f"rounds x {seconds:g} s per server, medians ({os.cpu_count()} CPUs, load {load:.1f})",
+        f"addPhoneAudio -> completed, {users} users, ring delays 0 s, {len(sim.round_rates)} "
+        f"interleaved rounds x {seconds:g} s per server, medians ({os.cpu_count()} CPUs, "
+        f"load {load:.1f})",
         "",
         f"{'':<15}{'calls/s':>8}  {'rounds':<14}{'req/call':>9}{'srv ms/call':>12}"
         f"{'cli ms/call':>12}{'capacity':>10}{'calls':>7}{'failed':>7}",
     ]
-    rows: tuple[tuple[ServerKind, str, list[RoundResult]], ...] = (
-        ("baseline", "bare Starlette", bare),
-        ("simulator", "simulator", sim))
-    for kind, name, group in rows:
-        server_ms[kind] = _median([r.server_ms_per_call for r in group])
-        client_ms[kind] = _median([r.client_cpu * 1000 / r.calls for r in group if r.calls])
-        ms = server_ms[kind]
-        capacity[kind] = 1000 / ms if ms else None
+    for name, s in (("bare Starlette", bare), ("simulator", sim)):
         lines.append(
-            f"{name:<15}{rates[kind]:>8.1f}  {' '.join(f'{r.rate:.0f}' for r in group):<14}"
-            f"{statistics.median(r.requests_per_call for r in group):>9.2f}"
-            f"{num(ms, '.2f'):>12}{num(client_ms[kind], '.2f'):>12}"
-            f"{num(capacity[kind], '.0f'):>10}"
-            f"{sum(r.calls for r in group):>7}{sum(r.failures for r in group):>7}")
-    ratio = rates["simulator"] / rates["baseline"] if rates["baseline"] else float("nan")
-    cap_b, cap_s = capacity["baseline"], capacity["simulator"]
+            f"{name:<15}{s.rate:>8.1f}  {' '.join(f'{r:.0f}' for r in s.round_rates):<14}"
+            f"{s.requests_per_call:>9.2f}"
+            f"{num(s.server_ms, '.2f'):>12}{num(s.client_ms, '.2f'):>12}"
+            f"{num(s.capacity, '.0f'):>10}"
+            f"{s.calls:>7}{s.failures:>7}")
+    ratio = sim.rate / bare.rate if bare.rate else float("nan")
+    cap_b, cap_s = bare.capacity, sim.capacity
     cap_ratio = cap_s / cap_b if cap_b and cap_s else None
-    latencies = [lat * 1000 for r in sim for lat in r.latencies]
-    p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
+    p50, p95, p99 = (sim.percentile(q) for q in (50, 95, 99))
+    b50, b95, b99 = (bare.percentile(q) for q in (50, 95, 99))
     lines += [
         f"{'sim / bare':<15}{ratio * 100:>7.1f}%  {'':<14}{'':>9}{'':>12}{'':>12}"
         f"{num(None if cap_ratio is None else cap_ratio * 100, '.1f'):>9}%",
         f"{'sim latency':<15}p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
-        f"(POST addPhoneAudio -> completed delivered; {len(latencies)} calls)",
+        f"(POST addPhoneAudio -> completed delivered; {len(sim.latencies_ms)} calls)",
+        f"{'bare latency':<15}p50 {b50:.1f} ms  p95 {b95:.1f} ms  p99 {b99:.1f} ms  "
+        f"({len(bare.latencies_ms)} calls)",
         "",
         f"aims: sim/bare >= 50%: calls/s {'met' if ratio >= 0.5 else 'MISSED'}, capacity "
         f"{'n/a' if cap_ratio is None else 'met' if cap_ratio >= 0.5 else 'MISSED'};  "
@@ -770,8 +806,8 @@ def report(results: list[RoundResult], users: int, seconds: float) -> str:
         "limit.",
     ]
     # Client and server each run on one thread: the one needing more CPU per call limits.
-    cli_b, srv_b = client_ms["baseline"], server_ms["baseline"]
-    if cli_b is not None and srv_b is not None and cli_b > srv_b:
+    if bare.client_ms is not None and bare.server_ms is not None \
+            and bare.client_ms > bare.server_ms:
         lines.append("The load generator needs more CPU per call than the bare server, so it "
                      "limited the baseline's")
         lines.append("calls/s: that ratio overstates the simulator. Judge by the capacity "
@@ -783,7 +819,7 @@ def report(results: list[RoundResult], users: int, seconds: float) -> str:
 
 
 async def bench(servers: dict[ServerKind, ServerProcess], users: int, seconds: float,
-                rounds: int, max_calls: int) -> list[RoundResult]:
+                rounds: int, max_calls: int, progress: bool = True) -> list[RoundResult]:
     counter = Counter()
     targets: list[Target] = []
     try:
@@ -797,8 +833,9 @@ async def bench(servers: dict[ServerKind, ServerProcess], users: int, seconds: f
             for target in order:
                 result = await run_round(target, seconds, max_calls, counter)
                 results.append(result)
-                print(f"  round {n + 1} {target.server.kind:<9} {result.rate:8.1f} calls/s",
-                      file=sys.stderr, flush=True)
+                if progress:
+                    print(f"  round {n + 1} {target.server.kind:<9} {result.rate:8.1f} "
+                          "calls/s", file=sys.stderr, flush=True)
         return results
     finally:
         await asyncio.gather(*(close(t) for t in targets), return_exceptions=True)
@@ -845,27 +882,37 @@ def _skip_sniffio_probe() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse_args(argv)
+def run(users: int = 50, seconds: float = 5.0, rounds: int = 3, max_calls: int = 10_000,
+        profile: str | None = None, progress: bool = True) -> list[RoundResult]:
+    """Start both servers, sign the users in, run the interleaved rounds, stop the servers.
+
+    Raises BenchError (or an httpx error) when the benchmark cannot run as designed. With
+    ``profile`` (an absolute path) the simulator process writes its cProfile there when it
+    stops, i.e. before this returns.
+    """
     _skip_sniffio_probe()
     servers: dict[ServerKind, ServerProcess] = {}
-    # The child writes the profile when it stops, i.e. in the finally below.
+    try:
+        servers["baseline"] = start_server("baseline", users)
+        servers["simulator"] = start_server("simulator", users, profile)
+        return asyncio.run(bench(servers, users, seconds, rounds, max_calls, progress))
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
     profile = str(Path(args.profile).resolve()) if args.profile else None
     try:
         with _sigterm_as_interrupt():
-            servers["baseline"] = start_server("baseline", args.users)
-            servers["simulator"] = start_server("simulator", args.users, profile)
-            results = asyncio.run(bench(servers, args.users, args.seconds, args.rounds,
-                                        args.calls_per_user))
+            results = run(args.users, args.seconds, args.rounds, args.calls_per_user, profile)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except (BenchError, httpx.HTTPError) as exc:
         print(f"bench_simulator: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    finally:
-        for server in servers.values():
-            server.stop()
     print(report(results, args.users, args.seconds))
     if profile is not None and Path(profile).exists():
         print(f"\nsimulator process profile (its whole life; pstats file {profile}):")
