@@ -50,6 +50,16 @@ def save_end_state(page: Page, form: Locator, name: str) -> None:
     form.screenshot(path=ARTIFACTS / f"{name}-form.png")
 
 
+def send_and_see_it_connect(form: Locator) -> None:
+    """Click Send; see the 201 with its Location, then the event channel's news: ringing,
+    then connected (the completed event), in the status badge and the timeline."""
+    button_named(form, "Send").click()
+    expect(badge(form, "201 Created")).to_be_visible()
+    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
+    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
+    expect(timeline(form)).to_contain_text("completed Success")
+
+
 def test_quickstart_add_phone_audio(lab: Lab) -> None:
     notebook = lab.open("01-quickstart.ipynb")
     form = notebook.form(notebook.run_through("AddPhoneAudioForm(session)"))
@@ -63,12 +73,7 @@ def test_quickstart_add_phone_audio(lab: Lab) -> None:
     expect(preview(form)).to_contain_text('"to":"sip:john@contoso.com"')
     expect(badge(form, "ready to send")).to_be_visible()
 
-    button_named(form, "Send").click()
-    expect(badge(form, "201 Created")).to_be_visible()
-    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
-    # Then the event channel's news: ringing, then connected (the completed event).
-    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
-    expect(timeline(form)).to_contain_text("completed Success")
+    send_and_see_it_connect(form)
 
     save_end_state(lab.page, form, "browser-1-quickstart-add-phone-audio")
     if os.environ.get("UCWA_NB_UPDATE_DOCS") == "1":
@@ -92,11 +97,7 @@ def test_continue_phone_audio_in_xml(lab: Lab) -> None:
     expect(preview(form)).to_contain_text("/continuePhoneAudio")
     expect(badge(form, "ready to send")).to_be_visible()
 
-    button_named(form, "Send").click()
-    expect(badge(form, "201 Created")).to_be_visible()
-    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
-    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
-    expect(timeline(form)).to_contain_text("completed Success")
+    send_and_see_it_connect(form)
 
     save_end_state(lab.page, form, "browser-2-continue-phone-audio-xml")
 

@@ -27,7 +27,17 @@ from ucwa_nb import Events, Scenario, ScenarioError, Session, Simulator, parse
 from ucwa_nb.sim import PollFaultSpec
 from ucwa_nb.sim.faults import PollFaults
 
-from .classroom import SEED, SSL_CONTEXT, Audit, MakeRoom, audit, build_classroom
+from .classroom import (
+    SEED,
+    SSL_CONTEXT,
+    Attendee,
+    Audit,
+    Classroom,
+    MakeRoom,
+    Room,
+    audit,
+    build_classroom,
+)
 
 # The client waits poll_timeout + read_grace for an answer: a held poll costs 1.5 s.
 POLL_TIMEOUT = 1.0
@@ -178,15 +188,21 @@ def test_held_polls_are_released_when_the_simulator_stops(
 # --------------------------------------------------------------------------- a class under faults
 
 
-def test_dropped_and_held_polls_lose_no_event_and_no_log_row(
-        make_room: MakeRoom, figures: Callable[[str], None]) -> None:
+def _flaky_class(make_room: MakeRoom) -> tuple[Classroom, Room, Simulator, list[Attendee]]:
+    """10 attendees signed in, 12 calls each to place, 5 % of polls reset, 2 % held."""
     classroom = build_classroom(10, 12, adds_per_user=3)
     room = make_room(classroom)
     sim = room.simulator
     assert sim is not None
     attendees = room.connect_all(poll_timeout=POLL_TIMEOUT, read_grace=READ_GRACE)
-    started = time.monotonic()
     sim.inject_poll_faults(drop_rate=DROP_RATE, hold_rate=HOLD_RATE, seed=SEED)
+    return classroom, room, sim, attendees
+
+
+def test_dropped_and_held_polls_lose_no_event_and_no_log_row(
+        make_room: MakeRoom, figures: Callable[[str], None]) -> None:
+    classroom, room, sim, attendees = _flaky_class(make_room)
+    started = time.monotonic()
     room.run(timeout=90.0)
     elapsed = time.monotonic() - started
     room.close_sessions()
@@ -215,12 +231,7 @@ def test_dropped_and_held_polls_lose_no_event_and_no_log_row(
 
 def test_a_restart_in_the_middle_of_a_run_loses_no_event(
         make_room: MakeRoom, figures: Callable[[str], None]) -> None:
-    classroom = build_classroom(10, 12, adds_per_user=3)
-    room = make_room(classroom)
-    sim = room.simulator
-    assert sim is not None
-    attendees = room.connect_all(poll_timeout=POLL_TIMEOUT, read_grace=READ_GRACE)
-    sim.inject_poll_faults(drop_rate=DROP_RATE, hold_rate=HOLD_RATE, seed=SEED)
+    classroom, room, sim, attendees = _flaky_class(make_room)
     restarted_at: list[int] = []
     ringing: list[int] = []
 

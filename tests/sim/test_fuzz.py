@@ -45,6 +45,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hostile_xml import billion_laughs
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
@@ -301,13 +302,10 @@ def _fuzz_socket(sim: Simulator, fixture: Fixture, client: httpx.Client) -> None
 # XML bombs: billion laughs, quadratic blowup, entities in attributes; refused before any
 # expansion.
 
-LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE input [\n <!ENTITY lol "lol">\n'
-          + b"".join(b' <!ENTITY lol%d "%s">\n' % (n, (b"&lol%d;" % (n - 1) if n > 1
-                                                         else b"&lol;") * 10)
-                     for n in range(1, 10))
-          + b']>\n<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">'
-          + b'<property name="to">&lol9;</property><property name="userAgent">&lol9;</property>'
-          + b"</input>")
+LAUGHS = billion_laughs(
+    b'<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">'
+    b'<property name="to">&lol9;</property><property name="userAgent">&lol9;</property>'
+    b"</input>")
 QUADRATIC = (b'<?xml version="1.0"?>\n<!DOCTYPE input [<!ENTITY a "' + b"x" * 20_000
              + b'">]>\n<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">'
              + b'<property name="to">' + b"&a;" * 2_000 + b"</property></input>")

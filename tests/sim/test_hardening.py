@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from hostile_xml import billion_laughs
 
 from ucwa_nb import Reason, Simulator
 
@@ -18,22 +19,9 @@ from .ucwa_http import Session, reason_of, with_params
 MiB = 1024 * 1024
 JOHN = "sip:john@contoso.com"
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">
-<property name="to">&lol9;</property>
-</input>"""
+BILLION_LAUGHS = billion_laughs(
+    b'<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa">\n'
+    b'<property name="to">&lol9;</property>\n</input>')
 
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE input [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
