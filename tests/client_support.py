@@ -112,22 +112,22 @@ class HookTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             self.sent.append(request)
-        for hook in list(self.before):
-            replacement = hook(request)
+        for early in list(self.before):
+            replacement = early(request)
             if replacement is not None:
                 return replacement
         response = self.inner.handle_request(request)
         for hook in list(self.after):
             try:
-                replacement = hook(request, response)
+                swapped = hook(request, response)
             except BaseException:
                 response.read()
                 response.close()
                 raise
-            if replacement is not None:
+            if swapped is not None:
                 response.read()
                 response.close()
-                response = replacement
+                response = swapped
         return response
 
     def polls_sent(self) -> int:

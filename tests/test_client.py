@@ -147,7 +147,7 @@ def test_full_flow(make_session: MakeSession, fmt: str) -> None:
     assert list(posts.format) == [fmt, fmt]
     assert list(posts.operation_id) == [call.operation_id, continued.operation_id]
     for row in posts.itertuples():
-        assert (row.request_body or "").lstrip().startswith("{" if fmt == "json" else "<")
+        assert str(row.request_body or "").lstrip().startswith("{" if fmt == "json" else "<")
     events = session.log.filter(operation_id=call.operation_id, kind="event")
     assert list(events.event_type) == SUCCESS_TYPES
     assert list(events.event_status)[-1] == "Success"
@@ -394,7 +394,7 @@ def test_injected_faults(sim: Simulator, session: Session, rel: str, fault: str,
     ({"to": JOHN, "operation_id": "x" * 51}, "operationId"),
 ])
 def test_parameter_validation_failure(session: Session, conversations: list[Conversation],
-                                      kwargs: dict[str, str], parameter: str) -> None:
+                                      kwargs: dict[str, Any], parameter: str) -> None:
     error = _raises_ucwa(session, lambda: session.add_phone_audio(
         conversations[0], validate=False, **kwargs))
     assert (error.status, error.code, error.subcode) == \
@@ -491,7 +491,7 @@ def test_wait_times_out_with_the_progress(make_sim: MakeSim, make_session: MakeS
     ({"to": JOHN, "operation_id": "x" * 51}, "operationId", "the maximum is 50"),
 ])
 def test_validation_error_before_sending(session: Session, conversations: list[Conversation],
-                                         kwargs: dict[str, str], field: str,
+                                         kwargs: dict[str, Any], field: str,
                                          text: str) -> None:
     with pytest.raises(ValidationError) as info:
         session.add_phone_audio(conversations[0], **kwargs)

@@ -83,9 +83,10 @@ def opened() -> Iterator[list[Session]]:
 
 
 def _connect(sim: Simulator, routes: dict[str, Route], opened: list[Session],
-             domain: str = "contoso.com", **client_options: bool) -> tuple[Session, Router]:
+             domain: str = "contoso.com", follow_redirects: bool = False,
+             ) -> tuple[Session, Router]:
     router = Router(sim.base_url, routes)
-    client = httpx.Client(transport=router, timeout=10.0, **client_options)
+    client = httpx.Client(transport=router, timeout=10.0, follow_redirects=follow_redirects)
     try:
         session = ucwa_nb.connect(domain, username=ALICE[0], password=ALICE[1],
                                   http_client=client, poll_timeout=5)
@@ -97,9 +98,10 @@ def _connect(sim: Simulator, routes: dict[str, Route], opened: list[Session],
 
 
 def _fail(sim: Simulator, routes: dict[str, Route],
-          **client_options: bool) -> tuple[DiscoveryError, Router]:
+          follow_redirects: bool = False) -> tuple[DiscoveryError, Router]:
     router = Router(sim.base_url, routes)
-    with httpx.Client(transport=router, timeout=10.0, **client_options) as client, \
+    with httpx.Client(transport=router, timeout=10.0,
+                      follow_redirects=follow_redirects) as client, \
             pytest.raises(DiscoveryError) as info:
         ucwa_nb.connect("contoso.com", username=ALICE[0], password=ALICE[1],
                         http_client=client, poll_timeout=5)

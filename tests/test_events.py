@@ -251,7 +251,12 @@ def test_simulator_going_away_is_noted_and_close_is_prompt(make_sim: MakeSim,
 def test_backoff_is_bounded(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     channel = EventChannel(session, "http://127.0.0.1:9/never")
     delays: list[float] = []
-    monkeypatch.setattr(channel._stop, "wait", lambda delay: delays.append(delay) or False)
+
+    def wait(delay: float) -> bool:
+        delays.append(delay)
+        return False
+
+    monkeypatch.setattr(channel._stop, "wait", wait)
     for _ in range(12):
         channel._backoff()
     assert delays[:6] == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]

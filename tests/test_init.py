@@ -17,7 +17,7 @@ def test_every_public_name_resolves() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
-        ucwa_nb.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+        ucwa_nb.no_such_name  # noqa: B018
 
 
 def test_the_simulator_is_imported_only_when_used() -> None:

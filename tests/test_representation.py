@@ -81,7 +81,7 @@ def assert_same_value(got: Any, expected: Any) -> None:
 
 
 def load_sample(entry: dict[str, Any]) -> bytes:
-    return (SAMPLES / entry["file"]).read_bytes()
+    return (SAMPLES / str(entry["file"])).read_bytes()
 
 
 def content_type(fmt: str) -> str:
