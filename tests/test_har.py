@@ -456,7 +456,8 @@ def test_read_a_devtools_export(tmp_path: Path) -> None:
     assert http_rows.format.iloc[:5].tolist() == ["json", "json", "json", "xml", "json"]
     assert pd.isna(http_rows.format.iloc[5])  # no content type, no Accept
     assert http_rows.operation_id.tolist() == [pd.NA, "op-1", pd.NA, pd.NA, "op-2", pd.NA]
-    assert http_rows.location[1] == "/ucwa/oauth/v1/applications/102/inv/7"
+    # The server's relative Location, made absolute as the client logs it.
+    assert http_rows.location[1] == f"{HOST}/ucwa/oauth/v1/applications/102/inv/7"
     assert (http_rows.code[8], http_rows.subcode[8]) == ("Conflict", "AlreadyExists")
     assert http_rows.error[9] == "net::ERR_CONNECTION_RESET"
     assert http_rows.elapsed_ms.tolist() == [25.5] * 5 + [0.0]
@@ -479,6 +480,24 @@ def test_read_a_devtools_export(tmp_path: Path) -> None:
     for secret in (TOKEN, "Pa55/word!", "Pa55%2Fword", "cookie-secret"):
         assert not [cell for cell in cells if secret in cell], secret
     assert "grant_type=password&username=alice%40contoso.com&password=[REDACTED]" in cells
+
+
+def test_read_har_takes_the_format_from_the_har_mime_types(tmp_path: Path) -> None:
+    """Fiddler and DevTools write postData.mimeType even where no Content-Type header was
+    captured; the format comes from it, then from the response content's mimeType."""
+    xml_post = _devtools_entry(
+        "POST", f"{APP}/communication/conversations/1/phoneAudio/addPhoneAudio", 201,
+        started="2024-05-01T09:30:00.000Z", request_headers=[], response_headers=[],
+        post={"mimeType": "application/vnd.microsoft.com.ucwa+xml", "text": "<input/>"})
+    json_get = _devtools_entry(
+        "GET", f"{APP}/communication", 200, started="2024-05-01T09:30:01.000Z",
+        request_headers=[], response_headers=[],
+        content={"size": 2, "mimeType": "application/json", "text": "{}"})
+    har = devtools_har()
+    har["log"]["entries"] = [xml_post, json_get]
+    path = tmp_path / "mime.har"
+    path.write_text(json.dumps(har))
+    assert read_har(path).format.tolist() == ["xml", "json"]
 
 
 def test_read_har_redacts_extra_secrets(tmp_path: Path) -> None:

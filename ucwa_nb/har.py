@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pandas as pd
 
 from ucwa_nb.log import ExchangeLog, LogRow, exchange_format, header_value, status_text
 from ucwa_nb.redaction import Headers, Redactor
-from ucwa_nb.representation import Events, Format, ParseError, parse
+from ucwa_nb.representation import Events, Format, ParseError, format_of, parse
 
 __all__ = ["load_har", "read_har", "write_har"]
 
@@ -272,12 +272,28 @@ def _elapsed(entry: dict[str, Any]) -> float:
     return 0.0
 
 
+def _absolute_location(url: str, location: str | None) -> str | None:
+    return urljoin(url, location) if location else None
+
+
 def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _format(value: Any) -> Format | None:
-    return value if value in ("json", "xml") else None
+def _format(ours: dict[str, Any], request: dict[str, Any],
+            response: dict[str, Any]) -> Format | None:
+    """Ours as exported; else from the HAR's own mimeTypes (DevTools and Fiddler write them
+    even where they leave a Content-Type header out)."""
+    value = ours.get("format")
+    if value in ("json", "xml"):
+        return value  # type: ignore[no-any-return]
+    post, content = request.get("postData"), response.get("content")
+    for holder in (post, content):
+        if isinstance(holder, dict):
+            found = format_of(_optional_str(holder.get("mimeType")))
+            if found is not None:
+                return found
+    return None
 
 
 def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) -> None:
@@ -301,12 +317,14 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
         elapsed_ms=elapsed,
         rel=_optional_str(ours.get("rel")),
         operation_id=_optional_str(ours.get("operationId")),
-        format=_format(ours.get("format")),
+        format=_format(ours, request, response),
         code=_optional_str(ours.get("code")),
         subcode=_optional_str(ours.get("subcode")),
-        location=header_value(response_headers, "location")
-        or _optional_str(response.get("redirectURL"))
-        or None,
+        # Absolute, as the client logs it: servers send relative Locations.
+        location=_absolute_location(
+            str(request.get("url", "")),
+            header_value(response_headers, "location")
+            or _optional_str(response.get("redirectURL"))),
         error=_optional_str(ours.get("error")) or _optional_str(response.get("_error")),
         time=started,
         http_version=_optional_str(response.get("httpVersion") or request.get("httpVersion")),
@@ -336,7 +354,7 @@ def _replay_event(log: ExchangeLog, event: dict[str, Any]) -> None:
         operation_id=_optional_str(event.get("operationId")),
         code=_optional_str(event.get("code")),
         subcode=_optional_str(event.get("subcode")),
-        format=_format(event.get("format")),
+        format=_format(event, {}, {}),
         body=_optional_str(event.get("body")),
         time=datetime.fromisoformat(str(event["time"])),
     )
