@@ -32,7 +32,7 @@ from starlette.types import ASGIApp
 
 from ucwa_nb import Events, Reason, Resource, parse
 from ucwa_nb.representation import NAMESPACE, ParseError
-from ucwa_nb.sim import render
+from ucwa_nb.sim import phone_audio, render
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.scenario import Scenario
 from ucwa_nb.sim.world import World
@@ -869,9 +869,9 @@ async def new_stage(world: World | None = None, app: ASGIApp | None = None) -> S
         channel.abandon(poll)
         poll.cancel()
     alice = apps["alice"]
-    invitation = world.add_phone_audio(world.tokens[tokens["alice"]], alice,
-                                       alice.user.conversations["1"],
-                                       {"to": JOHN, "operationId": "fuzz-call"})
+    invitation = phone_audio.add_phone_audio(world, world.tokens[tokens["alice"]], alice,
+                                             alice.user.conversations["1"],
+                                             {"to": JOHN, "operationId": "fuzz-call"})
     assert invitation.id == "1"
     # Alice's client took the call's first events (batch 1: started, then updated as her own
     # phone rings) and has not polled again yet; the next event comes 0.2 s later.

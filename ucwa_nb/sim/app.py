@@ -1,13 +1,19 @@
-"""The simulator's Starlette application: one route per UCWA resource of the phone-audio slice."""
+"""The simulator's Starlette application: one route per UCWA resource of the phone-audio slice.
+
+``create_app`` builds the request helpers every handler shares (the error guard, the bearer
+token and application lookups: ``http.Plumbing``) and the routes of applications,
+communication, conversations, conversation logs and phoneAudioInvitations, whose rules are in
+``world.py`` and ``phone_audio.py``. The other routes come from ``signin_routes.py``
+(discovery, OAuth), ``event_routes.py`` (the event channel) and ``extras.py`` (where the
+remaining links lead).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,18 +21,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ucwa_nb.representation import Events, Link, Sender
-from ucwa_nb.sim import extras, render
-from ucwa_nb.sim.channel import PollOutcome
+from ucwa_nb.sim import event_routes, extras, phone_audio, render, signin_routes
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import challenge, error_response, read_body, read_input, ucwa_response
+from ucwa_nb.sim.http import (
+    Handler,
+    Plumbing,
+    challenge,
+    error_response,
+    read_body,
+    read_input,
+    ucwa_response,
+)
 from ucwa_nb.sim.state import Application, Token
 from ucwa_nb.sim.world import World
 
 __all__ = ["create_app"]
-
-Handler = Callable[[Request], Awaitable[Response]]
-MAX_POLL_TIMEOUT = 1800.0
 
 
 def create_app(world: World) -> Starlette:
@@ -62,65 +71,6 @@ def create_app(world: World) -> Starlette:
             raise SimError(404, "NotFound", None)
         return value
 
-    # ------------------------------------------------------------------ discovery and sign-in
-
-    async def root(request: Request) -> Response:
-        return ucwa_response(request, render.root())
-
-    async def user(request: Request) -> Response:
-        token_of(request)
-        return ucwa_response(request, render.user())
-
-    async def xframe(request: Request) -> Response:
-        return Response("<html><body>XFrame</body></html>", media_type="text/html")
-
-    async def oauth_token(request: Request) -> Response:
-        fqdn = settings.server_fqdn
-
-        def oauth_error(error: str, diagnostic: str) -> Response:
-            return JSONResponse({"error": error}, 400, headers={
-                "Cache-Control": "no-store", "Pragma": "no-cache",
-                "X-Ms-diagnostics": f'{diagnostic};source="{fqdn}"'})
-
-        try:
-            body = await read_body(request, settings.max_body_bytes)
-        except SimError as error:
-            if error.status != 400:  # 413: the limit every endpoint shares, in its UCWA shape
-                raise
-            # A body that cannot be read (a bad Content-Length, a truncated body) is, at the
-            # token endpoint, an OAuth invalid_request like every other 400 there.
-            return oauth_error("invalid_request",
-                               '28032;reason="The request body could not be read."')
-        content_type = request.headers.get("content-type", "")
-        if not content_type.lower().startswith("application/x-www-form-urlencoded"):
-            return oauth_error("invalid_request",
-                               '28032;reason="The request must be form-url-encoded."')
-        form = dict(parse_qsl(body.decode("utf-8", "replace")))
-        grant = form.get("grant_type")
-        if not grant:
-            # RFC 6749 5.2: a missing required parameter is invalid_request;
-            # unsupported_grant_type is for a grant that was named but is not offered.
-            return oauth_error("invalid_request", '28033;reason="grant_type is required."')
-        if form.get("scope", "all") != "all":
-            return oauth_error("invalid_scope", '28031;reason="Only the scope all is valid."')
-        if grant == "password":
-            if not form.get("username") or not form.get("password"):
-                return oauth_error("invalid_request",
-                                   '28033;reason="username and password are required."')
-            token = world.issue_token(form["username"], form["password"])
-            if token is None:
-                return oauth_error("invalid_grant", '28020;reason="No valid security token."')
-            return JSONResponse(
-                {"access_token": token.value, "expires_in": settings.token_lifetime,
-                 "ms_rtc_identityscope": "local", "token_type": "Bearer"},
-                headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-        if grant in ("urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting"):
-            # Offered in the challenge as real servers do, but Windows authentication and
-            # anonymous meeting join have nothing to authenticate against here.
-            return oauth_error("invalid_grant", '28020;reason="No valid security token."')
-        return oauth_error("unsupported_grant_type",
-                           '28029;reason="Authentication type not allowed."')
-
     # ------------------------------------------------------------------ applications
 
     async def create_application(request: Request) -> Response:
@@ -136,71 +86,6 @@ def create_app(world: World) -> Starlette:
             world.delete_application(app)
             return Response(status_code=204)
         return ucwa_response(request, render.application(app))
-
-    async def events(request: Request) -> Response:
-        _, app = app_of(request)
-        query = dict(parse_qsl(request.url.query))
-        try:
-            ack = int(query.get("ack", "1"))
-            timeout = float(query.get("timeout", settings.default_poll_timeout))
-            priority = max(0, int(query.get("priority", "0")))
-            low = float(query.get("low", "15"))
-            medium = float(query.get("medium", "5"))
-        except ValueError:
-            raise SimError(400, "BadRequest", "ParameterValidationFailure",
-                           parameters={"ack": "ack, timeout, priority, low and medium must "
-                                              "be numbers."}) from None
-        # float() reads "nan" and "inf": NaN survives the clamp below and, handed to
-        # call_later, breaks the ordering of the event loop's timer heap (the poll and other
-        # timers fire late or at once). Refuse non-finite values like other bad numbers.
-        bad = [name for name, value in (("timeout", timeout), ("low", low), ("medium", medium))
-               if not math.isfinite(value)]
-        if bad:
-            raise SimError(400, "BadRequest", "ParameterValidationFailure",
-                           parameters={name: "This parameter must be a finite number."
-                                       for name in bad})
-        timeout = min(max(timeout, settings.min_poll_timeout), MAX_POLL_TIMEOUT)
-        if world.closing:
-            # Shutting down: a poll parked now would hold uvicorn's shutdown until its
-            # graceful timeout. Answer it as the parked ones were.
-            raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
-        future = app.channel.poll(ack, timeout=timeout, priority=priority, low=low,
-                                  medium=medium)
-        try:
-            outcome = await _unless_hung_up(request, future)
-        except asyncio.CancelledError:
-            app.channel.abandon(future)
-            raise
-        if outcome is None:
-            # The client hung up while its poll was parked: let the poll go, so that the
-            # application no longer looks polled (it expires, its channel stops being live).
-            # Nobody is left to read an answer; uvicorn drops it.
-            app.channel.abandon(future)
-            return Response(status_code=204)
-        return _events_response(request, app, outcome)
-
-    def _events_response(request: Request, app: Application, outcome: PollOutcome) -> Response:
-        base = f"{render.app_path(app)}/events"
-        if outcome.kind == "replaced":
-            raise SimError(409, "Conflict", "PGetReplaced")
-        if outcome.kind == "gone":
-            raise SimError(404, "NotFound", "ApplicationNotFound")
-        if outcome.kind == "shutdown":
-            raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
-        links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
-        if outcome.kind == "resync":
-            links["resync"] = [Link("resync", f"{base}?ack={outcome.ack}")]
-            return ucwa_response(request, Events(links))
-        links["next"] = [Link("next", f"{base}?ack={outcome.ack + 1}")]
-        senders: list[Sender] = []
-        for pending in outcome.events:
-            last = senders[-1] if senders else None
-            if last is None or (last.rel, last.href) != (pending.sender_rel,
-                                                         pending.sender_href):
-                last = Sender(pending.sender_rel, pending.sender_href)
-                senders.append(last)
-            last.events.append(pending.event)
-        return ucwa_response(request, Events(links, senders))
 
     async def me(request: Request) -> Response:
         _, app = app_of(request)
@@ -237,20 +122,20 @@ def create_app(world: World) -> Starlette:
             raise SimError(404, "NotFound", None)
         return ucwa_response(request, render.participant(app, conv, uri, world.scenario))
 
-    async def phone_audio(request: Request) -> Response:
+    async def get_phone_audio(request: Request) -> Response:
         _, app, conv = conversation_of(request)
         return ucwa_response(request, render.phone_audio(app, conv))
 
     async def add_phone_audio(request: Request) -> Response:
         token, app, conv = conversation_of(request)
         props = await read_input(request, settings.max_body_bytes)
-        inv = world.add_phone_audio(token, app, conv, props)
+        inv = phone_audio.add_phone_audio(world, token, app, conv, props)
         return _created(inv)
 
     async def stop_phone_audio(request: Request) -> Response:
         _, app, conv = conversation_of(request)
         await read_body(request, settings.max_body_bytes)
-        world.stop_phone_audio(app, conv)
+        phone_audio.stop_phone_audio(world, app, conv)
         return Response(status_code=204)
 
     async def conversation_logs(request: Request) -> Response:
@@ -273,7 +158,7 @@ def create_app(world: World) -> Starlette:
         token, app = app_of(request)
         log = found(app.user.logs.get(request.path_params["log"]))
         props = await read_input(request, settings.max_body_bytes)
-        inv = world.continue_phone_audio(token, app, log, props)
+        inv = phone_audio.continue_phone_audio(world, token, app, log, props)
         return _created(inv)
 
     def _created(inv: Any) -> Response:
@@ -289,7 +174,7 @@ def create_app(world: World) -> Starlette:
         _, app = app_of(request)
         inv = found(app.invitations.get(request.path_params["inv"]))
         await read_body(request, settings.max_body_bytes)
-        world.cancel(inv)
+        phone_audio.cancel(world, inv)
         return Response(status_code=204)
 
     async def person(request: Request) -> Response:
@@ -309,17 +194,18 @@ def create_app(world: World) -> Starlette:
     async def activity(request: Request) -> Response:
         return JSONResponse(world.activity())
 
+    plumbing = Plumbing(guarded=guarded, token_of=token_of, app_of=app_of,
+                        conversation_of=conversation_of, created=_created,
+                        max_body=settings.max_body_bytes)
     A = render.APPLICATIONS + "/{app}"
     C = A + "/communication"
     routes = [
-        Route(render.ROOT, guarded(root), methods=["GET"]),
+        # autodiscover root, user, XFrame, the OAuth token endpoint
+        *signin_routes.routes(world, plumbing),
         Route("/_simulator/activity", guarded(activity), methods=["GET"]),
-        Route(render.USER, guarded(user), methods=["GET"]),
-        Route(render.XFRAME, xframe, methods=["GET"]),
-        Route(render.TOKEN, guarded(oauth_token), methods=["POST"]),
         Route(render.APPLICATIONS, guarded(create_application), methods=["POST"]),
         Route(A, guarded(application), methods=["GET", "DELETE"]),
-        Route(A + "/events", guarded(events), methods=["GET"]),
+        *event_routes.routes(world, plumbing),  # the long-poll GET of A + "/events"
         Route(A + "/me", guarded(me), methods=["GET"]),
         Route(A + "/people/{person}", guarded(person), methods=["GET"]),
         Route(C, guarded(communication), methods=["GET"]),
@@ -328,7 +214,7 @@ def create_app(world: World) -> Starlette:
         Route(C + "/conversations/{conv}/participants", guarded(participants), methods=["GET"]),
         Route(C + "/conversations/{conv}/participants/{participant}", guarded(participant),
               methods=["GET"]),
-        Route(C + "/conversations/{conv}/phoneAudio", guarded(phone_audio), methods=["GET"]),
+        Route(C + "/conversations/{conv}/phoneAudio", guarded(get_phone_audio), methods=["GET"]),
         Route(C + "/conversations/{conv}/phoneAudio/addPhoneAudio", guarded(add_phone_audio),
               methods=["POST"]),
         Route(C + "/conversations/{conv}/phoneAudio/stopPhoneAudio",
@@ -340,8 +226,7 @@ def create_app(world: World) -> Starlette:
         Route(C + "/phoneAudioInvitations/{inv}", guarded(invitation), methods=["GET"]),
         Route(C + "/phoneAudioInvitations/{inv}/cancel", guarded(cancel), methods=["POST"]),
         # startPhoneAudio, hold/resume, makeMeAvailable, phones, policies, people, ...
-        *extras.routes(world, extras.Plumbing(guarded, app_of, conversation_of, _created,
-                                              settings.max_body_bytes)),
+        *extras.routes(world, plumbing),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -378,26 +263,6 @@ class _Challenge(Exception):
 
 def _common() -> dict[str, str]:
     return {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
-
-
-async def _unless_hung_up(request: Request,
-                          future: asyncio.Future[PollOutcome]) -> PollOutcome | None:
-    """The poll's outcome, or None if the client disconnects first. uvicorn does not cancel a
-    request whose client went away; it only answers ``receive()`` with http.disconnect."""
-    if future.done():
-        return future.result()
-
-    async def hung_up() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(hung_up())
-    either: set[asyncio.Future[Any]] = {future, watcher}
-    try:
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-    return future.result() if future.done() else None
 
 
 async def _sweep(world: World) -> None:

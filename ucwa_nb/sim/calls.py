@@ -3,7 +3,7 @@
 Call via work rings the user's own phone first; once the user picks up, the server calls the
 target and bridges the two legs (ucwa-protocol.md sections 2.6 and 7). On the event channel:
 
-    started   state Connecting   (sent by World._start, before the 201)
+    started   state Connecting   (sent by phone_audio._start, before the 201)
     updated   state Connecting   the user's own phone is ringing
     updated   state Alerting     the user answered; the callee's phone is ringing
     completed Success, state Connected, acceptedByParticipant
@@ -21,6 +21,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ucwa_nb.representation import Reason
+from ucwa_nb.sim.phone_audio import complete, emit_invitation
 from ucwa_nb.sim.scenario import PhoneSpec
 
 if TYPE_CHECKING:
@@ -56,28 +57,28 @@ async def _ring(world: World, phone: PhoneSpec) -> str:
 
 async def run_call(world: World, inv: Invitation) -> None:
     await asyncio.sleep(0)
-    world.emit_invitation(inv, "updated")  # ringing the user's own phone
+    emit_invitation(world, inv, "updated")  # ringing the user's own phone
     if await _ring(world, _own_phone(world, inv)) != "answers":
-        world.complete(inv, "Failure", "Failed", Reason(
+        complete(world, inv, "Failure", "Failed", Reason(
             "LocalFailure", "PstnCallFailed",
             f"Your phone {inv.phone_number} was not answered, so the call was not placed."))
         return
     callee = _callee(world, inv.to)
     if callee is None:
-        world.complete(inv, "Failure", "Failed", Reason(
+        complete(world, inv, "Failure", "Failed", Reason(
             "NotFound", "DestinationNotFound", f"{inv.to} could not be found."))
         return
     inv.state = "Alerting"
-    world.emit_invitation(inv, "updated")  # ringing the callee
+    emit_invitation(world, inv, "updated")  # ringing the callee
     outcome = await _ring(world, callee)
     if outcome == "answers":
-        world.complete(inv, "Success", "Connected", accepted_by=inv.to)
+        complete(world, inv, "Success", "Connected", accepted_by=inv.to)
     elif outcome == "busy":
-        world.complete(inv, "Failure", "Failed",
-                       Reason("RemoteFailure", "Busy", f"{inv.to} is busy."))
+        complete(world, inv, "Failure", "Failed",
+                 Reason("RemoteFailure", "Busy", f"{inv.to} is busy."))
     elif outcome == "declines":
-        world.complete(inv, "Failure", "Declined",
-                       Reason("RemoteFailure", "Declined", f"{inv.to} declined the call."))
+        complete(world, inv, "Failure", "Declined",
+                 Reason("RemoteFailure", "Declined", f"{inv.to} declined the call."))
     else:
-        world.complete(inv, "Failure", "Failed",
-                       Reason("Timeout", None, f"{inv.to} did not answer."))
+        complete(world, inv, "Failure", "Failed",
+                 Reason("Timeout", None, f"{inv.to} did not answer."))

@@ -5,7 +5,8 @@ means "not possible now"), so each link ``render.py`` puts out either leads to o
 routes or is not rendered at all:
 
 * phone audio: ``startPhoneAudio`` on communication (startPhoneAudio_ref), ``holdPhoneAudio``
-  and ``resumePhoneAudio`` on a connected phoneAudio (holdPhoneAudio_ref, phoneAudio_ref);
+  and ``resumePhoneAudio`` on a connected phoneAudio (holdPhoneAudio_ref, phoneAudio_ref),
+  whose rules are in ``phone_audio.py``;
 * me: ``makeMeAvailable`` (makeMeAvailable_ref, ucwa-protocol.md 1.7) and ``phones``
   (phones_ref);
 * the application's ``policies`` (policies_ref) and its embedded ``people`` and
@@ -17,8 +18,6 @@ routes or is not rendered at all:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -27,16 +26,14 @@ from starlette.routing import Route
 
 from ucwa_nb.phone import NormalizationError, normalize_phone_number
 from ucwa_nb.representation import Event, Link, Resource
-from ucwa_nb.sim import render
+from ucwa_nb.sim import phone_audio, render
 from ucwa_nb.sim.channel import Priority
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import read_body, read_input, ucwa_response
-from ucwa_nb.sim.state import Application, Conversation, ConversationLog, Invitation, Token
+from ucwa_nb.sim.http import Handler, Plumbing, read_body, read_input, ucwa_response
+from ucwa_nb.sim.state import Application, Conversation, ConversationLog, Token
 from ucwa_nb.sim.world import World, case_insensitive
 
-__all__ = ["Plumbing", "make_me_available", "routes"]
-
-Handler = Callable[[Request], Awaitable[Response]]
+__all__ = ["make_me_available", "routes"]
 
 AVAILABLE_FIELDS = ("phoneNumber", "signInAs", "supportedModalities", "audioPreference",
                     "inactiveTimeout", "supportedMessageFormats",
@@ -44,17 +41,6 @@ AVAILABLE_FIELDS = ("phoneNumber", "signInAs", "supportedModalities", "audioPref
 SIGN_IN_AS = ("Online", "Busy", "DoNotDisturb", "BeRightBack", "Away", "Offwork")
 # makeMeAvailable_ref: 403 for modalities other than these (ucwa-protocol.md 1.7).
 AVAILABLE_MODALITIES = ("Messaging", "PhoneAudio")
-
-
-@dataclass(frozen=True)
-class Plumbing:
-    """The request helpers of ``app.create_app`` the routes here share."""
-
-    guarded: Callable[[Handler], Handler]
-    app_of: Callable[[Request], tuple[Token, Application]]
-    conversation_of: Callable[[Request], tuple[Token, Application, Conversation]]
-    created: Callable[[Invitation], Response]
-    max_body: int
 
 
 # ---------------------------------------------------------------------- rules
@@ -165,18 +151,18 @@ def routes(world: World, p: Plumbing) -> list[Route]:
     async def start_phone_audio(request: Request) -> Response:
         token, app = p.app_of(request)
         props = await read_input(request, p.max_body)
-        return p.created(world.start_phone_audio(token, app, props))
+        return p.created(phone_audio.start_phone_audio(world, token, app, props))
 
     async def hold(request: Request) -> Response:
         _, app, conv = p.conversation_of(request)
         await read_body(request, p.max_body)
-        world.hold_phone_audio(app, conv, hold=True)
+        phone_audio.hold_phone_audio(world, app, conv, hold=True)
         return Response(status_code=204)
 
     async def resume(request: Request) -> Response:
         _, app, conv = p.conversation_of(request)
         await read_body(request, p.max_body)
-        world.hold_phone_audio(app, conv, hold=False)
+        phone_audio.hold_phone_audio(world, app, conv, hold=False)
         return Response(status_code=204)
 
     async def available(request: Request) -> Response:

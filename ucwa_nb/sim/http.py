@@ -1,4 +1,5 @@
-"""HTTP plumbing of the simulator: content negotiation, bounded body reading, UCWA responses.
+"""HTTP plumbing of the simulator: content negotiation, bounded body reading, UCWA responses,
+and the request helpers (``Plumbing``) that ``app.create_app`` hands its route modules.
 
 Kept apart from the routes so that every handler answers errors the same way: in the
 documented shape, in the format the client accepts, never with a stack trace.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,9 +29,12 @@ from ucwa_nb.representation import (
     parse_input,
 )
 from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.state import Application, Conversation, Invitation, Token
 
 __all__ = [
     "CHALLENGE_GRANTS",
+    "Handler",
+    "Plumbing",
     "challenge",
     "error_response",
     "negotiate",
@@ -45,6 +50,20 @@ COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cach
 _UNREPRESENTABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
 _UTF8_NAMES = ("utf-8", "utf8")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Plumbing:
+    """The request helpers of ``app.create_app`` that the route modules share."""
+
+    guarded: Callable[[Handler], Handler]
+    token_of: Callable[[Request], Token]
+    app_of: Callable[[Request], tuple[Token, Application]]
+    conversation_of: Callable[[Request], tuple[Token, Application, Conversation]]
+    created: Callable[[Invitation], Response]
+    max_body: int
 
 
 def negotiate(request: Request) -> tuple[Format, str]:

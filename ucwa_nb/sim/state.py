@@ -1,8 +1,8 @@
 """The simulated world's state: users, tokens, applications, conversations, invitations.
 
-Plain dataclasses with no behaviour beyond bookkeeping; ``world.py`` holds the rules and
-``render.py`` turns these objects into UCWA resources. All of it lives on the event loop
-thread of the simulator.
+Plain dataclasses with no behaviour beyond bookkeeping; ``world.py`` and ``phone_audio.py``
+hold the rules and ``render.py`` turns these objects into UCWA resources. All of it lives on
+the event loop thread of the simulator.
 """
 
 from __future__ import annotations
