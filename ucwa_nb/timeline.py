@@ -1,7 +1,8 @@
 """A per-call sequence picture: client, server and event channel, as self-contained HTML/SVG.
 
 Used by ``PhoneAudioCall._repr_html_`` and by the forms. Colours come from JupyterLab's theme
-variables (with fallbacks) so the picture reads in light and dark themes alike.
+variables (with fallbacks) so the picture reads in light and dark themes alike (see
+ucwa_nb/colours.py).
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from ucwa_nb.colours import BAD as _BAD
+from ucwa_nb.colours import FG as _FG
+from ucwa_nb.colours import INFO as _INFO
+from ucwa_nb.colours import MUTED as _MUTED
+from ucwa_nb.colours import OK as _OK
+
 if TYPE_CHECKING:
     from ucwa_nb.call import PhoneAudioCall
 
 __all__ = ["call_timeline_html"]
-
-_FG = "var(--jp-ui-font-color1, #222)"
-_MUTED = "var(--jp-ui-font-color2, #666)"
-_OK = "var(--jp-success-color1, #2e7d32)"
-_BAD = "var(--jp-error-color1, #c62828)"
-_INFO = "var(--jp-brand-color1, #1565c0)"
 
 
 def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:

@@ -1,5 +1,6 @@
-"""Fixtures for the real-browser tests: a JupyterLab server, Chromium through Playwright, and
-helpers to open a notebook, run its cells and find a form in the page.
+"""Fixtures for the real-browser tests: a JupyterLab server, Chromium through Playwright,
+helpers to open a notebook, run its cells and find a form in the page, and the checks the
+test modules share (a form's status pills, request preview and timeline).
 
 The recipe and its pitfalls are in notebook-tooling.md section 3: Playwright from PyPI drives
 the system's Chromium (``executable_path``; never ``playwright install``, which needs a CDN),
@@ -66,7 +67,10 @@ CHROMIUM_ARGS = [
 
 # The notebook that only these tests use, written into the served copy (never into the
 # repository). One notebook, so that its scenarios share one kernel start; each scenario
-# still runs it from the top, so that the tests pass alone and in any order.
+# still runs it from the top, so that the tests pass alone and in any order. A connected
+# call stays connected in the kernel's simulator (a second addPhoneAudio to that
+# conversation is refused), so the one scenario that connects a call here
+# (test_accessibility.py) makes it on a simulator of its own, in the last cell.
 SCRATCH_NOTEBOOK = "browser-forms.ipynb"
 SCRATCH_CELLS = [
     "# Written by tests/browser/conftest.py for the browser tests.\n"
@@ -78,6 +82,12 @@ SCRATCH_CELLS = [
     "continue_form",
     "add_form = AddPhoneAudioForm(session)\n"
     "add_form",
+    "own_sim = ucwa_nb.Simulator()  # a new one on every run: John's conversation is free\n"
+    "alice = own_sim.scenario.demo_user\n"
+    "own_session = ucwa_nb.connect(own_sim.url, username=alice.username,\n"
+    "                              password=alice.password)\n"
+    "own_form = AddPhoneAudioForm(own_session)\n"
+    "own_form",
 ]
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -414,6 +424,9 @@ class Lab:
         # a kernel at all.)
         expect(self.page.locator("#jp-main-statusbar")).to_contain_text(
             re.compile(r"\|\s*Idle"), timeout=KERNEL_TIMEOUT_MS)
+        # Every test starts in the default light theme: test_accessibility.py switches to the
+        # dark one (a setting of the shared server) and puts the setting back; checked here.
+        expect(self.page.locator("body")).to_have_attribute("data-jp-theme-light", "true")
         return notebook
 
 
@@ -421,3 +434,46 @@ class Lab:
 def lab(jupyter_server: JupyterServer, page: Page, request: pytest.FixtureRequest) -> Lab:
     # jupyter_server first: its process starts, then Chromium while it boots.
     return Lab(page, jupyter_server, re.sub(r"\W+", "-", request.node.name))
+
+
+# ---------------------------------------------------------------------- what a form shows
+
+MY_PHONE = "tel:+14255550123"  # not the demo user's default number, to see it in the body
+LOCATION = re.compile(r"Location: http://127\.0\.0\.1:\d+/\S+/phoneAudioInvitations/\d+")
+
+
+def badge(form: Locator, text: str | re.Pattern[str]) -> Locator:
+    """A status pill of the form (ready to send, 201 Created, connected, error, ...)."""
+    return form.get_by_role("status").filter(has_text=text)
+
+
+def line_with(form: Locator, pill: str) -> Locator:
+    """The HTML widget of the form that holds the status pill ``pill`` (and what follows)."""
+    inner = form.page.get_by_role("status").filter(has_text=pill)
+    return form.locator(".widget-html-content").filter(has=inner)
+
+
+def preview(form: Locator) -> Locator:
+    """The request preview (the curl and Python snippets say $UCWA_TOKEN instead)."""
+    return form.locator("pre", has_text="Authorization: Bearer [REDACTED]")
+
+
+def timeline(form: Locator) -> Locator:
+    return form.get_by_role("img", name=re.compile(r"^Timeline of call "))
+
+
+def see_it_connect(form: Locator) -> None:
+    """After Send: see the 201 with its Location, then the event channel's news: ringing,
+    then connected (the completed event), in the status badge and the timeline."""
+    expect(badge(form, "201 Created")).to_be_visible()
+    expect(line_with(form, "201 Created")).to_contain_text(LOCATION)
+    expect(badge(form, re.compile(r"^connected$"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
+    expect(timeline(form)).to_contain_text("completed Success")
+
+
+def save_end_state(page: Page, form: Locator, name: str) -> None:
+    """The page with the form in view, and the form alone, in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    form.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    form.screenshot(path=ARTIFACTS / f"{name}-form.png")

@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any, Literal
 
+import ipywidgets as w
 import pandas as pd
 import pytest
 
@@ -27,6 +28,7 @@ from .conftest import (
     GUEST,
     NOBODY,
     Lab,
+    all_widgets,
     text_of,
     wait_until,
     widget_strings,
@@ -119,6 +121,32 @@ def test_picking_another_conversation_suggests_its_participants(readonly_session
     assert form.to.options == ("sip:nora@contoso.com",)
     assert form.to.value == "sip:pierre@contoso.com"
     assert "ready to send" in text_of(form.messages.value)
+
+
+# The controls a person operates (a Combobox is a Text, a Dropdown and a Select are not).
+INTERACTIVE = (w.Text, w.Textarea, w.Dropdown, w.Combobox, w.Checkbox, w.ToggleButtons,
+               w.Button, w.Select)
+
+
+@pytest.mark.parametrize("kind", ["add", "continue"])
+def test_every_control_has_a_description_or_a_tooltip(
+        readonly_session: Session, kind: Kind) -> None:
+    # Issue 4: a screen reader names a control by its description (the label) or, for a
+    # button with only an icon, by its tooltip.
+    form = make_form(readonly_session, kind)
+    # Every widget reachable from the form: rows (HBox children), the snippets' Accordion...
+    controls = [c for c in all_widgets(form) if isinstance(c, INTERACTIVE)]
+    # ... the nested ones included (the walk reached into the rows).
+    for nested in (form.refresh, form.regenerate, form.send, form.send_anyway):
+        assert any(c is nested for c in controls)
+    assert len(controls) == (9 if kind == "add" else 8)
+    unnamed = [f"{type(c).__name__} (icon {getattr(c, 'icon', '')!r})" for c in controls
+               if not (c.description.strip() or (c.tooltip or "").strip())]
+    assert not unnamed, f"controls without a description or a tooltip: {unnamed}"
+    # Each of the format's toggle buttons is labelled by its option, and has a tooltip.
+    assert all(str(option).strip() for option in form.format.options)
+    assert all(tip.strip() for tip in form.format.tooltips)
+    assert len(form.format.tooltips) == len(form.format.options)
 
 
 # --------------------------------------------------------------------------- success
@@ -295,6 +323,9 @@ def test_sending_twice_on_a_conversation_shows_409_already_exists(session: Sessi
     assert "not sent" in text_of(form.response.value)
     assert "addPhoneAudio is not offered now" in text_of(form.messages.value)
     assert len(posts(session, "addPhoneAudio")) == 1
+    # What was not sent leaves the live call's progress and timeline on show.
+    assert "connected" in text_of(form.progress.value)
+    assert "completed Success" in form.timeline.value
     # Send anyway posts to the link seen earlier, as a racing client would.
     form.send_anyway.value = True
     form.send.click()

@@ -15,15 +15,13 @@ from typing import Any
 import httpx
 from defusedxml import minidom
 
+from ucwa_nb.colours import BAD, INFO, MUTED, OK, WARN
 from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
 
-__all__ = ["badge", "describe_exception", "guarded", "pre", "pretty_body"]
-
-OK = "var(--jp-success-color1, #2e7d32)"
-BAD = "var(--jp-error-color1, #c62828)"
-WARN = "var(--jp-warn-color1, #ef6c00)"
-INFO = "var(--jp-brand-color1, #1565c0)"
-MUTED = "var(--jp-ui-font-color2, #666)"
+# The colours are re-exported for the forms and the log view (ucwa_nb/colours.py says why
+# they are what they are).
+__all__ = ["BAD", "INFO", "MUTED", "OK", "WARN", "badge", "describe_exception", "guarded",
+           "pre", "pretty_body"]
 
 
 def badge(text: str, colour: str) -> str:
