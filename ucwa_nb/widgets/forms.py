@@ -191,7 +191,6 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
     def submit(self) -> PhoneAudioCall | None:
         """What the Send button does: prepare afresh (links may have changed), then POST."""
         self._respond(badge("sending", INFO))
-        self.progress.value = self.timeline.value = ""
         if self.picker.value is None:
             # An empty list: there is no link to send to, even with "send anyway" (this used
             # to end in "Unexpected error: AttributeError" from prepare_*(None)).
@@ -210,6 +209,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             self._show_problems({**self._problems(), **prepared.problems})
             self._respond(badge("not sent", WARN) + " fix the input or tick 'Send anyway'")
             return None
+        # Only now: a request that is not sent leaves the last call's progress on show.
+        self.progress.value = self.timeline.value = ""
         try:
             call = prepared.send()
         except Exception as exc:
