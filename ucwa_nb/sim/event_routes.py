@@ -21,7 +21,7 @@ from ucwa_nb.representation import Events, Link, Sender
 from ucwa_nb.sim import render
 from ucwa_nb.sim.channel import PollOutcome
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import Plumbing, ucwa_response
+from ucwa_nb.sim.http import Plumbing, disconnected, ucwa_response
 from ucwa_nb.sim.state import Application
 from ucwa_nb.sim.world import World
 
@@ -109,11 +109,7 @@ async def _unless_hung_up(request: Request,
     if future.done():
         return future.result()
 
-    async def hung_up() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(hung_up())
+    watcher = asyncio.ensure_future(disconnected(request.receive))
     either: set[asyncio.Future[Any]] = {future, watcher}
     try:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Literal
 
 from ucwa_nb.sim import render
+from ucwa_nb.sim.http import disconnected
 from ucwa_nb.sim.scenario import PollFaultSpec
 from ucwa_nb.sim.world import World
 
@@ -178,7 +179,7 @@ class PollFaultLayer:
         # Returning before uvicorn has seen the disconnect would make it log "returned
         # without starting response" and try to write a 500.
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(_disconnected(receive), _DISCONNECT_WAIT)
+            await asyncio.wait_for(disconnected(receive), _DISCONNECT_WAIT)
         return True
 
     async def _hold(self, receive: Receive) -> bool:
@@ -187,7 +188,7 @@ class PollFaultLayer:
             return False
         release: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._holds.add(release)
-        hang_up = asyncio.ensure_future(_disconnected(receive))
+        hang_up = asyncio.ensure_future(disconnected(receive))
         try:
             done, _ = await asyncio.wait({hang_up, release}, timeout=self.faults.spec.hold_for,
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -204,7 +205,3 @@ def _ack_of(scope: Scope) -> int:
             return int(value)
     return 1  # the simulator's own default, like a first poll without ack
 
-
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass

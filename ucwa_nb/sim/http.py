@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -236,3 +236,10 @@ async def read_input(request: Request, limit: int) -> dict[str, Any]:
     if bad:
         raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=bad)
     return props
+
+
+async def disconnected(receive: Callable[[], Awaitable[MutableMapping[str, Any]]]) -> None:
+    """Until the client hangs up. uvicorn does not cancel a request whose client went away;
+    it only answers ``receive()`` with http.disconnect."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
