@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ucwa_nb.redaction import REDACTED, Redactor, redact
+from ucwa_nb.redaction import REDACTED, SECRET_KEYS, TRIGGER_WORDS, Redactor, redact
 
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAO/+token+/Zq9Vbuhc="
 PASSWORD = "s3cr&t p@ss/word"
@@ -188,3 +188,13 @@ def test_a_secret_added_later_reaches_header_values_seen_before() -> None:
     assert redactor.header(*header) == "abc s3cret-value def"  # now cached
     redactor.add_secret("s3cret-value")
     assert redactor.header(*header) == f"abc {REDACTED} def"
+
+
+def test_every_secret_key_passes_the_cheap_pre_check() -> None:
+    """The pre-check skips the pattern unless a trigger word is present: a key added to
+    SECRET_KEYS without a trigger word would go unredacted."""
+    samples = [f'{{"{key}":"s3cret"}}' for key in SECRET_KEYS]
+    samples += ["Authorization: Bearer s3cret", "token=cwt=s3cret"]
+    for sample in samples:
+        assert any(word in sample.lower() for word in TRIGGER_WORDS), sample
+        assert "s3cret" not in redact(sample), sample
