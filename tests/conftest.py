@@ -41,7 +41,7 @@ def sim(make_sim: MakeSim) -> Simulator:
 
 
 @pytest.fixture
-def make_session(sim: Simulator) -> Iterator[MakeSession]:
+def make_session(request: pytest.FixtureRequest) -> Iterator[MakeSession]:
     """``make_session(sim=None, user=ALICE, transport=None, **connect_kwargs)``: a session
     signed in with the password grant (poll_timeout 5 s unless given); closed at teardown.
     With ``transport`` (e.g. a ``HookTransport``) the session's httpx client sends through it.
@@ -54,8 +54,10 @@ def make_session(sim: Simulator) -> Iterator[MakeSession]:
         if transport is not None:
             kwargs["http_client"] = httpx.Client(transport=transport, timeout=10.0)
         kwargs.setdefault("poll_timeout", 5.0)
-        session = ucwa_nb.connect((target or sim).url, username=user[0], password=user[1],
-                                  **kwargs)
+        # The default simulator is started only for callers that do not bring their own.
+        if target is None:
+            target = request.getfixturevalue("sim")
+        session = ucwa_nb.connect(target.url, username=user[0], password=user[1], **kwargs)
         opened.append(session)
         clients.append(session.http_client)
         return session

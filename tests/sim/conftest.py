@@ -13,7 +13,6 @@ import pytest
 from ucwa_nb import Simulator
 
 from .scenarios import Lab, drain_stopping, fast_scenario
-from .ucwa_http import Session
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,12 +34,6 @@ def lab() -> Iterator[Lab]:
 def sim(lab: Lab) -> Simulator:
     """A fresh fast simulator for one test."""
     return lab.start()
-
-
-@pytest.fixture
-def alice(lab: Lab, sim: Simulator) -> Session:
-    """Alice signed in (JSON) with her event channel being collected."""
-    return lab.sign_in(sim)
 
 
 @pytest.fixture(scope="module")
