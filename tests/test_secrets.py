@@ -47,7 +47,7 @@ from client_support import fast_scenario_dict
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, ExchangeLog, Scenario, Session, Simulator, UcwaError
-from ucwa_nb.redaction import REDACTED
+from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.widgets import LogView
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,7 @@ class Records(logging.Handler):
 
 
 SIMULATOR_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "ucwa_nb",
-                     "ucwa_nb.log", "starlette", "asyncio")
+                     "ucwa_nb.log.exchange_log", "starlette", "asyncio")
 
 
 @contextlib.contextmanager
@@ -394,7 +394,7 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
     the banner no token."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ucwa_nb.cli", "serve", "--port", "0"], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "ucwa_nb.sim.cli", "serve", "--port", "0"], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     output = ChildOutput(process)
     flows = Flows()

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ucwa_nb.call import CallEvent, PhoneAudioCall
-from ucwa_nb.client import PreparedCall, Session, connect
-from ucwa_nb.discovery import Challenge, parse_challenge
-from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
-from ucwa_nb.events import EventChannel
-from ucwa_nb.har import read_har
-from ucwa_nb.log import ExchangeLog
-from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
-from ucwa_nb.representation import (
+from ucwa_nb.client.call import CallEvent, PhoneAudioCall
+from ucwa_nb.client.channel import EventChannel
+from ucwa_nb.client.discovery import Challenge, parse_challenge
+from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.session import PreparedCall, Session, connect
+from ucwa_nb.client.tls import InsecureTLSWarning
+from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.log.exchange_log import ExchangeLog
+from ucwa_nb.log.har import read_har
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.representation import (
     Event,
     Events,
     Link,
@@ -30,8 +32,6 @@ from ucwa_nb.representation import (
     parse,
     parse_input,
 )
-from ucwa_nb.resources import Conversation, ConversationLog, Participant
-from ucwa_nb.tls import InsecureTLSWarning
 
 if TYPE_CHECKING:
     from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError

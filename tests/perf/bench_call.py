@@ -129,7 +129,7 @@ class _Completed:
 
 def run(n: int, warmup: int, in_thread: bool) -> dict[str, list[float]]:
     import ucwa_nb
-    from ucwa_nb.representation import build_input
+    from ucwa_nb.protocol.representation import build_input
 
     total = n + warmup
     server = _Server(scenario_dict(len(KINDS) * total), in_thread)
@@ -201,7 +201,7 @@ def run(n: int, warmup: int, in_thread: bool) -> dict[str, list[float]]:
 
 
 def _add_link(client: httpx.Client, phone_audio_url: str, headers: dict[str, str]) -> str:
-    from ucwa_nb.representation import Resource, parse
+    from ucwa_nb.protocol.representation import Resource, parse
 
     response = client.get(phone_audio_url, headers=headers)
     resource = parse(response.content, response.headers.get("content-type"))

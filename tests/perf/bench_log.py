@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from ucwa_nb.log import COLUMNS, DTYPES, ExchangeLog, LogRow
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog, LogRow
 
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" + "x" * 300
 APP = "https://lyncweb.contoso.com/ucwa/oauth/v1/applications/102"

@@ -29,7 +29,7 @@ import httpx
 
 import ucwa_nb
 from ucwa_nb import Events, PhoneAudioCall, Scenario, Session, Simulator, parse
-from ucwa_nb.log import LogRow
+from ucwa_nb.log.exchange_log import LogRow
 
 SEED = 20260511
 CALL_WAIT = 20.0  # the longest one call may take to complete, faults included

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from ucwa_nb import Events, Reason, Resource, parse
-from ucwa_nb.representation import NAMESPACE, ParseError
+from ucwa_nb.protocol.representation import NAMESPACE, ParseError
 from ucwa_nb.sim import phone_audio, render
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.scenario import Scenario

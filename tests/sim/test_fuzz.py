@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 
 from ucwa_nb import Resource, Simulator
-from ucwa_nb.representation import NAMESPACE
+from ucwa_nb.protocol.representation import NAMESPACE
 from ucwa_nb.sim import render
 
 from .fuzzing import (

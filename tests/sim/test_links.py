@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from ucwa_nb import Events, Link, Resource, Scenario, Simulator
-from ucwa_nb.representation import format_of
+from ucwa_nb.protocol.representation import format_of
 from ucwa_nb.sim import render
 
 from .scenarios import Lab, fast_scenario

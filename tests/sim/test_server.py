@@ -137,7 +137,7 @@ def _command() -> list[str]:
     script = Path(sys.executable).with_name("ucwa-nb")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "ucwa_nb.cli"]
+    return [sys.executable, "-m", "ucwa_nb.sim.cli"]
 
 
 class _Output:

@@ -27,7 +27,7 @@ import ipywidgets as w
 import pytest
 
 import ucwa_nb
-from ucwa_nb.client import Session
+from ucwa_nb.client.session import Session
 from ucwa_nb.sim import Scenario, Simulator
 
 ALICE = ("alice@contoso.com", "ucwa-demo")

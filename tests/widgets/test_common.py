@@ -8,7 +8,7 @@ import httpx
 import ipywidgets as w
 import pytest
 
-from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
 from ucwa_nb.widgets._common import (
     BAD,
     OK,

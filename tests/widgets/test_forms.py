@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 import ucwa_nb.widgets.forms as forms
-from ucwa_nb.call import PhoneAudioCall
-from ucwa_nb.client import Session
-from ucwa_nb.representation import parse_input
+from ucwa_nb.client.call import PhoneAudioCall
+from ucwa_nb.client.session import Session
+from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.protocol.representation import parse_input
 from ucwa_nb.sim import Simulator
-from ucwa_nb.timeline import call_timeline_html
 from ucwa_nb.widgets import AddPhoneAudioForm, ContinuePhoneAudioForm, LogView
 from ucwa_nb.widgets._common import BAD, OK
 

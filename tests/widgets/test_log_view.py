@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import ucwa_nb.widgets.log_view as log_view
-from ucwa_nb.client import Session
-from ucwa_nb.log import COLUMNS, HEADER_COLUMNS, ExchangeLog, LogRow
+from ucwa_nb.client.session import Session
+from ucwa_nb.log.exchange_log import COLUMNS, HEADER_COLUMNS, ExchangeLog, LogRow
 from ucwa_nb.widgets import AddPhoneAudioForm, ContinuePhoneAudioForm, LogView
 from ucwa_nb.widgets._common import BAD
 

@@ -185,7 +185,7 @@ def create_app(world: World) -> Starlette:
         if contact is None and other is None:
             raise SimError(404, "NotFound", None)
         name = contact.name if contact else other.name if other else ""
-        from ucwa_nb.representation import Resource
+        from ucwa_nb.protocol.representation import Resource
 
         return ucwa_response(request, Resource(
             "contact", f"{render.app_path(app)}/people/{request.path_params['person']}",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ucwa_nb.representation import Reason
+from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.phone_audio import complete, emit_invitation
 from ucwa_nb.sim.scenario import PhoneSpec
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
 
-from ucwa_nb.representation import Event
+from ucwa_nb.protocol.representation import Event
 
 __all__ = ["Channel", "PendingEvent", "PollOutcome", "Priority"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucwa_nb.representation import Reason
+from ucwa_nb.protocol.representation import Reason
 
 __all__ = ["SimError", "fault_error"]
 

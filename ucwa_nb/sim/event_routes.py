@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ucwa_nb.representation import Events, Link, Sender
+from ucwa_nb.protocol.representation import Events, Link, Sender
 from ucwa_nb.sim import render
 from ucwa_nb.sim.channel import PollOutcome
 from ucwa_nb.sim.errors import SimError

@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ucwa_nb.phone import NormalizationError, normalize_phone_number
-from ucwa_nb.representation import Event, Link, Resource
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number
+from ucwa_nb.protocol.representation import Event, Link, Resource
 from ucwa_nb.sim import phone_audio, render
 from ucwa_nb.sim.channel import Priority
 from ucwa_nb.sim.errors import SimError

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ucwa_nb.representation import (
+from ucwa_nb.protocol.representation import (
     Events,
     Format,
     ParseError,

@@ -13,8 +13,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
-from ucwa_nb.representation import Event, Link, Reason
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.representation import Event, Link, Reason
 from ucwa_nb.sim import render
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.state import (

@@ -6,7 +6,7 @@ phoneAudio under its conversation); see ucwa-protocol.md sections 1 and 8.
 
 from __future__ import annotations
 
-from ucwa_nb.representation import Link, Resource
+from ucwa_nb.protocol.representation import Link, Resource
 from ucwa_nb.sim.scenario import Scenario
 from ucwa_nb.sim.state import Application, Conversation, ConversationLog, Invitation
 

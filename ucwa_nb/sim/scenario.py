@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 
 __all__ = [
     "Behaviour",

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ucwa_nb.representation import Reason
+from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.channel import Channel
 from ucwa_nb.sim.scenario import ConversationLogSpec, UserSpec
 

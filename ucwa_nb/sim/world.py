@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ucwa_nb.representation import Event
+from ucwa_nb.protocol.representation import Event
 from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 from defusedxml import minidom
 
-from ucwa_nb.colours import BAD, INFO, MUTED, OK, WARN
-from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.display.colours import BAD, INFO, MUTED, OK, WARN
 
-# The colours are re-exported for the forms and the log view (ucwa_nb/colours.py says why
+# The colours are re-exported for the forms and the log view (ucwa_nb/display/colours.py says why
 # they are what they are).
 __all__ = ["BAD", "INFO", "MUTED", "OK", "WARN", "badge", "describe_exception", "guarded",
            "pre", "pretty_body"]

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 import ipywidgets as w
 
-from ucwa_nb.call import PhoneAudioCall
-from ucwa_nb.client import PreparedCall, Session
-from ucwa_nb.representation import build_input, media_type
-from ucwa_nb.resources import Conversation, ConversationLog
-from ucwa_nb.timeline import call_timeline_html
-from ucwa_nb.validation import check_phone_audio_input
+from ucwa_nb.client.call import PhoneAudioCall
+from ucwa_nb.client.session import PreparedCall, Session
+from ucwa_nb.client.views import Conversation, ConversationLog
+from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.protocol.representation import build_input, media_type
+from ucwa_nb.protocol.rules import check_phone_audio_input
 from ucwa_nb.widgets._common import (
     BAD,
     INFO,

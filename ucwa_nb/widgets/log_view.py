@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ipywidgets as w
 
-from ucwa_nb.log import ExchangeLog, LogRow
+from ucwa_nb.log.exchange_log import ExchangeLog, LogRow
 from ucwa_nb.widgets._common import (
     BAD,
     INFO,

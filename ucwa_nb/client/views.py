@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ucwa_nb.representation import Resource
+from ucwa_nb.protocol.representation import Resource
 
 __all__ = ["Conversation", "ConversationLog", "Participant"]
 

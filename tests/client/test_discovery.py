@@ -12,7 +12,7 @@ from client_support import ALICE, JOHN, WAIT, Route, Router, bearer_token, redir
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, Session, Simulator
-from ucwa_nb.discovery import Challenge, candidate_roots, parse_challenge, same_domain
+from ucwa_nb.client.discovery import Challenge, candidate_roots, parse_challenge, same_domain
 
 INTERNAL = "lyncdiscoverinternal.contoso.com"
 EXTERNAL = "lyncdiscover.contoso.com"

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ucwa_nb.log import COLUMNS, DTYPES, HEADER_COLUMNS, ExchangeLog, LogRow
-from ucwa_nb.redaction import REDACTED
-from ucwa_nb.representation import Event, Events, Link, Reason, Resource, Sender, parse
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, HEADER_COLUMNS, ExchangeLog, LogRow
+from ucwa_nb.log.redaction import REDACTED
+from ucwa_nb.protocol.representation import Event, Events, Link, Reason, Resource, Sender, parse
 
 T0 = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAO/+token+/Zq9Vbuhc="
@@ -274,7 +274,7 @@ def test_a_failing_subscriber_does_not_break_logging(caplog: pytest.LogCaptureFi
 
     log.subscribe(broken)
     log.subscribe(lambda row: seen.append(row.seq))
-    with caplog.at_level(logging.ERROR, logger="ucwa_nb.log"):
+    with caplog.at_level(logging.ERROR, logger="ucwa_nb.log.exchange_log"):
         http(log)
         http(log)
     assert seen == [0, 1]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ucwa_nb.representation import Event, Reason
+from ucwa_nb.protocol.representation import Event, Reason
 
 if TYPE_CHECKING:
-    from ucwa_nb.client import Session
+    from ucwa_nb.client.session import Session
 
 __all__ = ["CallEvent", "PhoneAudioCall", "describe_progress"]
 
@@ -164,6 +164,6 @@ class PhoneAudioCall:
                 f"{self.progress}>")
 
     def _repr_html_(self) -> str:
-        from ucwa_nb.timeline import call_timeline_html
+        from ucwa_nb.display.timeline import call_timeline_html
 
         return call_timeline_html(self)

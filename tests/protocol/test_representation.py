@@ -1,4 +1,4 @@
-"""Tests for ucwa_nb.representation: the reference samples, round trips, input bodies, hostile XML.
+"""Tests for ucwa_nb.protocol.representation: reference samples, round trips, inputs, hostile XML.
 
 The samples and their manifest live in the shared folder beside the repository root
 (``../shared/ucwa-samples``); see its README for what each manifest entry promises.
@@ -18,7 +18,7 @@ from hostile_xml import billion_laughs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ucwa_nb.representation import (
+from ucwa_nb.protocol.representation import (
     Event,
     Events,
     Format,
@@ -37,7 +37,7 @@ from ucwa_nb.representation import (
     parse_input,
 )
 
-SAMPLES = Path(__file__).parents[2] / "shared" / "ucwa-samples"
+SAMPLES = Path(__file__).parents[3] / "shared" / "ucwa-samples"
 MANIFEST: list[dict[str, Any]] = json.loads((SAMPLES / "manifest.json").read_text("utf-8"))
 NAMESPACE = "http://schemas.microsoft.com/rtc/2012/03/ucwa"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

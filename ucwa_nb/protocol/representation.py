@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ucwa_nb import json_codec, xml_codec
-from ucwa_nb.model import (
+from ucwa_nb.protocol import json_codec, xml_codec
+from ucwa_nb.protocol.model import (
     JSON_MEDIA_TYPES,
     NAMESPACE,
     XML_MEDIA_TYPES,

@@ -32,7 +32,7 @@ http_version        string                      "HTTP/1.1", "HTTP/2"
 Text columns use pandas' ``string`` dtype with python storage (missing values are
 ``pd.NA``): it means the same thing in pandas 2 and 3, and it can be filled in place, which
 the incremental build below relies on. Secrets are redacted before a row is stored
-(``ucwa_nb.redaction``).
+(``ucwa_nb.log.redaction``).
 
 Why ``.df`` is cheap to call again and again: recording a row only appends it to a list.
 ``.df`` converts just the rows recorded since the previous call and writes them into typed
@@ -56,8 +56,8 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 import pandas as pd
 
-from ucwa_nb.redaction import Headers, HeadersLike, Redactor
-from ucwa_nb.representation import (
+from ucwa_nb.log.redaction import Headers, HeadersLike, Redactor
+from ucwa_nb.protocol.representation import (
     Events,
     Format,
     ParseError,
@@ -491,8 +491,8 @@ class ExchangeLog:
 
         Callbacks run on a thread that is recording (the caller's or the event thread),
         one at a time and in ``seq`` order. An exception in a callback is logged (logger
-        ``ucwa_nb.log``) and does not stop logging nor the other callbacks. A callback may
-        read ``.df`` or record rows itself.
+        ``ucwa_nb.log.exchange_log``) and does not stop logging nor the other callbacks. A
+        callback may read ``.df`` or record rows itself.
         """
         with self._lock:
             self._subscribers.append(callback)
@@ -579,7 +579,7 @@ class ExchangeLog:
         self.df.drop(columns=list(HEADER_COLUMNS)).to_csv(path, index=False, encoding="utf-8")
 
     def to_har(self, path: str | PathLike[str]) -> None:
-        """A HAR 1.2 file of the http rows; see ``ucwa_nb.har``."""
-        from ucwa_nb.har import write_har  # har builds on this module
+        """A HAR 1.2 file of the http rows; see ``ucwa_nb.log.har``."""
+        from ucwa_nb.log.har import write_har  # har builds on this module
 
         write_har(self.rows, path)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ucwa_nb.representation import ParseError, Reason, format_of, parse
+from ucwa_nb.protocol.representation import ParseError, Reason, format_of, parse
 
 __all__ = ["DiscoveryError", "UcwaError", "ValidationError"]
 

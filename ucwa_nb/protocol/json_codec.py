@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ucwa_nb.model import Event, Events, Link, ParseError, Reason, Resource, Sender
+from ucwa_nb.protocol.model import Event, Events, Link, ParseError, Reason, Resource, Sender
 
 # --------------------------------------------------------------------------- parsing
 

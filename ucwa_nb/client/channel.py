@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from ucwa_nb.representation import Events, ParseError, Reason, parse
+from ucwa_nb.protocol.representation import Events, ParseError, Reason, parse
 
 if TYPE_CHECKING:
-    from ucwa_nb.client import Session
+    from ucwa_nb.client.session import Session
 
 __all__ = ["EventChannel"]
 

@@ -49,11 +49,11 @@ from ucwa_nb import (
     UcwaError,
     ValidationError,
 )
-from ucwa_nb.discovery import parse_challenge
-from ucwa_nb.log import COLUMNS, DTYPES
-from ucwa_nb.redaction import REDACTED
+from ucwa_nb.client.discovery import parse_challenge
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES
+from ucwa_nb.log.redaction import REDACTED
 
-SCHEMA = json.loads((Path(__file__).parent / "har-1.2.schema.json").read_text("utf-8"))
+SCHEMA = json.loads((Path(__file__).parents[1] / "log" / "har-1.2.schema.json").read_text("utf-8"))
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -648,7 +648,7 @@ def test_connect_with_no_url_uses_the_embedded_simulator() -> None:
         assert session.me is not None
         assert session.me.get("uri") == "sip:alice@contoso.com"
         assert [c.subject for c in session.conversations()][:1] == ["Project sync"]
-        again = ucwa_nb.client.embedded_simulator()
+        again = ucwa_nb.client.session.embedded_simulator()
         assert again is session.simulator  # reused, not started twice
     finally:
         session.close()

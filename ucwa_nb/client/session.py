@@ -19,13 +19,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ucwa_nb.call import PhoneAudioCall
-from ucwa_nb.discovery import candidate_roots, parse_challenge, same_domain
-from ucwa_nb.errors import DiscoveryError, UcwaError, ValidationError
-from ucwa_nb.events import EventChannel
-from ucwa_nb.log import ExchangeLog
-from ucwa_nb.redaction import REDACTED
-from ucwa_nb.representation import (
+from ucwa_nb.client.call import PhoneAudioCall
+from ucwa_nb.client.channel import EventChannel
+from ucwa_nb.client.discovery import candidate_roots, parse_challenge, same_domain
+from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.tls import Verify, ssl_verify
+from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.log.exchange_log import ExchangeLog
+from ucwa_nb.log.redaction import REDACTED
+from ucwa_nb.protocol.representation import (
     Events,
     Format,
     ParseError,
@@ -37,9 +39,7 @@ from ucwa_nb.representation import (
     media_type,
     parse,
 )
-from ucwa_nb.resources import Conversation, ConversationLog, Participant
-from ucwa_nb.tls import Verify, ssl_verify
-from ucwa_nb.validation import check_phone_audio_input
+from ucwa_nb.protocol.rules import check_phone_audio_input
 
 __all__ = ["PreparedCall", "Session", "connect"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ucwa_nb.validation import MAX_OPERATION_ID, check_phone_audio_input
+from ucwa_nb.protocol.rules import MAX_OPERATION_ID, check_phone_audio_input
 
 
 def _check(to: str | None = "sip:john@contoso.com", phone: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ucwa_nb import Event, Link, PhoneAudioCall, Reason, Resource
-from ucwa_nb.timeline import call_timeline_html
+from ucwa_nb.display.timeline import call_timeline_html
 
 HREF = "/ucwa/oauth/v1/applications/101/communication/phoneAudioInvitations/1"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

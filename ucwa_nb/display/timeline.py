@@ -2,7 +2,7 @@
 
 Used by ``PhoneAudioCall._repr_html_`` and by the forms. Colours come from JupyterLab's theme
 variables (with fallbacks) so the picture reads in light and dark themes alike (see
-ucwa_nb/colours.py).
+ucwa_nb/display/colours.py).
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ucwa_nb.colours import BAD as _BAD
-from ucwa_nb.colours import FG as _FG
-from ucwa_nb.colours import INFO as _INFO
-from ucwa_nb.colours import MUTED as _MUTED
-from ucwa_nb.colours import OK as _OK
+from ucwa_nb.display.colours import BAD as _BAD
+from ucwa_nb.display.colours import FG as _FG
+from ucwa_nb.display.colours import INFO as _INFO
+from ucwa_nb.display.colours import MUTED as _MUTED
+from ucwa_nb.display.colours import OK as _OK
 
 if TYPE_CHECKING:
-    from ucwa_nb.call import PhoneAudioCall
+    from ucwa_nb.client.call import PhoneAudioCall
 
 __all__ = ["call_timeline_html"]
 

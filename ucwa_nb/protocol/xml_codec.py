@@ -16,7 +16,16 @@ from xml.etree import ElementTree as ET
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from ucwa_nb.model import NAMESPACE, Event, Events, Link, ParseError, Reason, Resource, Sender
+from ucwa_nb.protocol.model import (
+    NAMESPACE,
+    Event,
+    Events,
+    Link,
+    ParseError,
+    Reason,
+    Resource,
+    Sender,
+)
 
 # --------------------------------------------------------------------------- parsing
 

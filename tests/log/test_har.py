@@ -15,10 +15,18 @@ import pandas as pd
 import pytest
 
 import ucwa_nb
-from ucwa_nb.har import load_har, read_har
-from ucwa_nb.log import COLUMNS, DTYPES, ExchangeLog
-from ucwa_nb.redaction import REDACTED
-from ucwa_nb.representation import Event, Events, Link, Reason, Resource, Sender, build_events
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog
+from ucwa_nb.log.har import load_har, read_har
+from ucwa_nb.log.redaction import REDACTED
+from ucwa_nb.protocol.representation import (
+    Event,
+    Events,
+    Link,
+    Reason,
+    Resource,
+    Sender,
+    build_events,
+)
 
 SCHEMA = json.loads((Path(__file__).parent / "har-1.2.schema.json").read_text())
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAO/+token+/Zq9Vbuhc="

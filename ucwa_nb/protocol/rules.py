@@ -7,7 +7,7 @@ characters. The forms use them to show messages as the user types.
 
 from __future__ import annotations
 
-from ucwa_nb.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 
 __all__ = ["MAX_OPERATION_ID", "check_phone_audio_input"]
 

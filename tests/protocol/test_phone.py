@@ -1,4 +1,4 @@
-"""Tests for ucwa_nb.phone: E.164 normalisation (our stand-in for a dial plan) and SIP URIs."""
+"""Tests for ucwa_nb.protocol.phone: E.164 normalisation (a dial plan's stand-in) and SIP URIs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ucwa_nb.phone import (
+from ucwa_nb.protocol.phone import (
     NormalizationError,
     SipUri,
     is_sip_uri,

@@ -31,9 +31,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pandas as pd
 
-from ucwa_nb.log import ExchangeLog, LogRow, exchange_format, header_value, status_text
-from ucwa_nb.redaction import Headers, Redactor
-from ucwa_nb.representation import Events, Format, ParseError, format_of, parse
+from ucwa_nb.log.exchange_log import ExchangeLog, LogRow, exchange_format, header_value, status_text
+from ucwa_nb.log.redaction import Headers, Redactor
+from ucwa_nb.protocol.representation import Events, Format, ParseError, format_of, parse
 
 __all__ = ["load_har", "read_har", "write_har"]
 

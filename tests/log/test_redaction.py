@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ucwa_nb.redaction import REDACTED, SECRET_KEYS, TRIGGER_WORDS, Redactor, redact
+from ucwa_nb.log.redaction import REDACTED, SECRET_KEYS, TRIGGER_WORDS, Redactor, redact
 
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAO/+token+/Zq9Vbuhc="
 PASSWORD = "s3cr&t p@ss/word"

@@ -22,7 +22,7 @@ from client_support import (
 )
 
 from ucwa_nb import EventChannel, PhoneAudioCall, Session, Simulator
-from ucwa_nb.events import MAX_BACKOFF
+from ucwa_nb.client.channel import MAX_BACKOFF
 
 
 def _types(call: PhoneAudioCall) -> list[str]:

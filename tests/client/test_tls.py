@@ -9,7 +9,7 @@ import certifi
 import pytest
 
 import ucwa_nb
-from ucwa_nb.tls import InsecureTLSWarning, ssl_verify
+from ucwa_nb.client.tls import InsecureTLSWarning, ssl_verify
 
 
 def test_contexts_pass_through_and_the_default_one_is_shared() -> None:
