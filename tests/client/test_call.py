@@ -41,14 +41,14 @@ def test_a_new_call() -> None:
 
 def test_events_in_order_with_state_status_and_reason() -> None:
     call = _call()
-    call._add_event(_event("started", "Connecting"), T0)
+    call.receive(_event("started", "Connecting"), T0)
     assert call.progress == "connecting"
-    call._add_event(_event("updated", "Connecting"), T0)
+    call.receive(_event("updated", "Connecting"), T0)
     assert call.progress == "ringing your phone"
-    call._add_event(_event("updated", "Alerting"), T0)
+    call.receive(_event("updated", "Alerting"), T0)
     assert call.progress == "ringing the callee"
     assert not call.done
-    call._add_event(_event("completed", "Connected", status="Success", cancel=False), T0)
+    call.receive(_event("completed", "Connected", status="Success", cancel=False), T0)
     assert call.done
     assert [e.type for e in call.events] == ["started", "updated", "updated", "completed"]
     assert [e.state for e in call.events] == ["Connecting", "Connecting", "Alerting",
@@ -62,7 +62,7 @@ def test_events_in_order_with_state_status_and_reason() -> None:
 def test_failure_reason_and_status_without_status_field() -> None:
     call = _call()
     reason = Reason("RemoteFailure", "Busy", "sip:maria@contoso.com is busy.")
-    call._add_event(_event("completed", "Failed", reason=reason, cancel=False), T0)
+    call.receive(_event("completed", "Failed", reason=reason, cancel=False), T0)
     assert call.status == "Failure"  # inferred from the reason
     assert call.reason == reason
     assert call.progress == "failed (RemoteFailure/Busy)"
@@ -70,7 +70,7 @@ def test_failure_reason_and_status_without_status_field() -> None:
 
 def test_events_is_a_copy() -> None:
     call = _call()
-    call._add_event(_event("started", "Connecting"), T0)
+    call.receive(_event("started", "Connecting"), T0)
     events = call.events
     events.clear()
     assert len(call.events) == 1
@@ -78,14 +78,14 @@ def test_events_is_a_copy() -> None:
 
 def test_an_event_without_an_embedded_resource() -> None:
     call = _call()
-    call._add_event(Event("started", Link("phoneAudioInvitation", HREF)), T0)
+    call.receive(Event("started", Link("phoneAudioInvitation", HREF)), T0)
     assert call.state is None
     assert call.events[0].state is None
 
 
 def test_wait_returns_when_completed_from_another_thread() -> None:
     call = _call()
-    timer = threading.Timer(0.05, call._add_event,
+    timer = threading.Timer(0.05, call.receive,
                             (_event("completed", "Connected", status="Success"), T0))
     timer.start()
     try:
@@ -97,7 +97,7 @@ def test_wait_returns_when_completed_from_another_thread() -> None:
 
 def test_wait_times_out() -> None:
     call = _call()
-    call._add_event(_event("updated", "Alerting"), T0)
+    call.receive(_event("updated", "Alerting"), T0)
     with pytest.raises(TimeoutError, match="ringing the callee"):
         call.wait(0.01)
 
@@ -106,10 +106,10 @@ def test_listeners_and_unsubscribe() -> None:
     call = _call()
     seen: list[str] = []
     unsubscribe = call.on_change(lambda c: seen.append(c.progress))
-    call._add_event(_event("started", "Connecting"), T0)
+    call.receive(_event("started", "Connecting"), T0)
     unsubscribe()
     unsubscribe()  # twice is harmless
-    call._add_event(_event("updated", "Alerting"), T0)
+    call.receive(_event("updated", "Alerting"), T0)
     assert seen == ["connecting"]
 
 

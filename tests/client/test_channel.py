@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from client_support import (
     wait_until,
 )
 
-from ucwa_nb import EventChannel, PhoneAudioCall, Session, Simulator
+from ucwa_nb import EventChannel, Events, PhoneAudioCall, Session, Simulator
 from ucwa_nb.client.channel import MAX_BACKOFF
 
 
@@ -35,12 +36,12 @@ def _place_and_complete(session: Session, index: int = 0, to: str = JOHN) -> Pho
 
 
 def test_batches_are_processed_in_order(session: Session) -> None:
-    assert session.events is not None
+    assert session.event_channel is not None
     call = _place_and_complete(session)
     assert _types(call) == SUCCESS_TYPES
-    assert session.events.batches >= 2
-    assert session.events.errors == []
-    assert session.events.failures_in_a_row == 0
+    assert session.event_channel.batches >= 2
+    assert session.event_channel.errors == []
+    assert session.event_channel.failures_in_a_row == 0
     df = session.log.df
     polls = df[(df.kind == "http") & (df.rel == "events")]
     acks = [int(url.split("ack=")[1].split("&")[0]) for url in polls.url]
@@ -64,10 +65,10 @@ def test_recovers_when_event_responses_are_lost(hooked_session: Session,
     # ack semantics: the same batch is asked for again, so nothing is lost nor doubled
     assert _types(call) == SUCCESS_TYPES
     assert call.status == "Success"
-    assert session.events is not None
-    assert session.events.alive
-    assert sum("ReadError" in e for e in session.events.errors) == 2
-    assert session.events.failures_in_a_row == 0
+    assert session.event_channel is not None
+    assert session.event_channel.alive
+    assert sum("ReadError" in e for e in session.event_channel.errors) == 2
+    assert session.event_channel.failures_in_a_row == 0
     failed = session.log.df
     failed = failed[(failed.rel == "events") & failed.error.notna()]
     assert len(failed) == 2
@@ -86,10 +87,10 @@ def test_recovers_when_polls_cannot_connect(hooked_session: Session,
     call.wait(WAIT)
     assert faults.failed == ["connect", "connect"]
     assert _types(call) == SUCCESS_TYPES
-    assert session.events is not None
-    assert sum("ConnectError" in e for e in session.events.errors) == 2
-    assert session.events.last_error is not None
-    assert session.events.alive
+    assert session.event_channel is not None
+    assert sum("ConnectError" in e for e in session.event_channel.errors) == 2
+    assert session.event_channel.last_error is not None
+    assert session.event_channel.alive
 
 
 def test_an_unreadable_answer_is_noted_and_asked_again(hooked_session: Session,
@@ -109,12 +110,12 @@ def test_an_unreadable_answer_is_noted_and_asked_again(hooked_session: Session,
     call = _place_and_complete(session)
     assert len(replaced) == 1
     assert _types(call) == SUCCESS_TYPES
-    assert session.events is not None
-    assert any("event batch" in e for e in session.events.errors)
+    assert session.event_channel is not None
+    assert any("event batch" in e for e in session.event_channel.errors)
 
 
 def test_replaced_poll_is_logged_and_the_channel_carries_on(session: Session) -> None:
-    channel = session.events
+    channel = session.event_channel
     assert channel is not None
     # A second GET on the current events href, as another client of the same application
     # would send: one of the two polls is answered 409 PGetReplaced. Repeat until it was
@@ -137,7 +138,7 @@ def test_replaced_poll_is_logged_and_the_channel_carries_on(session: Session) ->
 
 
 def _assert_recreated(session: Session, old_app: str) -> None:
-    channel = session.events
+    channel = session.event_channel
     assert channel is not None
     wait_until(lambda: channel.recreated == 1, what="the application to be re-created")
     assert session.application_url != old_app
@@ -196,21 +197,21 @@ def test_application_expires_while_the_channel_is_paused(make_sim: MakeSim,
 
 def test_delivery_failure_is_visible_and_not_fatal(session: Session,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    real = session._deliver
+    real = session.channel_host.deliver
     failures: list[int] = []
 
-    def flaky(batch: object, response: httpx.Response) -> None:
+    def flaky(batch: Events, response: httpx.Response) -> None:
         if not failures:
             failures.append(1)
             raise RuntimeError("a bug while delivering")
-        real(batch, response)  # type: ignore[arg-type]
+        real(batch, response)
 
-    monkeypatch.setattr(session, "_deliver", flaky)
+    monkeypatch.setattr(session.channel_host, "deliver", flaky)
     call = _place_and_complete(session)
     assert failures == [1]
-    assert session.events is not None
-    assert session.events.alive
-    assert any("RuntimeError: a bug while delivering" in e for e in session.events.errors)
+    assert session.event_channel is not None
+    assert session.event_channel.alive
+    assert any("RuntimeError: a bug while delivering" in e for e in session.event_channel.errors)
     assert _types(call) == SUCCESS_TYPES  # the batch was asked for again
 
 
@@ -235,7 +236,7 @@ def test_simulator_going_away_is_noted_and_close_is_prompt(make_sim: MakeSim,
                                                           make_session: MakeSession) -> None:
     sim: Simulator = make_sim()
     session = make_session(sim)
-    channel = session.events
+    channel = session.event_channel
     assert channel is not None
     sim.stop()
     wait_until(lambda: channel.errors, what="the channel to notice")
@@ -248,8 +249,28 @@ def test_simulator_going_away_is_noted_and_close_is_prompt(make_sim: MakeSim,
     assert all(e.startswith("event poll") for e in channel.errors), channel.errors
 
 
-def test_backoff_is_bounded(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    channel = EventChannel(session, "http://127.0.0.1:9/never")
+class _IdleHost:
+    """A ChannelHost for a channel that is never started: only its clock is asked."""
+
+    def request_events(self, href: str, *, poll_timeout: float,
+                       read_grace: float) -> httpx.Response:
+        raise AssertionError("the channel was not started")
+
+    def events_href(self) -> str:
+        raise AssertionError("the channel was not started")
+
+    def recreate_application(self) -> str:
+        raise AssertionError("the channel was not started")
+
+    def deliver(self, batch: Events, response: httpx.Response) -> None:
+        raise AssertionError("the channel was not started")
+
+    def now(self) -> datetime:
+        return datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def test_backoff_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    channel = EventChannel(_IdleHost(), "http://127.0.0.1:9/never")
     delays: list[float] = []
 
     def wait(delay: float) -> bool:
@@ -265,8 +286,8 @@ def test_backoff_is_bounded(session: Session, monkeypatch: pytest.MonkeyPatch) -
     assert channel.failures_in_a_row == 12
 
 
-def test_stop_without_start_and_twice(session: Session) -> None:
-    channel = EventChannel(session, "http://127.0.0.1:9/never")
+def test_stop_without_start_and_twice() -> None:
+    channel = EventChannel(_IdleHost(), "http://127.0.0.1:9/never")
     assert not channel.alive
     channel.stop(timeout=0.1)
     channel.stop(timeout=0.1)

@@ -81,8 +81,8 @@ def _raises_ucwa(session: Session, action: Any) -> UcwaError:
 def test_full_flow(make_session: MakeSession, fmt: str) -> None:
     session = make_session(format=fmt)
     assert session.format == fmt
-    assert session.events is not None
-    assert session.events.alive
+    assert session.event_channel is not None
+    assert session.event_channel.alive
     assert session.me is not None
     assert session.me.get("uri") == "sip:alice@contoso.com"
 
@@ -275,10 +275,10 @@ def test_callback_channel_error_once_the_channel_stopped(make_sim: MakeSim,
                                                         make_session: MakeSession) -> None:
     session = make_session(make_sim(callback_grace=0.05), poll_timeout=1.0)
     conversation = session.conversations()[0]
-    assert session.events is not None
+    assert session.event_channel is not None
     started = time.monotonic()
-    session.events.stop(timeout=WAIT)  # its parked poll ends after at most 1 s
-    assert not session.events.alive
+    session.event_channel.stop(timeout=WAIT)  # its parked poll ends after at most 1 s
+    assert not session.event_channel.alive
     assert time.monotonic() - started < 3
     time.sleep(0.1)  # longer than callback_grace
     error = _raises_ucwa(session, lambda: session.add_phone_audio(conversation, to=JOHN))
@@ -552,12 +552,12 @@ def test_events_that_arrive_before_the_201(hooked_session: Session, transport: H
 
 
 def test_close_stops_the_thread_promptly(session: Session) -> None:
-    assert session.events is not None
-    wait_until(lambda: session.events is not None and session.events.alive)
+    assert session.event_channel is not None
+    wait_until(lambda: session.event_channel is not None and session.event_channel.alive)
     started = time.monotonic()
     session.close()
     assert time.monotonic() - started < 1.0  # not the 5 s poll timeout
-    assert not session.events.alive
+    assert not session.event_channel.alive
     assert session.closed
     session.close()  # twice is fine
     assert session.log.filter(rel="application").method.tolist() == ["DELETE"]
@@ -566,8 +566,8 @@ def test_close_stops_the_thread_promptly(session: Session) -> None:
 
 def test_close_leaves_a_callers_client_open(hooked_session: Session) -> None:
     hooked_session.close()
-    assert hooked_session.events is not None
-    assert not hooked_session.events.alive
+    assert hooked_session.event_channel is not None
+    assert not hooked_session.event_channel.alive
     assert not hooked_session.http_client.is_closed  # the caller's to close
 
 
@@ -575,9 +575,9 @@ def test_with_block_closes(sim: Simulator) -> None:
     names_before = {t.name for t in threading.enumerate()}
     with ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1],
                          poll_timeout=5) as session:
-        assert session.events is not None
-        assert session.events.alive
-        channel = session.events
+        assert session.event_channel is not None
+        assert session.event_channel.alive
+        channel = session.event_channel
     assert session.closed
     channel.stop(timeout=1.0)
     assert not channel.alive

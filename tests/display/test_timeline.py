@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 def _feed(call: PhoneAudioCall, kind: str, state: str, status: str | None = None,
           reason: Reason | None = None) -> None:
     resource = Resource("phoneAudioInvitation", HREF, {"state": state})
-    call._add_event(Event(kind, Link("phoneAudioInvitation", HREF), status=status,
+    call.receive(Event(kind, Link("phoneAudioInvitation", HREF), status=status,
                           reason=reason, embedded={"phoneAudioInvitation": [resource]}), T0)
 
 

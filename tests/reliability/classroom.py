@@ -397,8 +397,8 @@ class Room:
                                       password=self.classroom.passwords[user],
                                       http_client=client, poll_timeout=poll_timeout)
             if read_grace is not None:
-                assert session.events is not None
-                session.events.read_grace = read_grace
+                assert session.event_channel is not None
+                session.event_channel.read_grace = read_grace
             attendee = Attendee(user, session, ledger)
             with self._lock:
                 self.attendees.append(attendee)
@@ -512,10 +512,10 @@ def audit(attendee: Attendee) -> Audit:
         by_channel.setdefault(_channel(r.url), []).append(_ack(r.url))
     for channel, acks in by_channel.items():
         assert acks == list(range(acks[0], acks[0] + len(acks))), (who, channel, acks)
-    assert session.events is not None
+    assert session.event_channel is not None
     # A batch answered while the session was closing is logged but not delivered; then it
     # carried no event (the ledger's count of events on the wire would differ).
-    assert session.events.batches in (len(answered), len(answered) - 1), who
+    assert session.event_channel.batches in (len(answered), len(answered) - 1), who
     carrier_seq = {r.url: r.seq for r in answered}
     assert len(carrier_seq) == len(answered), f"{who}: a batch was answered twice"
     last_ack = 0

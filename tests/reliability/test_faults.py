@@ -126,7 +126,8 @@ def raw() -> Iterator[tuple[Simulator, Session]]:
 
 def _poll(session: Session, ack: int, read: float = 5.0) -> httpx.Response:
     # A URL builder: httpx's params= would replace the query, ack included.
-    url = httpx.URL(session._events_href()).copy_merge_params({"ack": str(ack), "timeout": "1"})
+    url = httpx.URL(session.channel_host.events_href()).copy_merge_params(
+        {"ack": str(ack), "timeout": "1"})
     return session.http_client.get(url, timeout=httpx.Timeout(5.0, read=read))
 
 
@@ -289,7 +290,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     assert [e.type for e in call.events] == ["started", "updated", "updated", "completed"]
     assert call.events[-1].time > restarted
     assert session.http_client.headers["Authorization"] == token  # same token still valid
-    channel = session.events
+    channel = session.event_channel
     assert channel is not None
     assert any("503" in e or "ConnectError" in e for e in channel.errors)
     wait_until(lambda: channel.state == "polling", "the channel to poll again")
@@ -330,7 +331,7 @@ def test_a_client_whose_server_is_gone_says_so_and_keeps_its_log(make_room: Make
     (attendee,) = room.connect_all(poll_timeout=POLL_TIMEOUT, read_grace=READ_GRACE)
     attendee.run(classroom.plans[attendee.user])
     session = attendee.session
-    channel = session.events
+    channel = session.event_channel
     assert channel is not None
     assert repr(channel).startswith("<EventChannel polling, ")
     before = session.log.df.copy()

@@ -59,8 +59,8 @@ def test_fifty_attendees_place_a_thousand_calls(make_room: MakeRoom,
     for attendee in attendees:
         assert len(attendee.placed) == CALLS_PER_USER
         assert all(p.call is not None and not p.failed_attempts for p in attendee.placed)
-        assert attendee.session.events is not None
-        assert attendee.session.events.errors == [], attendee.session.events.errors
+        assert attendee.session.event_channel is not None
+        assert attendee.session.event_channel.errors == [], attendee.session.event_channel.errors
         audits.append(audit(attendee))
     failed = sum((a.failed_polls for a in audits), Counter())
     # The only poll not answered 200 is each session's last, released by its own DELETE

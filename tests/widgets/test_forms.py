@@ -389,9 +389,9 @@ def test_stopped_event_channel_gives_500_callback_channel_error(
     # This server refuses operations as soon as the event channel stops polling.
     session = lab.connect(sim=lab.simulator(callback_grace=0.05))
     form = make_form(session, kind)
-    assert session.events is not None
-    session.events.stop(timeout=5.0)  # the poll is at most 1 s long (poll_timeout)
-    assert not session.events.alive
+    assert session.event_channel is not None
+    session.event_channel.stop(timeout=5.0)  # the poll is at most 1 s long (poll_timeout)
+    assert not session.event_channel.alive
     time.sleep(0.2)  # longer than the scenario's callback_grace
     form.send.click()
     response = text_of(form.response.value)

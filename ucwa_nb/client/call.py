@@ -1,4 +1,4 @@
-"""PhoneAudioCall: one addPhoneAudio or continuePhoneAudio operation, followed to its outcome.
+"""PhoneAudioCall: one add/continue/startPhoneAudio operation, followed to its outcome.
 
 The call is registered under its operationId before the POST is sent, because the event
 channel can deliver ``started`` before the 201 arrives (ucwa-protocol.md section 2.5). Events
@@ -12,14 +12,24 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from ucwa_nb.client.operations import (
+    CANCEL,
+    HOLD_PHONE_AUDIO,
+    RESUME_PHONE_AUDIO,
+    STOP_PHONE_AUDIO,
+    Operation,
+)
 from ucwa_nb.protocol.representation import Event, Reason
 
-if TYPE_CHECKING:
-    from ucwa_nb.client.session import Session
+__all__ = ["CallActions", "CallEvent", "PhoneAudioCall", "describe_progress"]
 
-__all__ = ["CallEvent", "PhoneAudioCall", "describe_progress"]
+
+class CallActions(Protocol):
+    """What a call acts through: whoever runs the operations (the session's runner)."""
+
+    def act(self, operation: Operation, call: PhoneAudioCall) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,10 @@ def describe_progress(event_type: str, state: str | None, status: str | None,
 
 class PhoneAudioCall:
     def __init__(self, operation_id: str, kind: str, target: str | None,
-                 session: Session | None = None, clock: Callable[[], datetime] | None = None
-                 ) -> None:
+                 actions: CallActions | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.operation_id = operation_id
-        self.kind = kind  # "addPhoneAudio" or "continuePhoneAudio"
+        self.kind = kind  # the operation that created it: addPhoneAudio, continuePhoneAudio, ...
         self.target = target
         self.location: str | None = None
         self.http_status: int | None = None
@@ -70,7 +80,7 @@ class PhoneAudioCall:
         # How many events had arrived when the POST's answer did: the started event can
         # beat the 201 (the server queues it before answering), and the timeline shows that.
         self.events_before_response = 0
-        self._session = session
+        self._actions = actions
         self._clock = clock
         self._events: list[CallEvent] = []
         self._status: str | None = None
@@ -129,15 +139,37 @@ class PhoneAudioCall:
 
     # ------------------------------------------------------------------ acting
 
+    @property
+    def cancel_link(self) -> str | None:
+        """The cancel href the latest event offered (as sent: maybe relative), else None."""
+        return self._cancel_href
+
     def cancel(self) -> None:
         """Cancel a call in progress through its invitation's cancel link."""
-        if self._session is None:
+        self._act(CANCEL)
+
+    def stop(self) -> None:
+        """Hang up: stopPhoneAudio on the phone audio of the call's conversation."""
+        self._act(STOP_PHONE_AUDIO)
+
+    def hold(self) -> None:
+        """Put the connected call on hold (holdPhoneAudio)."""
+        self._act(HOLD_PHONE_AUDIO)
+
+    def resume(self) -> None:
+        """Take the call off hold (resumePhoneAudio)."""
+        self._act(RESUME_PHONE_AUDIO)
+
+    def _act(self, operation: Operation) -> None:
+        # ValidationError when the link is not offered now (hold while on hold, say).
+        if self._actions is None:
             raise RuntimeError("this call is not attached to a session")
-        self._session._cancel(self, self._cancel_href)
+        self._actions.act(operation, self)
 
     # ------------------------------------------------------------------ fed by the event thread
 
-    def _add_event(self, event: Event, time: datetime) -> None:
+    def receive(self, event: Event, time: datetime) -> None:
+        """Add an event about this call (called by the session's event delivery)."""
         resource = event.resource
         with self._lock:
             self._events.append(CallEvent(time, event))

@@ -23,16 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import httpx
 
+from ucwa_nb.client.hooks import absolute
 from ucwa_nb.protocol.representation import Events, ParseError, Reason, parse
 
-if TYPE_CHECKING:
-    from ucwa_nb.client.session import Session
-
-__all__ = ["EventChannel"]
+__all__ = ["ChannelHost", "EventChannel"]
 
 MAX_BACKOFF = 10.0
 # Seconds past the poll's own timeout before its answer is presumed lost: the server releases
@@ -40,11 +38,34 @@ MAX_BACKOFF = 10.0
 READ_GRACE = 30.0
 
 
+class ChannelHost(Protocol):
+    """What the channel needs from the session it serves."""
+
+    def request_events(self, href: str, *, poll_timeout: float,
+                       read_grace: float) -> httpx.Response:
+        """One long poll of ``href`` (logged; an HTTP error status is returned, not raised)."""
+        ...
+
+    def events_href(self) -> str:
+        """The application's events link: where to start over."""
+        ...
+
+    def recreate_application(self) -> str:
+        """A new application after the old one expired; its events link."""
+        ...
+
+    def deliver(self, batch: Events, response: httpx.Response) -> None:
+        """Log the batch's events and hand each to the call it is about."""
+        ...
+
+    def now(self) -> datetime: ...
+
+
 class EventChannel:
-    def __init__(self, session: Session, start_href: str, *, poll_timeout: float = 180.0,
+    def __init__(self, host: ChannelHost, start_href: str, *, poll_timeout: float = 180.0,
                  read_grace: float = READ_GRACE,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self._session = session
+        self._host = host
         self.href = start_href
         self.poll_timeout = poll_timeout
         self.read_grace = read_grace  # may be changed while running: the next poll uses it
@@ -86,6 +107,10 @@ class EventChannel:
         self._thread = threading.Thread(target=self._run, name="ucwa-nb-events", daemon=True)
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        """Ask the thread to stop after its current poll, without waiting for it."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         thread = self._thread
@@ -96,6 +121,14 @@ class EventChannel:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def trouble(self) -> str:
+        """For the message of a request that failed elsewhere: since when the polls fail
+        too ("" when they do not, or when asked from the channel's own thread)."""
+        if threading.current_thread() is self._thread or self.failing_since is None:
+            return ""
+        return (f"; no event poll has been answered since {self.failing_since:%H:%M:%S} "
+                f"UTC, {self.failures_in_a_row} failed in a row")
+
     # ------------------------------------------------------------------ the loop
 
     def _note(self, message: str) -> None:
@@ -104,7 +137,7 @@ class EventChannel:
 
     def _backoff(self) -> None:
         if not self.failures_in_a_row:
-            self.failing_since = self._session._clock()
+            self.failing_since = self._host.now()
         self.failures_in_a_row += 1
         delay = min(MAX_BACKOFF, 0.25 * 2 ** min(self.failures_in_a_row - 1, 6))
         self._stop.wait(delay)
@@ -118,13 +151,9 @@ class EventChannel:
                 self._backoff()
 
     def _poll_once(self) -> None:
-        session = self._session
         try:
-            response = session._request(
-                "GET", self.href, rel="events", params={"timeout": str(int(self.poll_timeout))},
-                timeout=httpx.Timeout(10.0, read=self.poll_timeout + self.read_grace),
-                raise_errors=False,
-                accept=session.event_accept)
+            response = self._host.request_events(self.href, poll_timeout=self.poll_timeout,
+                                                 read_grace=self.read_grace)
         except httpx.HTTPError as exc:
             if self._stop.is_set():
                 return
@@ -143,7 +172,7 @@ class EventChannel:
         subcode = reason.subcode if reason else None
         if status == 404 and subcode == "ApplicationNotFound":
             self._note("the application expired (404 ApplicationNotFound); re-creating it")
-            self.href = session._recreate_application()
+            self.href = self._host.recreate_application()
             self.recreated += 1
             self.failures_in_a_row = 0
             self.failing_since = None
@@ -169,13 +198,13 @@ class EventChannel:
             self._backoff()
             return
         self.batches += 1
-        self._session._deliver(batch, response)
+        self._host.deliver(batch, response)
         following = batch.href("next") or batch.href("resume") or batch.href("resync")
         if following is None:
             self._note("an event batch without next, resume or resync link; starting over")
-            self.href = self._session._events_href()
+            self.href = self._host.events_href()
             return
-        self.href = self._session._absolute(following, response)
+        self.href = absolute(following, response)
 
 
 def _reason_of(response: httpx.Response) -> Reason | None:

@@ -1,7 +1,9 @@
 """ipywidgets forms for addPhoneAudio and continuePhoneAudio.
 
 The forms hold no protocol logic: they collect input, ask the Session for the exact request
-(``prepare_*``), show it, send it, and follow the returned PhoneAudioCall. Sending is one
+(``draft`` while typing, ``prepare_*`` before sending; both built from the operation's one
+definition in ``ucwa_nb.client.operations``), show it, send it, and follow the returned
+PhoneAudioCall. Sending is one
 short POST on the caller's thread; progress then arrives from the event thread through
 ``PhoneAudioCall.on_change``, so the kernel is never blocked.
 """
@@ -10,16 +12,15 @@ from __future__ import annotations
 
 import html
 import threading
-from typing import Any, Literal
+from typing import Any
 
 import ipywidgets as w
 
 from ucwa_nb.client.call import PhoneAudioCall
+from ucwa_nb.client.operations import ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, Operation
 from ucwa_nb.client.session import PreparedCall, Session
-from ucwa_nb.client.views import Conversation, ConversationLog
+from ucwa_nb.client.views import Conversation
 from ucwa_nb.display.timeline import call_timeline_html
-from ucwa_nb.protocol.representation import build_input, media_type
-from ucwa_nb.protocol.rules import check_phone_audio_input
 from ucwa_nb.widgets._common import (
     BAD,
     INFO,
@@ -39,7 +40,11 @@ _STYLE = {"description_width": "130px"}
 
 
 class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
-    kind: Literal["addPhoneAudio", "continuePhoneAudio"]
+    operation: Operation
+
+    @property
+    def kind(self) -> str:
+        return self.operation.rel
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -56,7 +61,7 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.phone_number = w.Text(description="Your phone", layout=_WIDE, style=_STYLE,
                                    placeholder=session.default_phone_number or "tel:+1...")
         self.operation_id = w.Text(description="Operation id", layout=_WIDE, style=_STYLE,
-                                   value=session._operation_ids())
+                                   value=session.new_operation_id())
         self.regenerate = w.Button(description="New id", icon="random",
                                    tooltip="Generate a new operationId",
                                    layout=w.Layout(width="100px"))
@@ -113,16 +118,20 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         raise NotImplementedError
 
     def _operation_url(self, picked: Any) -> str | None:
-        raise NotImplementedError
+        return self.session.offered_link(self.operation, picked)
+
+    def _values(self) -> dict[str, str | None]:
+        """The input, by the operation's argument names."""
+        return {"phone_number": self.phone_number.value.strip() or None,
+                "operation_id": self.operation_id.value}
+
+    def _draft(self) -> PreparedCall:
+        """The request for the current input, to the link of the current pick; no network."""
+        return self.session.draft(self.operation, self._url or "(no link)",
+                                  format=self.format.value, **self._values())
 
     def _problems(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _body_properties(self) -> dict[str, Any]:
-        props: dict[str, Any] = {"operationId": self.operation_id.value}
-        if self.phone_number.value.strip():
-            props["phoneNumber"] = self.phone_number.value.strip()
-        return props
+        return dict(self._draft().problems)
 
     def _prepare(self) -> PreparedCall:
         raise NotImplementedError
@@ -142,7 +151,7 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.response.value = f"<span>{content}</span>"
 
     def _new_id(self, _: object = None) -> None:
-        self.operation_id.value = self.session._operation_ids()
+        self.operation_id.value = self.session.new_operation_id()
 
     def reload(self) -> None:
         """Fetch the conversations (or logs) again from the server."""
@@ -177,14 +186,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             self.messages.value = badge("ready to send", OK)
 
     def _draw_preview(self) -> None:
-        fmt = self.format.value
-        body = build_input(self._body_properties(), fmt).decode()
-        url = self._url or "(no link)"
-        headers = (f"Authorization: Bearer [REDACTED]\nContent-Type: {media_type(fmt)}\n"
-                   f"Accept: {media_type(fmt)}")
-        self.preview.value = pre(f"POST {url}\n{headers}\n\n{body}")
-        prepared = PreparedCall(self.session, self.kind, url, body.encode(), fmt,
-                                self.operation_id.value, None)
+        prepared = self._draft()
+        self.preview.value = pre(prepared.preview())
         self.snippets.children[0].value = pre(prepared.curl())
         self.snippets.children[1].value = pre(prepared.python())
 
@@ -242,7 +245,7 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
 class AddPhoneAudioForm(_PhoneAudioForm):
     """Pick a conversation and a person; add phone audio to it by call-via-work."""
 
-    kind: Literal["addPhoneAudio", "continuePhoneAudio"] = "addPhoneAudio"
+    operation = ADD_PHONE_AUDIO
     _picker_label = "Conversation"
 
     def __init__(self, session: Session) -> None:
@@ -258,7 +261,6 @@ class AddPhoneAudioForm(_PhoneAudioForm):
         return [(c.label, c) for c in self.session.conversations()]
 
     def _operation_url(self, picked: Conversation) -> str | None:
-        phone_audio = self.session._follow(picked.resource, "phoneAudio")
         suggestions = [p.uri for p in picked.participants if p.uri]
         self.to.options = suggestions
         # `to` follows the pick while it holds our own suggestion (it used to stick: picking
@@ -266,16 +268,10 @@ class AddPhoneAudioForm(_PhoneAudioForm):
         if not self.to.value or self.to.value == self._suggested:
             self._suggested = suggestions[0] if suggestions else ""
             self.to.value = self._suggested
-        return self.session._link(phone_audio, "addPhoneAudio")
+        return super()._operation_url(picked)
 
-    def _problems(self) -> dict[str, str]:
-        return check_phone_audio_input(needs_to=True, to=self.to.value,
-                                       phone_number=self.phone_number.value.strip() or None,
-                                       operation_id=self.operation_id.value,
-                                       region=self.session.region)
-
-    def _body_properties(self) -> dict[str, Any]:
-        return {**super()._body_properties(), "to": self.to.value}
+    def _values(self) -> dict[str, str | None]:
+        return {**super()._values(), "to": self.to.value}
 
     def _prepare(self) -> PreparedCall:
         return self.session.prepare_add_phone_audio(
@@ -286,20 +282,11 @@ class AddPhoneAudioForm(_PhoneAudioForm):
 class ContinuePhoneAudioForm(_PhoneAudioForm):
     """Pick a past conversation; call its recipient again by call-via-work."""
 
-    kind: Literal["addPhoneAudio", "continuePhoneAudio"] = "continuePhoneAudio"
+    operation = CONTINUE_PHONE_AUDIO
     _picker_label = "Conversation log"
 
     def _load_options(self) -> list[tuple[str, Any]]:
         return [(log.label, log) for log in self.session.conversation_logs()]
-
-    def _operation_url(self, picked: ConversationLog) -> str | None:
-        return self.session._link(picked.resource, "continuePhoneAudio")
-
-    def _problems(self) -> dict[str, str]:
-        return check_phone_audio_input(needs_to=False, to=None,
-                                       phone_number=self.phone_number.value.strip() or None,
-                                       operation_id=self.operation_id.value,
-                                       region=self.session.region)
 
     def _prepare(self) -> PreparedCall:
         return self.session.prepare_continue_phone_audio(

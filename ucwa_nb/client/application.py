@@ -1,0 +1,78 @@
+"""The application's lifetime: created after sign-in, re-created when it expired, deleted at
+close (ucwa-protocol.md 1.5)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import httpx
+
+from ucwa_nb.client.errors import UcwaError
+from ucwa_nb.client.hooks import absolute
+from ucwa_nb.client.navigation import Navigator
+from ucwa_nb.client.preferences import Preferences
+from ucwa_nb.protocol.representation import Resource, build_input, media_type, parse
+
+__all__ = ["ApplicationLifetime"]
+
+
+class ApplicationLifetime:
+    def __init__(self, navigator: Navigator, preferences: Preferences,
+                 user_agent: str = "ucwa-nb") -> None:
+        self._navigator = navigator
+        self._preferences = preferences
+        self.user_agent = user_agent
+        # Kept across re-creations: the server knows the endpoint again.
+        self.endpoint_id = str(uuid.uuid4())
+        self.applications_url: str | None = None  # from the user resource, at sign-in
+        self.resource: Resource | None = None
+
+    @property
+    def url(self) -> str | None:
+        return self.resource.href if self.resource is not None else None
+
+    def create(self) -> Resource:
+        """POST applications; the answer is the new application."""
+        if self.applications_url is None:
+            raise RuntimeError("sign in first")
+        fmt = self._preferences.format
+        body = build_input({"userAgent": self.user_agent, "endpointId": self.endpoint_id,
+                            "culture": "en-US"}, fmt)
+        response = self._navigator.request("POST", self.applications_url, rel="applications",
+                                           content=body, content_type=media_type(fmt))
+        app = parse(response.content, response.headers.get("content-type"))
+        if not isinstance(app, Resource) or app.href is None:
+            raise UcwaError(response.status_code, "UnexpectedBody",
+                            message="applications did not answer an application")
+        app.href = absolute(app.href, response)
+        self.resource = app
+        return app
+
+    def events_href(self) -> str:
+        """Where the event channel starts: the application's events link."""
+        href = self._navigator.link(self.current(), "events")
+        if href is None:
+            raise UcwaError(0, "LinkNotOffered", message="the application has no events link")
+        return href
+
+    def current(self) -> Resource:
+        if self.resource is None:
+            raise RuntimeError("no application")
+        return self.resource
+
+    def communication(self) -> Resource:
+        """The application's embedded communication resource, with an absolute href."""
+        app = self.current()
+        comm = app.embedded_one("communication")
+        if comm is None or comm.href is None:
+            raise UcwaError(0, "LinkNotOffered", message="no communication resource")
+        return Resource(comm.rel, absolute(comm.href, app.href or ""), comm.properties,
+                        comm.links, comm.embedded)
+
+    def delete(self) -> None:
+        """Sign out: DELETE the application (which also releases its parked event poll)."""
+        if self.url is not None:
+            with contextlib.suppress(httpx.HTTPError):
+                self._navigator.request("DELETE", self.url, rel="application",
+                                        raise_errors=False, timeout=5.0)
