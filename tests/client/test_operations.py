@@ -1,0 +1,96 @@
+"""The operation definitions: bodies, local validation and the drafted request, no network."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ucwa_nb import PhoneAudioCall, PreparedCall, parse_input
+from ucwa_nb.client.operations import (
+    ADD_PHONE_AUDIO,
+    CANCEL,
+    CONTINUE_PHONE_AUDIO,
+    HOLD_PHONE_AUDIO,
+    OPERATIONS,
+    RESUME_PHONE_AUDIO,
+    START_PHONE_AUDIO,
+    STOP_PHONE_AUDIO,
+    draft,
+)
+from ucwa_nb.protocol.representation import Format
+
+URL = "https://fe1.contoso.com/ucwa/oauth/v1/applications/1/communication/startPhoneAudio"
+JOHN = "sip:john@contoso.com"
+
+
+class _NeverSends:
+    def send(self, prepared: PreparedCall) -> PhoneAudioCall:
+        raise AssertionError("a draft is not sent")
+
+
+def test_every_operation_once_with_its_link_and_result() -> None:
+    assert list(OPERATIONS) == ["addPhoneAudio", "continuePhoneAudio", "startPhoneAudio",
+                                "stopPhoneAudio", "holdPhoneAudio", "resumePhoneAudio",
+                                "cancel"]
+    assert [(op.starts_from, op.offered_by) for op in OPERATIONS.values()] == [
+        ("conversation", "phoneAudio"), ("conversationLog", "conversationLog"),
+        ("communication", "communication"), ("phoneAudioInvitation", "phoneAudio"),
+        ("phoneAudioInvitation", "phoneAudio"), ("phoneAudioInvitation", "phoneAudio"),
+        ("phoneAudioInvitation", "phoneAudioInvitation")]
+    creating = [op.rel for op in OPERATIONS.values() if op.creates_call]
+    assert creating == ["addPhoneAudio", "continuePhoneAudio", "startPhoneAudio"]
+    for op in (STOP_PHONE_AUDIO, HOLD_PHONE_AUDIO, RESUME_PHONE_AUDIO, CANCEL):
+        assert op.fields == ()  # body-less
+
+
+def test_bodies_hold_the_fields_in_order_and_leave_out_unset_optional_ones() -> None:
+    values = {"to": JOHN, "phone_number": "tel:+14255551234", "subject": "Hi"}
+    assert list(START_PHONE_AUDIO.properties(values, "op-1").items()) == [
+        ("operationId", "op-1"), ("phoneNumber", "tel:+14255551234"), ("subject", "Hi"),
+        ("to", JOHN)]
+    assert ADD_PHONE_AUDIO.properties(values, "op-1") == {
+        "operationId": "op-1", "phoneNumber": "tel:+14255551234", "to": JOHN}
+    assert CONTINUE_PHONE_AUDIO.properties(values, "op-1") == {
+        "operationId": "op-1", "phoneNumber": "tel:+14255551234"}
+    # a required field is sent even when empty (for the server to judge); optional ones not
+    assert ADD_PHONE_AUDIO.properties({"to": "", "phone_number": ""}, "") == {
+        "operationId": "", "to": ""}
+
+
+def test_checks_come_from_the_protocol_rules() -> None:
+    assert set(ADD_PHONE_AUDIO.check({"to": None, "operation_id": "x" * 51}, "US")) == \
+        {"to", "operationId"}
+    assert CONTINUE_PHONE_AUDIO.check({"to": None}, "US") == {}  # no `to` to check
+    problems = START_PHONE_AUDIO.check({"to": JOHN, "subject": "s" * 251,
+                                        "phone_number": "555"}, "US")
+    assert set(problems) == {"subject", "phoneNumber"}
+    assert "the maximum is 250" in problems["subject"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_draft_is_the_exact_request(fmt: Format) -> None:
+    prepared = draft(START_PHONE_AUDIO, _NeverSends(), url=URL, format=fmt,
+                     values={"to": JOHN, "subject": "It's me"}, operation_id="op-9",
+                     region="US")
+    media = f"application/{fmt}"
+    assert (prepared.kind, prepared.target, prepared.problems) == ("startPhoneAudio", JOHN, {})
+    assert parse_input(prepared.body, media) == {"operationId": "op-9", "subject": "It's me",
+                                                 "to": JOHN}
+    line, rest = prepared.preview().split("\n", 1)
+    assert line == f"POST {URL}"
+    assert rest == (f"Authorization: Bearer [REDACTED]\nContent-Type: {media}\n"
+                    f"Accept: {media}\n\n{prepared.body.decode()}")
+    assert f"'{URL}'" in prepared.curl()
+    assert "It'\\''s me" in prepared.curl()  # shell-quoted
+    compile(prepared.python(), "<snippet>", "exec")
+    if fmt == "json":
+        assert json.loads(prepared.body)["subject"] == "It's me"
+
+
+def test_draft_reports_problems_and_keeps_the_target_given() -> None:
+    prepared = draft(CONTINUE_PHONE_AUDIO, _NeverSends(), url=URL, format="json",
+                     values={"phone_number": "abc"}, operation_id="op", region="US",
+                     target=JOHN)
+    assert list(prepared.problems) == ["phoneNumber"]
+    assert prepared.target == JOHN
