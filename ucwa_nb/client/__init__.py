@@ -1,8 +1,12 @@
 """The UCWA client: sign in, follow links, place phone-audio calls, follow the event channel.
 
-``session`` (connect, Session), ``discovery`` and ``tls`` (finding and trusting the server),
-``channel`` (the event channel's thread), ``call`` (one call followed to its outcome),
-``views`` (Conversation, ConversationLog) and ``errors``.
+``session`` (connect, Session: the façade that wires the parts), ``auth`` (sign-in),
+``discovery`` and ``tls`` (finding and trusting the server), ``navigation`` (requests and
+links), ``application`` (its lifetime), ``operations`` (each phone-audio operation defined
+once) run by ``runner``, ``registry`` and ``delivery`` (calls and the events about them),
+``channel`` (the event channel's thread), ``hooks`` (the log), ``call`` (one call followed to
+its outcome), ``views`` (Conversation, ConversationLog), ``embedded`` (the simulator that
+``connect()`` starts) and ``errors``.
 """
 
 from ucwa_nb.client.call import CallEvent, PhoneAudioCall
