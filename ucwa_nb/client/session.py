@@ -134,7 +134,12 @@ class Session:
 
     @property
     def user_agent(self) -> str:
+        """Sent when the application is created (or re-created)."""
         return self._application.user_agent
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self._application.user_agent = value
 
     @property
     def endpoint_id(self) -> str:
