@@ -19,6 +19,7 @@ from starlette.responses import Response
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.routes import ROUTES
+from ucwa_nb.sim.routes.common import world_of
 from ucwa_nb.sim.rules.world import World
 
 __all__ = ["create_app"]
@@ -49,8 +50,7 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 
 async def _challenge(request: Request, exc: Exception) -> Response:
-    world: World = request.app.state.world
-    return challenge(request, world.settings.server_fqdn)
+    return challenge(request, world_of(request).settings.server_fqdn)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
