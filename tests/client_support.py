@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ucwa_nb import Scenario, Session, Simulator
-from ucwa_nb.sim import render
+from ucwa_nb.sim import paths
 
 ALICE = ("alice@contoso.com", "ucwa-demo")
 GUEST = ("guest@contoso.com", "ucwa-demo-guest")
@@ -198,7 +198,7 @@ class Router(httpx.BaseTransport):
             raise httpx.ConnectError(f"simulated: {url.host} is unreachable", request=request)
         if callable(route):
             return route(request)
-        path = render.ROOT if url.path == "/" else url.path
+        path = paths.ROOT if url.path == "/" else url.path
         forwarded = httpx.Request(
             request.method,
             url.copy_with(scheme=self.sim.scheme, host=self.sim.host, port=self.sim.port,

@@ -32,10 +32,11 @@ from starlette.types import ASGIApp
 
 from ucwa_nb import Events, Reason, Resource, parse
 from ucwa_nb.protocol.representation import NAMESPACE, ParseError
-from ucwa_nb.sim import phone_audio, render
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app
+from ucwa_nb.sim.rules import phone_audio
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import Scenario
-from ucwa_nb.sim.world import World
 
 from .scenarios import default_scenario_dict
 
@@ -81,7 +82,7 @@ def app_routes() -> list[Route]:
 
 ROUTES = app_routes()
 ROUTE_IDS = [route.path for route in ROUTES]
-APP = render.APPLICATIONS + "/{app}"
+APP = paths.APPLICATIONS + "/{app}"
 COMM = APP + "/communication"
 
 # What a valid value of each path parameter is in a fresh fuzz world (World numbers things
@@ -101,10 +102,10 @@ VALID_PATH_VALUES: dict[str, list[str]] = {
 
 # The documented endpoints (ucwa-protocol.md 9, design.md "The simulator") that must exist.
 DOCUMENTED_ROUTES = {
-    "autodiscover root": render.ROOT,
-    "user": render.USER,
-    "oauth token": render.TOKEN,
-    "applications": render.APPLICATIONS,
+    "autodiscover root": paths.ROOT,
+    "user": paths.USER,
+    "oauth token": paths.TOKEN,
+    "applications": paths.APPLICATIONS,
     "application": APP,
     "events": APP + "/events",
     "communication": COMM,
@@ -150,23 +151,23 @@ GOOD_VALUES: dict[str, list[Any]] = {
     "inactiveTimeout": ["5", 5, -1],
 }
 INPUT_NAMES: dict[str, list[str]] = {
-    render.APPLICATIONS: ["userAgent", "endpointId", "culture", "instanceId", "type"],
+    paths.APPLICATIONS: ["userAgent", "endpointId", "culture", "instanceId", "type"],
     COMM + "/conversations/{conv}/phoneAudio/addPhoneAudio": ["operationId", "phoneNumber",
                                                               "to"],
     COMM + "/conversationLogs/{log}/continuePhoneAudio": ["operationId", "phoneNumber"],
-    render.TOKEN: ["grant_type", "username", "password", "scope"],
+    paths.TOKEN: ["grant_type", "username", "password", "scope"],
     COMM + "/startPhoneAudio": ["operationId", "phoneNumber", "to", "importance", "subject",
                                 "threadId"],
     APP + "/me/makeMeAvailable": ["phoneNumber", "signInAs", "supportedModalities",
                                   "audioPreference", "inactiveTimeout"],
 }
 VALID_INPUT: dict[str, dict[str, Any]] = {
-    render.APPLICATIONS: {"userAgent": "ucwa-nb-fuzz/1.0", "endpointId": "fuzz-endpoint",
+    paths.APPLICATIONS: {"userAgent": "ucwa-nb-fuzz/1.0", "endpointId": "fuzz-endpoint",
                           "culture": "en-US"},
     COMM + "/conversations/{conv}/phoneAudio/addPhoneAudio": {"operationId": "op-1",
                                                               "to": JOHN},
     COMM + "/conversationLogs/{log}/continuePhoneAudio": {"operationId": "op-1"},
-    render.TOKEN: {"grant_type": "password", "username": "alice@contoso.com",
+    paths.TOKEN: {"grant_type": "password", "username": "alice@contoso.com",
                    "password": "ucwa-demo"},
     COMM + "/startPhoneAudio": {"operationId": "op-1", "to": JOHN},
     APP + "/me/makeMeAvailable": {"supportedModalities": ["PhoneAudio"]},
@@ -441,7 +442,7 @@ HOSTILE = st.tuples(st.sampled_from(HOSTILE_BODIES),
 def valid_body_of(route: str, fmt: str) -> bytes:
     """The route's valid input (an empty object for the routes that take none)."""
     props = VALID_INPUT.get(route, {})
-    if route == render.TOKEN:
+    if route == paths.TOKEN:
         return urlencode(props).encode()
     if fmt == "json":
         return json.dumps(props).encode()
@@ -455,7 +456,7 @@ def bodies(route: str) -> st.SearchStrategy[tuple[bytes, str | None]]:
     names = INPUT_NAMES.get(route) or sorted({n for ns in INPUT_NAMES.values() for n in ns})
     props_of = input_props(tuple(names), route)
 
-    kinds = FORM_KINDS if route == render.TOKEN else BODY_KINDS
+    kinds = FORM_KINDS if route == paths.TOKEN else BODY_KINDS
 
     @st.composite
     def body(draw: st.DrawFn) -> tuple[bytes, str | None]:
@@ -566,7 +567,7 @@ def _requests_for(route: Route, socket_safe: bool) -> st.SearchStrategy[FuzzRequ
                       st.just(DIMENSIONS))
     valid_body = {fmt: (valid_body_of(route.path, fmt), media)
                   for fmt, media in (("json", JSON_TYPES[0]), ("xml", XML_TYPES[0]))}
-    if route.path == render.TOKEN:
+    if route.path == paths.TOKEN:
         form = (valid_body_of(route.path, "json"), "application/x-www-form-urlencoded")
         valid_body = {"json": form, "xml": form}
     formats = st.sampled_from(["json", "xml"])
@@ -596,7 +597,7 @@ def _requests_for(route: Route, socket_safe: bool) -> st.SearchStrategy[FuzzRequ
         if "headers" in bad:
             headers.extend(draw(extra_headers))
         auth = draw(AUTH) if "auth" in bad else "alice"
-        if route.path == render.TOKEN and "auth" not in bad:
+        if route.path == paths.TOKEN and "auth" not in bad:
             auth = "none"
         query = draw(valid_query)
         if "query" in bad:  # instead of the valid query, or after it
@@ -682,7 +683,7 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
         if status not in (204, 401) and not (300 <= status < 400):
             assert answer.header("content-type")
         return
-    if route == render.TOKEN and status in (200, 400):
+    if route == paths.TOKEN and status in (200, 400):
         assert answer.header("cache-control") == "no-store"
         assert answer.header("pragma") == "no-cache"
         data = json.loads(answer.body)
@@ -701,14 +702,14 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
     if status == 204:
         assert answer.body == b""
         return
-    if status == 201 and route != render.APPLICATIONS:
+    if status == 201 and route != paths.APPLICATIONS:
         assert answer.header("location"), answer.headers
         assert answer.body == b""
         return
     if status == 200 and route == "/_simulator/activity":
         assert isinstance(json.loads(answer.body), list)
         return
-    if status == 200 and route == render.XFRAME:
+    if status == 200 and route == paths.XFRAME:
         assert (answer.header("content-type") or "").startswith("text/html")
         return
     content_type = answer.header("content-type")
@@ -901,7 +902,7 @@ async def release_parked(stage: Stage, app_id: str) -> None:
     assert parked is not None
     owner = next(name for name in PASSWORDS if f"{name}@contoso.com" == app.user.key)
     query = urlencode({"ack": parked.ack, "priority": parked.priority, "timeout": 0.01})
-    newer = Wire("GET", f"{render.APPLICATIONS}/{app_id}/events", query.encode(),
+    newer = Wire("GET", f"{paths.APPLICATIONS}/{app_id}/events", query.encode(),
                  ((b"authorization", f"Bearer {stage.fixture.tokens[owner]}".encode()),
                   (b"host", b"127.0.0.1")), b"")
     stage.helpers.append(asyncio.ensure_future(call_asgi(stage.app, newer)))
@@ -933,8 +934,8 @@ async def exchange(stage: Stage, request: Wire) -> tuple[Answer, bool]:
 def health_requests(fixture: Fixture) -> list[Wire]:
     host = (b"host", b"127.0.0.1")
     alice = (b"authorization", f"Bearer {fixture.tokens['alice']}".encode())
-    return [Wire("GET", render.ROOT, b"", (host,), b""),
-            Wire("GET", render.USER, b"", (host, alice), b"")]
+    return [Wire("GET", paths.ROOT, b"", (host,), b""),
+            Wire("GET", paths.USER, b"", (host, alice), b"")]
 
 
 def check_health(answers: Sequence[Answer | None]) -> None:
@@ -957,7 +958,7 @@ POST_IDS = [route.path.rsplit("/", 1)[-1] for route in POST_ROUTES]
 # The routes that read input properties from their body (ucwa-protocol.md 4), not the token
 # endpoint, whose body is a form.
 INPUT_ROUTES = [route for route in POST_ROUTES
-                if route.path in INPUT_NAMES and route.path != render.TOKEN]
+                if route.path in INPUT_NAMES and route.path != paths.TOKEN]
 INPUT_IDS = [route.path.rsplit("/", 1)[-1] for route in INPUT_ROUTES]
 XML_MEDIA = ["application/xml", "application/vnd.microsoft.com.ucwa+xml"]
 

@@ -52,7 +52,7 @@ from starlette.routing import Route
 
 from ucwa_nb import Resource, Simulator
 from ucwa_nb.protocol.representation import NAMESPACE
-from ucwa_nb.sim import render
+from ucwa_nb.sim import paths
 
 from .fuzzing import (
     COMM,
@@ -221,8 +221,8 @@ def _socket_fixture(sim: Simulator, client: httpx.Client) -> Fixture:
     apps = []
     for name in PASSWORDS:
         response = client.post(
-            sim.base_url + render.APPLICATIONS,
-            json=VALID_INPUT[render.APPLICATIONS] | {"endpointId": f"fuzz-{name}"},
+            sim.base_url + paths.APPLICATIONS,
+            json=VALID_INPUT[paths.APPLICATIONS] | {"endpointId": f"fuzz-{name}"},
             headers={"Authorization": f"Bearer {tokens[name]}"})
         assert response.status_code == 201, response.text
         apps.append(str(response.json()["id"]))
@@ -257,7 +257,7 @@ def _fuzz_socket(sim: Simulator, fixture: Fixture, client: httpx.Client) -> None
     def release(app_id: str, ack: int, priority: int, owner: str) -> None:
         """A newer poll with the same ack and priority, as in ``release_parked``."""
         query = urlencode({"ack": ack, "priority": priority, "timeout": 0.01})
-        pool.submit(client.get, f"{sim.base_url}{render.APPLICATIONS}/{app_id}/events?{query}",
+        pool.submit(client.get, f"{sim.base_url}{paths.APPLICATIONS}/{app_id}/events?{query}",
                     headers={"Authorization": f"Bearer {fixture.tokens[owner]}"})
 
     @settings(FUZZ, max_examples=SOCKET_CASES)
@@ -283,7 +283,7 @@ def _fuzz_socket(sim: Simulator, fixture: Fixture, client: httpx.Client) -> None
             assert answer_reason(answer).subcode == "PGetReplaced"
         check_answer(route.path, request, answer)
         assert client.get(sim.url).status_code == 200
-        user = client.get(sim.base_url + render.USER,
+        user = client.get(sim.base_url + paths.USER,
                           headers={"Authorization": f"Bearer {fixture.tokens['alice']}"})
         assert user.status_code == 200, user.text
         CASES_RUN["socket"] = CASES_RUN.get("socket", 0) + 1
@@ -332,7 +332,7 @@ def test_xml_bombs_are_refused_without_expansion(loop_thread: LoopThread, stages
     assert outcome.answer is not None
     if route in INPUT_ROUTES:
         assert_error(outcome.answer, 400, "BadRequest", fmt="xml")
-    elif route.path == render.TOKEN:  # not a form: the OAuth error
+    elif route.path == paths.TOKEN:  # not a form: the OAuth error
         assert outcome.answer.status == 400
         assert json.loads(outcome.answer.body) == {"error": "invalid_request"}
     else:  # a body these routes never parse: whatever they answer, not a 5xx
@@ -485,7 +485,7 @@ def test_truncated_bodies_get_400_and_change_nothing(loop_thread: LoopThread, st
         chunks=iter([half]), disconnect=True)
     # Over uvicorn nobody is left to read this answer (see the socket test below); what the
     # app decides still matters: a client error, and no call, no application.
-    if route.path == render.TOKEN:
+    if route.path == paths.TOKEN:
         assert outcome.answer is not None
         assert outcome.answer.status == 400
         assert json.loads(outcome.answer.body) == {"error": "invalid_request"}
@@ -529,7 +529,7 @@ WELL_ENCODED = {"plain": ("utf-8", ""), "charset-utf-8": ("utf-8", "; charset=ut
 
 def _non_ascii_input(route: str) -> dict[str, str]:
     """A valid input with a non-ASCII character in it, so that the encoding matters."""
-    if route == render.APPLICATIONS:
+    if route == paths.APPLICATIONS:
         return {"userAgent": "ucwa-nb-fuzz/Zoé"}
     return {"operationId": "opé-1"}
 
@@ -619,7 +619,7 @@ def test_a_non_ascii_password_is_an_oauth_error_not_a_500(loop_thread: LoopThrea
         form = urlencode({"grant_type": "password", "username": "alice@contoso.com",
                           "password": password}).encode()
         outcome = run_in_stage(loop_thread, stages, functools.partial(
-            route_request, render.TOKEN, body=form,
+            route_request, paths.TOKEN, body=form,
             content_type="application/x-www-form-urlencoded"))
         assert outcome.answer is not None
         assert outcome.answer.status == 400, outcome.answer
@@ -671,9 +671,9 @@ def socket_sim() -> Iterator[tuple[Simulator, str, str]]:
         token = request_token(sim, "alice@contoso.com", "ucwa-demo")
         with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=REQUEST_TIMEOUT,
                           headers={"Authorization": f"Bearer {token}"}) as client:
-            app = client.post(render.APPLICATIONS, json=VALID_INPUT[render.APPLICATIONS])
+            app = client.post(paths.APPLICATIONS, json=VALID_INPUT[paths.APPLICATIONS])
             assert app.status_code == 201, app.text
-            add = f"{render.APPLICATIONS}/{app.json()['id']}/communication/conversations/2/" \
+            add = f"{paths.APPLICATIONS}/{app.json()['id']}/communication/conversations/2/" \
                   "phoneAudio/addPhoneAudio"
             yield sim, token, add
 

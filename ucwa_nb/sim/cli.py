@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.scenario import Scenario, ScenarioError
 from ucwa_nb.sim.server import Simulator, SimulatorError
 
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 def _describe(sim: Simulator) -> str:
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}/WebTicket/oauthtoken",
+             f"  token endpoint:    {sim.base_url}{paths.TOKEN}",
              "  accounts:"]
     users = sim.scenario.users
     for user in users[:20]:

@@ -1,6 +1,8 @@
-"""The simulator's synchronous errors, in the documented UCWA shape.
+"""The simulator's synchronous errors, in the documented UCWA shape, and the missing
+credentials that are answered with the 401 challenge instead.
 
-Messages follow the reference pages' descriptions where they give one.
+Messages follow the reference pages' descriptions where they give one. ``app.py``'s
+exception handlers turn both into responses.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
 
-__all__ = ["SimError", "fault_error"]
+__all__ = ["SimError", "Unauthorized", "fault_error"]
 
 MESSAGES: dict[tuple[str, str | None], str] = {
     ("BadRequest", "NormalizationFailed"): "The phone normalization failed.",
@@ -55,6 +57,10 @@ class SimError(Exception):
         )
         self.headers = headers or {}
         super().__init__(f"{status} {code}/{subcode}: {self.reason.message}")
+
+
+class Unauthorized(Exception):
+    """No valid bearer token: answered 401 with the WWW-Authenticate challenge."""
 
 
 def fault_error(status: int, code: str, subcode: str | None) -> SimError:

@@ -25,17 +25,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import socket
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Literal
 
-from ucwa_nb.sim import render
+from starlette.routing import compile_path
+
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.http import disconnected
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import PollFaultSpec
-from ucwa_nb.sim.world import World
 
 __all__ = ["PollFaultLayer", "PollFaults"]
 
@@ -46,7 +47,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Fate = Literal["pass", "drop", "hold"]
 
-_EVENTS_PATH = re.compile(re.escape(render.APPLICATIONS) + r"/([^/]+)/events$")
+_EVENTS_PATH = compile_path(paths.TEMPLATES["events"])[0]
 # After resetting a connection, how long to wait for uvicorn to notice (one loop turn).
 _DISCONNECT_WAIT = 1.0
 
@@ -112,10 +113,10 @@ class PollFaultLayer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (not self.faults.active or scope["type"] != "http" or scope["method"] != "GET"
-                or (match := _EVENTS_PATH.search(scope["path"])) is None):
+                or (match := _EVENTS_PATH.match(scope["path"])) is None):
             await self.app(scope, receive, send)
             return
-        user = self._user_of(match.group(1))
+        user = self._user_of(match["app"])
         fate = self.faults.fate(user, _ack_of(scope))
         if fate == "pass":
             await self.app(scope, receive, send)

@@ -1,5 +1,5 @@
 """HTTP plumbing of the simulator: content negotiation, bounded body reading, UCWA responses,
-and the request helpers (``Plumbing``) that ``app.create_app`` hands its route modules.
+error responses and the 401 challenge.
 
 Kept apart from the routes so that every handler answers errors the same way: in the
 documented shape, in the format the client accepts, never with a stack trace.
@@ -28,14 +28,14 @@ from ucwa_nb.protocol.representation import (
     format_of,
     parse_input,
 )
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.state import Application, Conversation, Invitation, Token
 
 __all__ = [
     "CHALLENGE_GRANTS",
-    "Handler",
-    "Plumbing",
+    "COMMON_HEADERS",
     "challenge",
+    "disconnected",
     "error_response",
     "negotiate",
     "read_body",
@@ -50,21 +50,6 @@ COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cach
 _UNREPRESENTABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
 _UTF8_NAMES = ("utf-8", "utf8")
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Plumbing:
-    """The request helpers of ``app.create_app`` that the route modules share."""
-
-    guarded: Callable[[Handler], Handler]
-    token_of: Callable[[Request], Token]
-    app_of: Callable[[Request], tuple[Token, Application]]
-    conversation_of: Callable[[Request], tuple[Token, Application, Conversation]]
-    created: Callable[[Invitation], Response]
-    max_body: int
-
 
 def negotiate(request: Request) -> tuple[Format, str]:
     """The response format and media type: the first UCWA type in Accept, else the request's
@@ -114,14 +99,9 @@ def error_response(request: Request, error: SimError) -> Response:
                    error.headers)
 
 
-def reason_response(request: Request, status: int, reason: Reason) -> Response:
-    fmt, media = negotiate(request)
-    return _finish(build_reason(_safe_reason(reason), fmt), status, media, None)
-
-
 def challenge(request: Request, fqdn: str) -> Response:
     """401 with the two WWW-Authenticate headers of a real server (ucwa-protocol.md 1.3)."""
-    token_url = str(request.base_url).rstrip("/") + "/WebTicket/oauthtoken"
+    token_url = str(request.base_url).rstrip("/") + paths.TOKEN
     body = b"<html><head><title>401 - Unauthorized</title></head><body>" \
            b"<h1>401 - Unauthorized: Access is denied due to invalid credentials.</h1>" \
            b"</body></html>"

@@ -1,108 +1,96 @@
 """Turn simulator state into UCWA resources, with the links that are possible right now.
 
-Paths follow the real traces in the docs (``/ucwa/oauth/v1/applications/<id>/...``,
-phoneAudio under its conversation); see ucwa-protocol.md sections 1 and 8.
+Every href comes from the route table (``paths.py``), and every conditional link from
+``rules/offers.py``, which the operations also obey; see ucwa-protocol.md sections 1 and 8.
+Each function takes the application the resource is rendered for: hrefs carry its id.
 """
 
 from __future__ import annotations
 
 from ucwa_nb.protocol.representation import Link, Resource
+from ucwa_nb.sim import paths
+from ucwa_nb.sim.rules import offers
+from ucwa_nb.sim.rules.world import known_person_name
 from ucwa_nb.sim.scenario import Scenario
-from ucwa_nb.sim.state import Application, Conversation, ConversationLog, Invitation
+from ucwa_nb.sim.state import (
+    ApplicationState,
+    ConversationLogState,
+    ConversationState,
+    InvitationState,
+)
 
 __all__ = [
-    "APPLICATIONS",
-    "ROOT",
-    "TOKEN",
-    "USER",
-    "app_path",
     "application",
     "communication",
-    "contact_links",
+    "contact",
     "conversation",
     "conversation_log",
     "conversation_logs",
     "conversations",
     "invitation",
+    "invitation_path",
     "local_participant",
-    "local_participant_path",
     "log_recipient",
+    "me",
+    "messaging",
     "participant",
     "participants",
+    "phone",
     "phone_audio",
+    "phones",
+    "policies",
     "root",
     "user",
 ]
-
-ROOT = "/autodiscover/autodiscoverservice.svc/root"
-USER = ROOT + "/oauth/user"
-XFRAME = "/autodiscover/xframe/xframe.html"
-TOKEN = "/WebTicket/oauthtoken"
-APPLICATIONS = "/ucwa/oauth/v1/applications"
 
 
 def _links(*pairs: tuple[str, str]) -> dict[str, list[Link]]:
     return {rel: [Link(rel, href)] for rel, href in pairs}
 
 
-def app_path(app: Application) -> str:
-    return f"{APPLICATIONS}/{app.id}"
+def _key(uri: str) -> str:
+    """How a person is named in a path: the SIP URI without its scheme."""
+    return uri.removeprefix("sip:")
 
 
-def contact_links(app: Application, uri: str, scenario: Scenario,
-                  rel: str = "contact") -> list[tuple[str, str]]:
+def _in_app(name: str, app: ApplicationState) -> str:
+    return paths.path(name, app=app.id)
+
+
+def _in_conversation(name: str, app: ApplicationState, conv: ConversationState) -> str:
+    return paths.path(name, app=app.id, conv=conv.id)
+
+
+def _in_log(name: str, app: ApplicationState, log: ConversationLogState) -> str:
+    return paths.path(name, app=app.id, log=log.id)
+
+
+def _contact_links(app: ApplicationState, uri: str, scenario: Scenario,
+                   rel: str = "contact") -> list[tuple[str, str]]:
     """The link to a person's contact resource, if the world knows the person (people/<uri>
     answers only for them: a link to anyone else would lead nowhere)."""
-    if scenario.contact(uri) is None and scenario.user(uri) is None:
+    if known_person_name(scenario, uri) is None:
         return []
-    return [(rel, f"{app_path(app)}/people/{uri.removeprefix('sip:')}")]
+    return [(rel, paths.path("contact", app=app.id, person=_key(uri)))]
+
+
+# ---------------------------------------------------------------------- discovery
 
 
 def root() -> Resource:
-    return Resource("root", ROOT, {}, _links(("user", USER), ("xframe", XFRAME)))
+    return Resource("root", paths.ROOT, {}, _links(("user", paths.USER),
+                                                   ("xframe", paths.XFRAME)))
 
 
 def user() -> Resource:
-    return Resource("user", USER, {}, _links(("applications", APPLICATIONS), ("xframe", XFRAME)))
+    return Resource("user", paths.USER, {}, _links(("applications", paths.APPLICATIONS),
+                                                   ("xframe", paths.XFRAME)))
 
 
-def me(app: Application) -> Resource:
-    base = app_path(app)
-    spec = app.user.spec
-    props = {"name": spec.name, "uri": spec.uri}
-    if spec.phone:
-        props["workPhoneNumber"] = spec.phone
-    links = [("phones", f"{base}/me/phones")]
-    # [infer] MeDashboard.md: makeMeAvailable is offered until the application is available.
-    # No photo link: the simulated users have none (policies say photos are disabled).
-    if app.available_modalities is None:
-        links.insert(0, ("makeMeAvailable", f"{base}/me/makeMeAvailable"))
-    return Resource("me", f"{base}/me", props, _links(*links))
+# ---------------------------------------------------------------------- the application
 
 
-def communication(app: Application) -> Resource:
-    base = f"{app_path(app)}/communication"
-    return Resource(
-        "communication",
-        base,
-        {
-            "phoneNumber": app.phone_number or app.user.spec.phone,
-            "audioPreference": "PhoneAudio",
-            "conversationHistory": "Enabled",
-            "supportedModalities": (["PhoneAudio"] if app.available_modalities is None
-                                    else list(app.available_modalities)),
-            "supportedMessageFormats": ["Plain"],
-        },
-        _links(
-            ("conversations", f"{base}/conversations?filter=active"),
-            ("conversationLogs", f"{base}/conversationLogs"),
-            ("startPhoneAudio", f"{base}/startPhoneAudio"),
-        ),
-    )
-
-
-def application(app: Application) -> Resource:
-    base = app_path(app)
+def application(app: ApplicationState) -> Resource:
     props: dict[str, object] = {
         "culture": app.culture,
         "userAgent": app.user_agent,
@@ -114,89 +102,147 @@ def application(app: Application) -> Resource:
         props["instanceId"] = app.instance_id
     return Resource(
         "application",
-        base,
+        _in_app("application", app),
         props,
         _links(
             # No batch link: the simulator does not take multipart batches (batch_ref).
-            ("policies", f"{base}/policies"),
-            ("events", f"{base}/events?ack=1"),
+            ("policies", _in_app("policies", app)),
+            ("events", _in_app("events", app) + "?ack=1"),
         ),
         {
             "me": [me(app)],
-            "people": [Resource("people", f"{base}/people", {}, {})],
-            "onlineMeetings": [Resource("onlineMeetings", f"{base}/onlineMeetings", {}, {})],
+            "people": [Resource("people", _in_app("people", app), {}, {})],
+            "onlineMeetings": [Resource("onlineMeetings", _in_app("onlineMeetings", app),
+                                        {}, {})],
             "communication": [communication(app)],
         },
     )
 
 
-def conversation_path(app: Application, conv: Conversation) -> str:
-    return f"{app_path(app)}/communication/conversations/{conv.id}"
+def me(app: ApplicationState) -> Resource:
+    spec = app.user.spec
+    props = {"name": spec.name, "uri": spec.uri}
+    if spec.phone:
+        props["workPhoneNumber"] = spec.phone
+    # No photo link: the simulated users have none (policies say photos are disabled).
+    links = [(rel, _in_app(rel, app)) for rel in offers.me_operations(app)]
+    links.append(("phones", _in_app("phones", app)))
+    return Resource("me", _in_app("me", app), props, _links(*links))
 
 
-def conversations(app: Application) -> Resource:
-    base = f"{app_path(app)}/communication/conversations"
+def phones(app: ApplicationState) -> Resource:
+    # phones_ref: read/write in general; here read-only (no changeNumber/changeVisibility).
+    embedded = {"phone": [phone(app)]} if app.user.spec.phone else {}
+    return Resource("phones", _in_app("phones", app), {}, {}, embedded)
+
+
+def phone(app: ApplicationState) -> Resource:
+    return Resource("phone", paths.path("phone", app=app.id, phone="work"),
+                    {"number": app.user.spec.phone, "type": "Work",
+                     "includeInContactCard": True}, {})
+
+
+def policies(app: ApplicationState) -> Resource:
+    # A few of policies_ref's properties, with the values this simulated pool has [infer].
+    return Resource("policies", _in_app("policies", app), {
+        "emoticons": "Disabled",
+        "htmlMessaging": "Disabled",
+        "messagingUrls": "Disabled",
+        "photos": "Disabled",
+        "callLogArchiving": "Disabled",
+        "messageArchiving": "Disabled",
+        "logging": "Disabled",
+        "exchangeUnifiedMessaging": "Disabled",
+    }, {})
+
+
+def contact(app: ApplicationState, uri: str, name: str) -> Resource:
+    return Resource("contact", paths.path("contact", app=app.id, person=_key(uri)),
+                    {"name": name, "uri": uri}, {})
+
+
+def communication(app: ApplicationState) -> Resource:
+    return Resource(
+        "communication",
+        _in_app("communication", app),
+        {
+            "phoneNumber": app.phone_number or app.user.spec.phone,
+            "audioPreference": "PhoneAudio",
+            "conversationHistory": "Enabled",
+            "supportedModalities": offers.supported_modalities(app),
+            "supportedMessageFormats": ["Plain"],
+        },
+        _links(
+            ("conversations", _in_app("conversations", app) + "?filter=active"),
+            ("conversationLogs", _in_app("conversationLogs", app)),
+            ("startPhoneAudio", _in_app("startPhoneAudio", app)),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------- conversations
+
+
+def conversations(app: ApplicationState) -> Resource:
     links: dict[str, list[Link]] = {
         "conversation": [
-            Link("conversation", conversation_path(app, c))
+            Link("conversation", _in_conversation("conversation", app, c))
             for c in app.user.conversations.values()
-            if c.state != "Disconnected"
+            if offers.is_active(c)
         ]
     }
     if not links["conversation"]:
         links = {}
-    return Resource("conversations", base + "?filter=active", {}, links)
+    return Resource("conversations", _in_app("conversations", app) + "?filter=active", {},
+                    links)
 
 
-def conversation(app: Application, conv: Conversation) -> Resource:
-    base = conversation_path(app, conv)
-    modalities = list(conv.modalities)
-    if conv.phone_audio_state == "Connected" and "PhoneAudio" not in modalities:
-        modalities.append("PhoneAudio")
+def conversation(app: ApplicationState, conv: ConversationState) -> Resource:
     return Resource(
         "conversation",
-        base,
+        _in_conversation("conversation", app, conv),
         {
             "state": conv.state,
             "subject": conv.subject,
             "threadId": conv.thread_id,
             "importance": conv.importance,
-            "activeModalities": modalities,
+            "activeModalities": offers.active_modalities(conv),
             "participantCount": len(conv.participants) + 1,
             "created": conv.created,
             "readLocally": True,
             "recording": False,
         },
         _links(
-            ("phoneAudio", f"{base}/phoneAudio"),
-            ("participants", f"{base}/participants"),
-            ("localParticipant", local_participant_path(app, conv)),
-            ("messaging", f"{base}/messaging"),
+            ("phoneAudio", _in_conversation("phoneAudio", app, conv)),
+            ("participants", _in_conversation("participants", app, conv)),
+            ("localParticipant", _local_participant_path(app, conv)),
+            ("messaging", _in_conversation("messaging", app, conv)),
         ),
     )
 
 
-def participant(app: Application, conv: Conversation, uri: str, scenario: Scenario) -> Resource:
-    contact = scenario.contact(uri)
+def participant(app: ApplicationState, conv: ConversationState, uri: str,
+                scenario: Scenario) -> Resource:
+    contact_spec = scenario.contact(uri)
     known_user = scenario.user(uri)
-    name = contact.name if contact else (known_user.name if known_user else uri.split(":")[-1])
-    base = conversation_path(app, conv)
-    key = uri.removeprefix("sip:")
+    name = (contact_spec.name if contact_spec
+            else known_user.name if known_user else uri.split(":")[-1])
     return Resource(
         "participant",
-        f"{base}/participants/{key}",
+        paths.path("participant", app=app.id, conv=conv.id, participant=_key(uri)),
         {"name": name, "uri": uri, "local": False, "anonymous": False,
          "sourceNetwork": "SameEnterprise"},
-        _links(*contact_links(app, uri, scenario), ("conversation", base)),
+        _links(*_contact_links(app, uri, scenario),
+               ("conversation", _in_conversation("conversation", app, conv))),
     )
 
 
-def local_participant_path(app: Application, conv: Conversation) -> str:
+def _local_participant_path(app: ApplicationState, conv: ConversationState) -> str:
     # [infer] keyed like the remote participants, by the user's own SIP URI.
-    return f"{conversation_path(app, conv)}/participants/{app.user.key}"
+    return paths.path("participant", app=app.id, conv=conv.id, participant=app.user.key)
 
 
-def local_participant(app: Application, conv: Conversation) -> Resource:
+def local_participant(app: ApplicationState, conv: ConversationState) -> Resource:
     """The user in a conversation (localParticipant_ref; also an invitation's ``from``,
     from_ref). Its rel is participant, as embedded in the reference samples; the samples'
     rels "localParticipant" and "from" name the link that led there [infer]."""
@@ -205,60 +251,59 @@ def local_participant(app: Application, conv: Conversation) -> Resource:
                                 "anonymous": False, "sourceNetwork": "SameEnterprise"}
     if spec.phone:
         props["workPhoneNumber"] = spec.phone
-    return Resource("participant", local_participant_path(app, conv), props, _links(
-        ("contact", f"{app_path(app)}/people/{app.user.key}"),
-        ("conversation", conversation_path(app, conv)),
-        ("me", f"{app_path(app)}/me"),
+    return Resource("participant", _local_participant_path(app, conv), props, _links(
+        ("contact", paths.path("contact", app=app.id, person=app.user.key)),
+        ("conversation", _in_conversation("conversation", app, conv)),
+        ("me", _in_app("me", app)),
     ))
 
 
-def participants(app: Application, conv: Conversation, scenario: Scenario) -> Resource:
-    base = conversation_path(app, conv)
+def participants(app: ApplicationState, conv: ConversationState,
+                 scenario: Scenario) -> Resource:
     people = [participant(app, conv, uri, scenario) for uri in conv.participants]
     links = {"participant": [Link("participant", p.href or "") for p in people]}
-    return Resource("participants", f"{base}/participants", {}, links if people else {},
-                    {"participant": people} if people else {})
+    return Resource("participants", _in_conversation("participants", app, conv), {},
+                    links if people else {}, {"participant": people} if people else {})
 
 
-def phone_audio(app: Application, conv: Conversation) -> Resource:
-    base = f"{conversation_path(app, conv)}/phoneAudio"
-    links = [("conversation", conversation_path(app, conv))]
-    # Capability links [infer, ucwa-protocol.md 3.1]: add while nothing is under way, stop
-    # while connecting or connected, hold while connected, resume while held.
-    if conv.phone_audio_state == "Disconnected":
-        links.append(("addPhoneAudio", f"{base}/addPhoneAudio"))
-    if conv.phone_audio_state in ("Connecting", "Connected"):
-        links.append(("stopPhoneAudio", f"{base}/stopPhoneAudio"))
-    if conv.phone_audio_state == "Connected":
-        if conv.on_hold:
-            links.append(("resumePhoneAudio", f"{base}/resumePhoneAudio"))
-        else:
-            links.append(("holdPhoneAudio", f"{base}/holdPhoneAudio"))
-    return Resource("phoneAudio", base, {"state": conv.phone_audio_state}, _links(*links))
+def phone_audio(app: ApplicationState, conv: ConversationState) -> Resource:
+    links = [("conversation", _in_conversation("conversation", app, conv))]
+    links += [(rel, _in_conversation(rel, app, conv))
+              for rel in offers.phone_audio_operations(conv)]
+    return Resource("phoneAudio", _in_conversation("phoneAudio", app, conv),
+                    {"state": conv.phone_audio_state}, _links(*links))
 
 
-def log_path(app: Application, log: ConversationLog) -> str:
-    return f"{app_path(app)}/communication/conversationLogs/{log.id}"
+def messaging(app: ApplicationState, conv: ConversationState) -> Resource:
+    # [infer] The messaging modality's state follows the conversation's modalities; it offers
+    # no capability (addMessaging, sendMessage, ...): the simulator carries no messages.
+    connected = "Messaging" in conv.modalities and offers.is_active(conv)
+    conversation_href = _in_conversation("conversation", app, conv)
+    return Resource("messaging", _in_conversation("messaging", app, conv),
+                    {"state": "Connected" if connected else "Disconnected"},
+                    {"conversation": [Link("conversation", conversation_href)]})
 
 
-def conversation_logs(app: Application, limit: int | None = None) -> Resource:
-    base = f"{app_path(app)}/communication/conversationLogs"
+# ---------------------------------------------------------------------- conversation logs
+
+
+def conversation_logs(app: ApplicationState, limit: int | None = None) -> Resource:
     logs = sorted(app.user.logs.values(), key=lambda log: log.spec.created, reverse=True)
     if limit is not None:
         logs = logs[:limit]
-    links = {"conversationLog": [Link("conversationLog", log_path(app, log)) for log in logs]}
-    return Resource("conversationLogs", base, {}, links if logs else {})
+    links = {"conversationLog": [Link("conversationLog", _in_log("conversationLog", app, log))
+                                 for log in logs]}
+    return Resource("conversationLogs", _in_app("conversationLogs", app), {},
+                    links if logs else {})
 
 
-def conversation_log(app: Application, log: ConversationLog, scenario: Scenario) -> Resource:
-    base = log_path(app, log)
+def conversation_log(app: ApplicationState, log: ConversationLogState,
+                     scenario: Scenario) -> Resource:
     spec = log.spec
     recipients = [log_recipient(app, log, uri, scenario) for uri in spec.recipients]
     # No continueMessaging nor conversationLogTranscripts: the simulator has no messaging
     # and keeps no transcripts, so they would lead nowhere.
-    links = [("markAsRead", f"{base}/markAsRead")]
-    if log.call is None or not log.call.in_progress:
-        links.insert(0, ("continuePhoneAudio", f"{base}/continuePhoneAudio"))
+    links = [(rel, _in_log(rel, app, log)) for rel in offers.conversation_log_operations(log)]
     properties: dict[str, object] = {
         "creationTime": spec.created,
         "direction": spec.direction,
@@ -272,29 +317,33 @@ def conversation_log(app: Application, log: ConversationLog, scenario: Scenario)
     }
     if spec.preview:
         properties["previewMessage"] = spec.preview
-    return Resource("conversationLog", base, properties, _links(*links),
-                    {"conversationLogRecipient": recipients})
+    return Resource("conversationLog", _in_log("conversationLog", app, log), properties,
+                    _links(*links), {"conversationLogRecipient": recipients})
 
 
-def log_recipient(app: Application, log: ConversationLog, uri: str,
+def log_recipient(app: ApplicationState, log: ConversationLogState, uri: str,
                   scenario: Scenario) -> Resource:
-    contact = scenario.contact(uri)
-    key = uri.removeprefix("sip:")
+    contact_spec = scenario.contact(uri)
+    key = _key(uri)
     return Resource(
         "conversationLogRecipient",
-        f"{log_path(app, log)}/recipients/{key}",
-        {"displayName": contact.name if contact else key, "sipUri": uri},
-        _links(*contact_links(app, uri, scenario)),
+        paths.path("conversationLogRecipient", app=app.id, log=log.id, recipient=key),
+        {"displayName": contact_spec.name if contact_spec else key, "sipUri": uri},
+        _links(*_contact_links(app, uri, scenario)),
     )
 
 
-def invitation_path(inv: Invitation) -> str:
-    return f"{app_path(inv.app)}/communication/phoneAudioInvitations/{inv.id}"
+# ---------------------------------------------------------------------- invitations
 
 
-def invitation(inv: Invitation, scenario: Scenario) -> Resource:
+def invitation_path(inv: InvitationState, name: str = "phoneAudioInvitation") -> str:
+    """The invitation's href (``Location`` of the 201 that started it), or one of its
+    operations'."""
+    return paths.path(name, app=inv.app.id, inv=inv.id)
+
+
+def invitation(inv: InvitationState, scenario: Scenario) -> Resource:
     app = inv.app
-    base = invitation_path(inv)
     conv = inv.conversation
     props: dict[str, object] = {
         "direction": "Outgoing",
@@ -309,15 +358,15 @@ def invitation(inv: Invitation, scenario: Scenario) -> Resource:
     }
     if inv.operation_id is not None:
         props["operationId"] = inv.operation_id
-    links = [
-        ("conversation", conversation_path(app, conv)),
-        ("phoneAudio", f"{conversation_path(app, conv)}/phoneAudio"),
-        *contact_links(app, inv.to, scenario, "to"),
-        ("from", local_participant_path(app, conv)),
+    links = [(rel, invitation_path(inv, rel)) for rel in offers.invitation_operations(inv)]
+    links += [
+        ("conversation", _in_conversation("conversation", app, conv)),
+        ("phoneAudio", _in_conversation("phoneAudio", app, conv)),
+        *_contact_links(app, inv.to, scenario, "to"),
+        ("from", _local_participant_path(app, conv)),
     ]
-    if inv.in_progress:
-        links.insert(0, ("cancel", f"{base}/cancel"))
     embedded = {"from": [local_participant(app, conv)]}
     if inv.accepted_by is not None:
         embedded["acceptedByParticipant"] = [participant(app, conv, inv.accepted_by, scenario)]
-    return Resource("phoneAudioInvitation", base, props, _links(*links), embedded)
+    return Resource("phoneAudioInvitation", invitation_path(inv), props, _links(*links),
+                    embedded)

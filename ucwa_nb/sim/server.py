@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from ucwa_nb.sim import render
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
-from ucwa_nb.sim.world import World
 
 __all__ = ["Simulator", "SimulatorError"]
 
@@ -219,7 +219,7 @@ class Simulator:
     @property
     def url(self) -> str:
         """The autodiscover root, to give to ``ucwa_nb.connect``."""
-        return self.base_url + render.ROOT
+        return self.base_url + paths.ROOT
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -1,8 +1,9 @@
 """The simulated world's state: users, tokens, applications, conversations, invitations.
 
-Plain dataclasses with no behaviour beyond bookkeeping; ``world.py`` and ``phone_audio.py``
-hold the rules and ``render.py`` turns these objects into UCWA resources. All of it lives on
-the event loop thread of the simulator.
+Plain dataclasses with no behaviour beyond bookkeeping; ``rules/`` holds what may happen to
+them and ``render.py`` turns them into UCWA resources. All of it lives on the event loop
+thread of the simulator. Every class is named ``...State``, so that none is mistaken for the
+client's class of the same UCWA resource (``ucwa_nb.Conversation``, ``ConversationLog``).
 """
 
 from __future__ import annotations
@@ -16,19 +17,17 @@ from ucwa_nb.sim.channel import Channel
 from ucwa_nb.sim.scenario import ConversationLogSpec, UserSpec
 
 __all__ = [
-    "Application",
-    "Conversation",
-    "ConversationLog",
-    "Invitation",
-    "Token",
+    "ApplicationState",
+    "ConversationLogState",
+    "ConversationState",
+    "InvitationState",
+    "TokenState",
     "UserState",
 ]
 
-IN_PROGRESS_STATES = ("Connecting", "Alerting")
-
 
 @dataclass
-class Token:
+class TokenState:
     value: str
     user: UserState
     scopes: tuple[str, ...]
@@ -36,7 +35,7 @@ class Token:
 
 
 @dataclass
-class Conversation:
+class ConversationState:
     id: str
     subject: str
     participants: list[str]
@@ -47,26 +46,26 @@ class Conversation:
     modalities: list[str] = field(default_factory=lambda: ["Messaging"])
     phone_audio_state: str = "Disconnected"
     on_hold: bool = False  # holdPhoneAudio while Connected; resumePhoneAudio clears it
-    call: Invitation | None = None
+    call: InvitationState | None = None
     from_log: str | None = None
     # Made by a call (continuePhoneAudio, startPhoneAudio): ends when its phone audio ends.
     ends_with_call: bool = False
 
 
 @dataclass
-class ConversationLog:
+class ConversationLogState:
     id: str
     spec: ConversationLogSpec
     thread_id: str
-    call: Invitation | None = None
+    call: InvitationState | None = None
 
 
 @dataclass
 class UserState:
     spec: UserSpec
-    conversations: dict[str, Conversation] = field(default_factory=dict)
-    logs: dict[str, ConversationLog] = field(default_factory=dict)
-    apps: dict[str, Application] = field(default_factory=dict)
+    conversations: dict[str, ConversationState] = field(default_factory=dict)
+    logs: dict[str, ConversationLogState] = field(default_factory=dict)
+    apps: dict[str, ApplicationState] = field(default_factory=dict)
     next_conversation: int = 1
 
     @property
@@ -75,7 +74,7 @@ class UserState:
 
 
 @dataclass
-class Application:
+class ApplicationState:
     id: str
     user: UserState
     user_agent: str
@@ -83,7 +82,7 @@ class Application:
     culture: str
     instance_id: str | None
     channel: Channel
-    invitations: dict[str, Invitation] = field(default_factory=dict)
+    invitations: dict[str, InvitationState] = field(default_factory=dict)
     deleted: bool = False
     # Set by makeMeAvailable (None until then): the modalities and the number it gave.
     available_modalities: list[str] | None = None
@@ -91,11 +90,11 @@ class Application:
 
 
 @dataclass
-class Invitation:
+class InvitationState:
     id: str
-    app: Application
+    app: ApplicationState
     kind: str  # "addPhoneAudio" | "continuePhoneAudio" | "startPhoneAudio"
-    conversation: Conversation
+    conversation: ConversationState
     to: str
     phone_number: str
     operation_id: str | None

@@ -1,10 +1,11 @@
 """The simulated world: its users, tokens and applications, and the rules of sign-in,
-application lifetime, injected faults and event delivery.
+application lifetime, injected faults, the callback channel an operation needs and event
+delivery.
 
 Runs on the simulator's event loop; HTTP handlers call it synchronously. The phone-audio rules
-(add/continue/startPhoneAudio, their invitations, cancel, stop, hold and resume) are in
-``phone_audio.py`` and act on a World; the call-via-work lifecycle (``calls.py``) runs as
-asyncio tasks beside it.
+(add/continue/startPhoneAudio, stop, hold and resume) are in ``phone_audio.py`` and
+makeMeAvailable in ``me.py``, acting on a World; the call-via-work lifecycle of each
+invitation (``calls.py``) runs as an asyncio task beside it.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario
 from ucwa_nb.sim.state import (
-    Application,
-    Conversation,
-    ConversationLog,
-    Token,
+    ApplicationState,
+    ConversationLogState,
+    ConversationState,
+    TokenState,
     UserState,
 )
 
-__all__ = ["World", "case_insensitive"]
+__all__ = ["World", "case_insensitive", "known_person_name"]
 
 MAX_APP_FIELD = 100
 
@@ -50,8 +51,8 @@ class World:
         self.settings = scenario.server
         self.now = now
         self.users: dict[str, UserState] = {}
-        self.tokens: dict[str, Token] = {}
-        self.apps: dict[str, Application] = {}
+        self.tokens: dict[str, TokenState] = {}
+        self.apps: dict[str, ApplicationState] = {}
         self.faults: list[ActiveFault] = [ActiveFault(f, f.count) for f in scenario.faults]
         self._next_app = 101
         self.next_invitation = 1
@@ -63,27 +64,27 @@ class World:
             user = UserState(spec)
             for c in spec.conversations:
                 self.add_conversation(user, c.subject, list(c.participants), c.created,
-                                       c.importance, list(c.modalities))
+                                      c.importance, list(c.modalities))
             for n, log_spec in enumerate(spec.conversation_logs, start=1):
                 log_id = f"{n}"
-                user.logs[log_id] = ConversationLog(
+                user.logs[log_id] = ConversationLogState(
                     log_id, log_spec, _thread_id(spec.uri, "log", log_id, log_spec.subject))
             self.users[user.key] = user
 
     def add_conversation(self, user: UserState, subject: str, participants: list[str],
-                          created: Any, importance: str = "Normal",
-                          modalities: list[str] | None = None) -> Conversation:
+                         created: Any, importance: str = "Normal",
+                         modalities: list[str] | None = None) -> ConversationState:
         conv_id = f"{user.next_conversation}"
         user.next_conversation += 1
-        conv = Conversation(conv_id, subject, participants, created,
-                            _thread_id(user.spec.uri, "conversation", conv_id, subject),
-                            importance, modalities=modalities or ["Messaging"])
+        conv = ConversationState(conv_id, subject, participants, created,
+                                 _thread_id(user.spec.uri, "conversation", conv_id, subject),
+                                 importance, modalities=modalities or ["Messaging"])
         user.conversations[conv_id] = conv
         return conv
 
     # ------------------------------------------------------------------ sign-in
 
-    def issue_token(self, username: str, password: str) -> Token | None:
+    def issue_token(self, username: str, password: str) -> TokenState | None:
         user = self.users.get(username.lower().removeprefix("sip:"))
         # compare_digest refuses str with non-ASCII characters (TypeError, which became a
         # 500 for a password such as "é"): compare the UTF-8 bytes instead.
@@ -91,12 +92,12 @@ class World:
                 user.spec.password.encode("utf-8", "surrogatepass"),
                 password.encode("utf-8", "surrogatepass")):
             return None
-        token = Token("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
+        token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                       self.now() + self.settings.token_lifetime)
         self.tokens[token.value] = token
         return token
 
-    def authenticate(self, authorization: str | None) -> Token | None:
+    def authenticate(self, authorization: str | None) -> TokenState | None:
         if not authorization or not authorization.startswith("Bearer "):
             return None
         token = self.tokens.get(authorization[len("Bearer "):].strip())
@@ -106,7 +107,8 @@ class World:
 
     # ------------------------------------------------------------------ applications
 
-    def create_application(self, token: Token, props: dict[str, Any]) -> tuple[Application, bool]:
+    def create_application(self, token: TokenState,
+                           props: dict[str, Any]) -> tuple[ApplicationState, bool]:
         values = case_insensitive(props, ("userAgent", "endpointId", "culture", "instanceId",
                                            "type"))
         problems = {}
@@ -130,13 +132,13 @@ class World:
                 return app, False
         app_id = str(self._next_app)
         self._next_app += 1
-        app = Application(app_id, user, values["userAgent"], values["endpointId"],
-                          values["culture"], values.get("instanceId"), Channel(self.now))
+        app = ApplicationState(app_id, user, values["userAgent"], values["endpointId"],
+                               values["culture"], values.get("instanceId"), Channel(self.now))
         user.apps[app_id] = app
         self.apps[app_id] = app
         return app, True
 
-    def application(self, token: Token, app_id: str) -> Application:
+    def application(self, token: TokenState, app_id: str) -> ApplicationState:
         app = self.apps.get(app_id)
         # Only the application asked for: the lifespan's sweeper expires the others, so no
         # request pays for a scan of every application on the server.
@@ -148,7 +150,7 @@ class World:
             raise SimError(404, "NotFound", "ApplicationNotFound")
         return app
 
-    def delete_application(self, app: Application) -> None:
+    def delete_application(self, app: ApplicationState) -> None:
         app.deleted = True
         app.channel.close()
         for inv in list(app.invitations.values()):
@@ -186,9 +188,18 @@ class World:
                 fault.remaining -= 1
             raise fault_error(*FAULTS[spec.error])
 
+    # ------------------------------------------------------------------ the callback channel
+
+    def require_live_channel(self, app: ApplicationState) -> None:
+        """An operation's changes are reported on the event channel: without a poll parked
+        or released lately the server cannot reach the application (500
+        CallbackChannelError; [infer] ucwa-protocol.md 2.4)."""
+        if not app.channel.live(self.settings.callback_grace):
+            raise SimError(500, "ServiceFailure", "CallbackChannelError")
+
     # ------------------------------------------------------------------ events
 
-    def emit(self, app: Application, sender_rel: str, sender_href: str, event: Event,
+    def emit(self, app: ApplicationState, sender_rel: str, sender_href: str, event: Event,
              priority: Priority = Priority.HIGH) -> None:
         if not app.deleted:
             app.channel.emit(PendingEvent(sender_rel, sender_href, event, priority))
@@ -226,6 +237,17 @@ class World:
             for inv in app.invitations.values():
                 if inv.task is not None:
                     inv.task.cancel()
+
+
+def known_person_name(scenario: Scenario, uri: str) -> str | None:
+    """The name of a person the world knows (a contact, or a user of the scenario), whose
+    contact resource the people route serves; None for anyone else, whom no link may lead
+    to."""
+    contact = scenario.contact(uri)
+    if contact is not None:
+        return contact.name
+    other = scenario.user(uri)
+    return other.name if other is not None else None
 
 
 def case_insensitive(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -1,0 +1,117 @@
+"""The event channel's route: the long-poll GET of an application's ``events``.
+
+Reads the poll's query (ack, timeout, priority, low, medium), parks it on the application's
+``Channel`` (``channel.py``, which decides what a poll gets) until an outcome or the client
+hangs up, and writes the outcome as an ``events`` resource or the matching error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ucwa_nb.protocol.representation import Events, Link, Sender
+from ucwa_nb.sim import paths
+from ucwa_nb.sim.channel import PollOutcome
+from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.http import disconnected, ucwa_response
+from ucwa_nb.sim.routes.common import app_of, route, world_of
+from ucwa_nb.sim.state import ApplicationState
+
+__all__ = ["MAX_POLL_TIMEOUT", "ROUTES"]
+
+MAX_POLL_TIMEOUT = 1800.0
+
+
+async def events(request: Request) -> Response:
+    world = world_of(request)
+    settings = world.settings
+    _, app = app_of(request)
+    query = dict(parse_qsl(request.url.query))
+    try:
+        ack = int(query.get("ack", "1"))
+        timeout = float(query.get("timeout", settings.default_poll_timeout))
+        priority = max(0, int(query.get("priority", "0")))
+        low = float(query.get("low", "15"))
+        medium = float(query.get("medium", "5"))
+    except ValueError:
+        raise SimError(400, "BadRequest", "ParameterValidationFailure",
+                       parameters={"ack": "ack, timeout, priority, low and medium must "
+                                          "be numbers."}) from None
+    # float() reads "nan" and "inf": NaN survives the clamp below and, handed to
+    # call_later, breaks the ordering of the event loop's timer heap (the poll and other
+    # timers fire late or at once). Refuse non-finite values like other bad numbers.
+    bad = [name for name, value in (("timeout", timeout), ("low", low), ("medium", medium))
+           if not math.isfinite(value)]
+    if bad:
+        raise SimError(400, "BadRequest", "ParameterValidationFailure",
+                       parameters={name: "This parameter must be a finite number."
+                                   for name in bad})
+    timeout = min(max(timeout, settings.min_poll_timeout), MAX_POLL_TIMEOUT)
+    if world.closing:
+        # Shutting down: a poll parked now would hold uvicorn's shutdown until its
+        # graceful timeout. Answer it as the parked ones were.
+        raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
+    future = app.channel.poll(ack, timeout=timeout, priority=priority, low=low,
+                              medium=medium)
+    try:
+        outcome = await _unless_hung_up(request, future)
+    except asyncio.CancelledError:
+        app.channel.abandon(future)
+        raise
+    if outcome is None:
+        # The client hung up while its poll was parked: let the poll go, so that the
+        # application no longer looks polled (it expires, its channel stops being live).
+        # Nobody is left to read an answer; uvicorn drops it.
+        app.channel.abandon(future)
+        return Response(status_code=204)
+    return _events_response(request, app, outcome)
+
+
+def _events_response(request: Request, app: ApplicationState,
+                     outcome: PollOutcome) -> Response:
+    base = paths.path("events", app=app.id)
+    if outcome.kind == "replaced":
+        raise SimError(409, "Conflict", "PGetReplaced")
+    if outcome.kind == "gone":
+        raise SimError(404, "NotFound", "ApplicationNotFound")
+    if outcome.kind == "shutdown":
+        raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
+    links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
+    if outcome.kind == "resync":
+        links["resync"] = [Link("resync", f"{base}?ack={outcome.ack}")]
+        return ucwa_response(request, Events(links))
+    links["next"] = [Link("next", f"{base}?ack={outcome.ack + 1}")]
+    senders: list[Sender] = []
+    for pending in outcome.events:
+        last = senders[-1] if senders else None
+        if last is None or (last.rel, last.href) != (pending.sender_rel,
+                                                     pending.sender_href):
+            last = Sender(pending.sender_rel, pending.sender_href)
+            senders.append(last)
+        last.events.append(pending.event)
+    return ucwa_response(request, Events(links, senders))
+
+
+async def _unless_hung_up(request: Request,
+                          future: asyncio.Future[PollOutcome]) -> PollOutcome | None:
+    """The poll's outcome, or None if the client disconnects first. uvicorn does not cancel a
+    request whose client went away; it only answers ``receive()`` with http.disconnect."""
+    if future.done():
+        return future.result()
+
+    watcher = asyncio.ensure_future(disconnected(request.receive))
+    either: set[asyncio.Future[Any]] = {future, watcher}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    return future.result() if future.done() else None
+
+
+ROUTES = [route("events", events, "GET")]

@@ -1,0 +1,65 @@
+"""The conversation-log routes: the logs, a log, its recipients, markAsRead and
+continuePhoneAudio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ucwa_nb.sim import render
+from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.http import read_body, read_input, ucwa_response
+from ucwa_nb.sim.routes.common import app_of, created, log_of, max_body, route, world_of
+from ucwa_nb.sim.rules import phone_audio
+
+__all__ = ["ROUTES"]
+
+
+async def conversation_logs(request: Request) -> Response:
+    _, app = app_of(request)
+    limit = request.query_params.get("limit")
+    # isdigit() alone let "²" and 5,000-digit numbers through to int(), which raised
+    # (a 500): only ASCII digits count, and a number too long for int() means no limit.
+    count = None
+    if limit is not None and limit.isascii() and limit.isdigit():
+        with contextlib.suppress(ValueError):
+            count = int(limit)
+    return ucwa_response(request, render.conversation_logs(app, count))
+
+
+async def conversation_log(request: Request) -> Response:
+    _, app, log = log_of(request)
+    return ucwa_response(request, render.conversation_log(app, log, world_of(request).scenario))
+
+
+async def recipient(request: Request) -> Response:
+    _, app, log = log_of(request)
+    uri = "sip:" + request.path_params["recipient"]
+    if uri not in log.spec.recipients:
+        raise SimError(404, "NotFound", None)
+    return ucwa_response(request, render.log_recipient(app, log, uri, world_of(request).scenario))
+
+
+async def mark_as_read(request: Request) -> Response:
+    _, app, _log = log_of(request)
+    await read_body(request, max_body(request))
+    world_of(request).check_fault("markAsRead", app.user)
+    return Response(status_code=204)  # [infer] no read state is shown anywhere
+
+
+async def continue_phone_audio(request: Request) -> Response:
+    token, app, log = log_of(request)
+    props = await read_input(request, max_body(request))
+    return created(phone_audio.continue_phone_audio(world_of(request), token, app, log, props))
+
+
+ROUTES = [
+    route("conversationLogs", conversation_logs, "GET"),
+    route("conversationLog", conversation_log, "GET"),
+    route("continuePhoneAudio", continue_phone_audio, "POST"),
+    route("conversationLogRecipient", recipient, "GET"),
+    route("markAsRead", mark_as_read, "POST"),
+]

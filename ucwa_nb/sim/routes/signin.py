@@ -1,0 +1,91 @@
+"""Discovery and sign-in routes: the autodiscover root, the user resource behind the 401
+challenge, the XFrame page and the OAuth token endpoint.
+
+The challenge itself is answered by ``app.py``'s exception handler, whenever
+``common.token_of`` finds no valid bearer token.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ucwa_nb.sim import render
+from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.http import read_body, ucwa_response
+from ucwa_nb.sim.routes.common import route, token_of, world_of
+
+__all__ = ["ROUTES"]
+
+
+async def root(request: Request) -> Response:
+    return ucwa_response(request, render.root())
+
+
+async def user(request: Request) -> Response:
+    token_of(request)
+    return ucwa_response(request, render.user())
+
+
+async def xframe(request: Request) -> Response:
+    return Response("<html><body>XFrame</body></html>", media_type="text/html")
+
+
+async def oauth_token(request: Request) -> Response:
+    world = world_of(request)
+    settings = world.settings
+    fqdn = settings.server_fqdn
+
+    def oauth_error(error: str, diagnostic: str) -> Response:
+        return JSONResponse({"error": error}, 400, headers={
+            "Cache-Control": "no-store", "Pragma": "no-cache",
+            "X-Ms-diagnostics": f'{diagnostic};source="{fqdn}"'})
+
+    try:
+        body = await read_body(request, settings.max_body_bytes)
+    except SimError as error:
+        if error.status != 400:  # 413: the limit every endpoint shares, in its UCWA shape
+            raise
+        # A body that cannot be read (a bad Content-Length, a truncated body) is, at the
+        # token endpoint, an OAuth invalid_request like every other 400 there.
+        return oauth_error("invalid_request",
+                           '28032;reason="The request body could not be read."')
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        return oauth_error("invalid_request",
+                           '28032;reason="The request must be form-url-encoded."')
+    form = dict(parse_qsl(body.decode("utf-8", "replace")))
+    grant = form.get("grant_type")
+    if not grant:
+        # RFC 6749 5.2: a missing required parameter is invalid_request;
+        # unsupported_grant_type is for a grant that was named but is not offered.
+        return oauth_error("invalid_request", '28033;reason="grant_type is required."')
+    if form.get("scope", "all") != "all":
+        return oauth_error("invalid_scope", '28031;reason="Only the scope all is valid."')
+    if grant == "password":
+        if not form.get("username") or not form.get("password"):
+            return oauth_error("invalid_request",
+                               '28033;reason="username and password are required."')
+        token = world.issue_token(form["username"], form["password"])
+        if token is None:
+            return oauth_error("invalid_grant", '28020;reason="No valid security token."')
+        return JSONResponse(
+            {"access_token": token.value, "expires_in": settings.token_lifetime,
+             "ms_rtc_identityscope": "local", "token_type": "Bearer"},
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    if grant in ("urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting"):
+        # Offered in the challenge as real servers do, but Windows authentication and
+        # anonymous meeting join have nothing to authenticate against here.
+        return oauth_error("invalid_grant", '28020;reason="No valid security token."')
+    return oauth_error("unsupported_grant_type",
+                       '28029;reason="Authentication type not allowed."')
+
+
+ROUTES = [
+    route("root", root, "GET"),
+    route("user", user, "GET"),
+    route("xframe", xframe, "GET"),
+    route("token", oauth_token, "POST"),
+]

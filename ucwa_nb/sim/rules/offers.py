@@ -1,0 +1,82 @@
+"""What each resource offers in its current state: the one statement of when an operation is
+possible and which modalities are on.
+
+``render.py`` shows a link for exactly what is offered here, and the operations
+(``phone_audio.py``, ``me.py``) refuse what is not, with the documented error, so a link and
+its operation cannot disagree (Hypermedia.md: clients follow links, and a missing link means
+"not possible now"). Kept apart from the operations because they report their changes in
+events that embed rendered resources: render reads this module, the operations read render.
+"""
+
+from __future__ import annotations
+
+from ucwa_nb.sim.state import (
+    ApplicationState,
+    ConversationLogState,
+    ConversationState,
+    InvitationState,
+)
+
+__all__ = [
+    "active_modalities",
+    "conversation_log_operations",
+    "invitation_operations",
+    "is_active",
+    "me_operations",
+    "phone_audio_operations",
+    "supported_modalities",
+]
+
+
+def phone_audio_operations(conv: ConversationState) -> tuple[str, ...]:
+    """The operations of a conversation's phoneAudio, in the order of its links.
+
+    Capability links [infer, ucwa-protocol.md 3.1]: add while nothing is under way, stop
+    while connecting or connected, hold while connected, resume while held."""
+    if conv.phone_audio_state == "Disconnected":
+        return ("addPhoneAudio",)
+    if conv.phone_audio_state == "Connected":
+        return ("stopPhoneAudio", "resumePhoneAudio" if conv.on_hold else "holdPhoneAudio")
+    return ("stopPhoneAudio",)
+
+
+def invitation_operations(inv: InvitationState) -> tuple[str, ...]:
+    """A phoneAudioInvitation can be cancelled while it is in progress."""
+    return ("cancel",) if inv.in_progress else ()
+
+
+def me_operations(app: ApplicationState) -> tuple[str, ...]:
+    """[infer] MeDashboard.md: makeMeAvailable is offered until the application is
+    available."""
+    return ("makeMeAvailable",) if app.available_modalities is None else ()
+
+
+def conversation_log_operations(log: ConversationLogState) -> tuple[str, ...]:
+    """A conversation log can be continued by phone unless a call continuing it is in
+    progress; it can always be marked as read."""
+    if log.call is not None and log.call.in_progress:
+        return ("markAsRead",)
+    return ("continuePhoneAudio", "markAsRead")
+
+
+def supported_modalities(app: ApplicationState) -> list[str]:
+    """communication's supportedModalities: PhoneAudio until makeMeAvailable names its own.
+
+    startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
+    capabilities are these."""
+    if app.available_modalities is None:
+        return ["PhoneAudio"]
+    return list(app.available_modalities)
+
+
+def is_active(conv: ConversationState) -> bool:
+    """Listed in ``conversations?filter=active``, its messaging connected if it has any."""
+    return conv.state != "Disconnected"
+
+
+def active_modalities(conv: ConversationState) -> list[str]:
+    """The conversation's modalities, with PhoneAudio while its phone audio is connected."""
+    modalities = list(conv.modalities)
+    if conv.phone_audio_state == "Connected" and "PhoneAudio" not in modalities:
+        modalities.append("PhoneAudio")
+    return modalities

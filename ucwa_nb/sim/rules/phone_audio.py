@@ -1,0 +1,181 @@
+"""The phone-audio operations: add/continue/startPhoneAudio (their input and refusals),
+stopPhoneAudio, holdPhoneAudio and resumePhoneAudio.
+
+Functions of the ``World`` they act on, as ``me.make_me_available`` is: the route handlers
+call them synchronously on the simulator's event loop. When an operation is possible is
+stated once, in ``offers.py``, which also decides the links ``render.py`` shows; the
+invitations they start live on in ``calls.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.rules import calls, notify, offers
+from ucwa_nb.sim.rules.world import World, case_insensitive
+from ucwa_nb.sim.state import (
+    ApplicationState,
+    ConversationLogState,
+    ConversationState,
+    InvitationState,
+    TokenState,
+)
+
+__all__ = [
+    "add_phone_audio",
+    "continue_phone_audio",
+    "hold_phone_audio",
+    "phone_audio_input",
+    "start_phone_audio",
+    "stop_phone_audio",
+]
+
+INITIATE_SCOPE = "Conversations.Initiate"
+MAX_OPERATION_ID = 50
+MAX_SUBJECT = 250
+IMPORTANCE = ("Normal", "Urgent", "Emergency")
+START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own input
+
+
+# ---------------------------------------------------------------------- starting a call
+
+
+def phone_audio_input(world: World, token: TokenState, app: ApplicationState, rel: str,
+                      props: dict[str, Any], needs_to: bool) -> dict[str, Any]:
+    """Validate an add/continue/startPhoneAudio body; return normalised values."""
+    if INITIATE_SCOPE not in token.scopes:
+        raise SimError(403, "Forbidden", None,
+                       f"The token does not carry the {INITIATE_SCOPE} scope.")
+    world.check_fault(rel, app.user)
+    settings = world.settings
+    extra = START_FIELDS if rel == "startPhoneAudio" else ()
+    values = case_insensitive(props, ("operationId", "phoneNumber", "to", *extra))
+    problems: dict[str, str] = {}
+    for name in ("operationId", "phoneNumber", "to", *extra):
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            problems[name] = "This parameter must be a string."
+    op = values.get("operationId")
+    if isinstance(op, str) and len(op) > MAX_OPERATION_ID:
+        problems["operationId"] = f"The maximum length is {MAX_OPERATION_ID} characters."
+    subject = values.get("subject")
+    if isinstance(subject, str) and len(subject) > MAX_SUBJECT:
+        problems["subject"] = f"The maximum length is {MAX_SUBJECT} characters."
+    importance = values.get("importance")
+    if isinstance(importance, str) and importance not in IMPORTANCE:
+        problems["importance"] = "This parameter must be one of " + ", ".join(IMPORTANCE) + "."
+    to = values.get("to")
+    if needs_to:
+        if to is None or (isinstance(to, str) and not to.strip()):
+            problems["to"] = "This parameter is required."
+        elif isinstance(to, str):
+            try:
+                to = str(parse_sip_uri(to, allow_spaces=settings.lenient_uri_spacing))
+            except ValueError as exc:
+                problems["to"] = str(exc)
+    if problems:
+        raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=problems)
+    world.require_live_channel(app)
+    # [infer] ucwa-protocol.md 1.7: the default is the number makeMeAvailable gave, else
+    # the user's own.
+    number = values.get("phoneNumber") or app.phone_number or app.user.spec.phone
+    try:
+        normalized = normalize_phone_number(
+            number, app.user.spec.region, allow_spaces=settings.lenient_uri_spacing)
+    except NormalizationError as exc:
+        raise SimError(400, "BadRequest", "NormalizationFailed",
+                       f"The phone normalization failed: {exc}") from None
+    return {**values, "operationId": op, "phoneNumber": "tel:" + normalized, "to": to}
+
+
+def add_phone_audio(world: World, token: TokenState, app: ApplicationState,
+                    conv: ConversationState, props: dict[str, Any]) -> InvitationState:
+    values = phone_audio_input(world, token, app, "addPhoneAudio", props, needs_to=True)
+    if "addPhoneAudio" not in offers.phone_audio_operations(conv):
+        raise SimError(409, "Conflict", "AlreadyExists",
+                       "Phone audio is already connecting or connected in this conversation.")
+    return calls.place(world, app, "addPhoneAudio", conv, values["to"], values, added=False)
+
+
+def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
+                         log: ConversationLogState, props: dict[str, Any]) -> InvitationState:
+    values = phone_audio_input(world, token, app, "continuePhoneAudio", props, needs_to=False)
+    if "continuePhoneAudio" not in offers.conversation_log_operations(log):
+        raise SimError(409, "Conflict", "AlreadyExists",
+                       "Phone audio is already being continued from this conversation log.")
+    # [infer] The callee comes from the log: its first recipient, in a new conversation
+    # that carries the log's subject and threadId.
+    spec = log.spec
+    conv = world.add_conversation(app.user, spec.subject, list(spec.recipients),
+                                  spec.created, spec.importance, [])
+    conv.thread_id = log.thread_id
+    conv.from_log = log.id
+    conv.ends_with_call = True
+    conv.state = "Connecting"
+    inv = calls.place(world, app, "continuePhoneAudio", conv, spec.recipients[0], values,
+                      added=True)
+    log.call = inv
+    return inv
+
+
+def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
+                      props: dict[str, Any]) -> InvitationState:
+    """startPhoneAudio: call-via-work in a new peer-to-peer conversation with ``to``."""
+    values = phone_audio_input(world, token, app, "startPhoneAudio", props, needs_to=True)
+    if "PhoneAudio" not in offers.supported_modalities(app):
+        # startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities";
+        # [infer] the capabilities are communication's supportedModalities.
+        raise SimError(403, "Forbidden", None,
+                       "Phone audio is not listed in the capabilities.")
+    conv = world.add_conversation(app.user, values.get("subject") or "",
+                                  [values["to"]], _now_utc(),
+                                  values.get("importance") or "Normal", [])
+    if values.get("threadId"):
+        conv.thread_id = values["threadId"]  # [infer] continues that thread
+    conv.ends_with_call = True
+    conv.state = "Connecting"
+    return calls.place(world, app, "startPhoneAudio", conv, values["to"], values, added=True)
+
+
+# ---------------------------------------------------------------------- a call under way
+
+
+def stop_phone_audio(world: World, app: ApplicationState, conv: ConversationState) -> None:
+    """stopPhoneAudio: 204; a call still ringing is cancelled, a connected one hung up."""
+    if "stopPhoneAudio" not in offers.phone_audio_operations(conv):
+        raise SimError(409, "Conflict", None, "There is no phone audio to stop.")
+    inv = conv.call
+    if inv is not None and inv.in_progress:
+        calls.cancel(world, inv)
+        return
+    conv.phone_audio_state = "Disconnected"
+    conv.on_hold = False
+    if conv.ends_with_call:
+        conv.state = "Disconnected"
+    notify.conversation_changed(world, app.user, conv)
+
+
+def hold_phone_audio(world: World, app: ApplicationState, conv: ConversationState,
+                     hold: bool) -> None:
+    """holdPhoneAudio / resumePhoneAudio: 204, then phoneAudio updated.
+
+    [infer] CallState (Connected, Connecting, Disconnected, Disconnecting, Transferring)
+    has no held member, so ``state`` stays Connected; what changes are the capability
+    links: resumePhoneAudio instead of holdPhoneAudio while held (phoneAudio_ref: "updated
+    whenever the state and capabilities of the modality change")."""
+    rel = "holdPhoneAudio" if hold else "resumePhoneAudio"
+    world.check_fault(rel, app.user)
+    if rel not in offers.phone_audio_operations(conv):
+        if conv.phone_audio_state != "Connected":
+            raise SimError(409, "Conflict", None, "There is no connected phone call.")
+        raise SimError(409, "Conflict", None, "The phone call is already "
+                       + ("on hold." if hold else "off hold."))
+    conv.on_hold = hold
+    notify.phone_audio_changed(world, app.user, conv)
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
