@@ -156,7 +156,7 @@ def test_many_users_at_once_each_see_only_their_own_call(lab: Lab, attendees: in
     sim = lab.start(Scenario.from_dict(data))
     users = [f"attendee{n:02d}@contoso.com" for n in range(1, attendees + 1)]
     sessions = [lab.sign_in(sim, user, fmt="xml" if n % 2 else "json",
-                            password=f"class-{n:02d}")
+                            password=_password(sim, user))
                 for n, user in enumerate(users, start=1)]
 
     def call(session: Session) -> str:
@@ -176,3 +176,9 @@ def test_many_users_at_once_each_see_only_their_own_call(lab: Lab, attendees: in
         seen = {operation_id_of(e) for _, e in session.collector.snapshot()
                 if e.link.rel == "phoneAudioInvitation"}
         assert seen == {operation_id}
+
+
+def _password(sim: Simulator, user: str) -> str:
+    spec = sim.scenario.user(user)
+    assert spec is not None
+    return spec.password

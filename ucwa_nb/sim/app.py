@@ -21,11 +21,14 @@ from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.routes import ROUTES
 from ucwa_nb.sim.routes.common import world_of
 from ucwa_nb.sim.rules.world import World
+from ucwa_nb.sim.trainer import BasicTrainerGate, TrainerGate
 
 __all__ = ["create_app"]
 
 
-def create_app(world: World) -> Starlette:
+def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlette:
+    """The application serving ``world``; ``trainer_gate`` decides who sees the trainer's
+    pages (default: the scenario's ``[trainer]`` account, by HTTP Basic)."""
     app = Starlette(
         routes=ROUTES,
         exception_handlers={
@@ -41,6 +44,8 @@ def create_app(world: World) -> Starlette:
         lifespan=_lifespan,
     )
     app.state.world = world
+    app.state.trainer_gate = trainer_gate or BasicTrainerGate(world.scenario.trainer,
+                                                              world.signin)
     return app
 
 
@@ -80,8 +85,11 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _sweep(world: World) -> None:
-    """Delete applications nobody polls; check often enough for short test expiries."""
+    """Delete applications nobody polls (check often enough for short test expiries), forget
+    expired tokens and sign-in buckets that filled up again."""
     interval = max(0.05, min(1.0, world.settings.application_expiry / 4))
     while True:
         await asyncio.sleep(interval)
         world.expire_idle()
+        world.purge_expired_tokens()
+        world.signin.sweep()

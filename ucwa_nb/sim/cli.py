@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.scenario import Scenario, ScenarioError
@@ -24,29 +26,56 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = free)")
     serve.add_argument("--scenario", metavar="FILE",
                        help="a scenario TOML file (default: the built-in demo scenario)")
+    serve.add_argument("--passwords-file", metavar="FILE",
+                       help="write every account and its password to FILE (readable by you "
+                            "only), for the trainer to hand out")
+    serve.add_argument("--show-passwords", action="store_true",
+                       help="print the passwords in the banner (not on a projected screen)")
     return parser
 
 
-def _describe(sim: Simulator) -> str:
+def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}{paths.TOKEN}",
-             "  accounts:"]
+             f"  token endpoint:    {sim.base_url}{paths.TOKEN}"]
+    if sim.scenario.trainer is not None:
+        lines.append(f"  trainer's view:    {sim.base_url}{paths.TEMPLATES['activity']} "
+                     f"(as {sim.scenario.trainer.username})")
+    lines.append("  accounts:")
     users = sim.scenario.users
     for user in users[:20]:
         phone = f"  {user.phone}" if user.phone else ""
-        lines.append(f"    {user.username:<28} password {user.password:<18}{phone}")
+        password = f"password {user.password:<18}" if show_passwords else ""
+        lines.append(f"    {user.username:<28} {password}{phone}")
     if len(users) > 20:
-        lines.append(f"    ... and {len(users) - 20} more (see the scenario file)")
+        lines.append(f"    ... and {len(users) - 20} more")
+    if passwords_file:
+        lines.append(f"  passwords written to {passwords_file}")
+    elif not show_passwords:
+        lines.append("  passwords: --passwords-file FILE or --show-passwords")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
 
-def serve(host: str, port: int, scenario_file: str | None) -> int:
+def write_passwords(scenario: Scenario, path: str) -> None:
+    """Every account and its password, one per line, in a file only its owner can read."""
+    text = "".join(f"{user.username}\t{user.password}\n" for user in scenario.users)
+    target = Path(path)
+    target.unlink(missing_ok=True)  # a file someone else could already read is not reused
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def serve(host: str, port: int, scenario_file: str | None, *,
+          passwords_file: str | None = None, show_passwords: bool = False) -> int:
     try:
         scenario = Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
+        if passwords_file:
+            write_passwords(scenario, passwords_file)
         sim = Simulator(scenario, host=host, port=port, start=False)
-        sim.serve_forever(on_ready=lambda: print(_describe(sim), flush=True))
+        sim.serve_forever(on_ready=lambda: print(
+            _describe(sim, show_passwords, passwords_file), flush=True))
     except (ScenarioError, SimulatorError, OSError) as exc:
         print(f"ucwa-nb serve: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +88,8 @@ def serve(host: str, port: int, scenario_file: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        return serve(args.host, args.port, args.scenario)
+        return serve(args.host, args.port, args.scenario,
+                     passwords_file=args.passwords_file, show_passwords=args.show_passwords)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -24,6 +24,10 @@ MESSAGES: dict[tuple[str, str | None], str] = {
     ("Conflict", None): "Un-supported Service/Resource/API error.",
     ("Conflict", "PGetReplaced"): "This event channel request was replaced by a newer one.",
     ("Gone", "CannotRedirect"): "Cannot redirect since there is no back up pool configured.",
+    ("Gone", "TooManyApplications"): "The user has too many applications; this one was "
+    "removed to make room for a newer one.",
+    ("Gone", "InactiveApplicationExpired"): "The application expired: its events were not "
+    "read.",
     ("NotFound", "ApplicationNotFound"): "The application does not exist.",
     ("NotFound", None): "The requested resource was not found.",
     ("Forbidden", None): "The operation is not allowed.",

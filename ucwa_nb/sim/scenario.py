@@ -7,7 +7,10 @@ A scenario comes from a TOML file (``Scenario.from_toml``), a dict of the same s
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +31,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ServerSettings",
+    "TrainerSpec",
     "UserSpec",
 ]
 
@@ -72,6 +76,33 @@ class ServerSettings:
     # How long a phone rings before the attempt gives up (never_answers behaviours).
     ring_timeout: float = 3.0
     server_fqdn: str = "fe1.contoso.com"
+    # ---- a shared server stays fair (README, "A classroom simulator"); 0 turns a limit off.
+    # Applications one user may hold; creating one more retires the least recently used,
+    # which answers 410 Gone/TooManyApplications from then on.
+    max_applications_per_user: int = 8
+    # Events kept for an application that is not polling; beyond it the oldest are dropped
+    # and the channel's next poll is told to resync.
+    max_pending_events: int = 500
+    # Phone-audio calls one user may have ringing or connecting at once (409
+    # Conflict/TooManyConversations beyond it), and finished calls kept for the history.
+    max_calls_in_progress_per_user: int = 8
+    max_call_history_per_user: int = 200
+    # Live tokens one user may hold: a new sign-in beyond it revokes the oldest.
+    max_tokens_per_user: int = 50
+    # Sign-in attempts: per client address (any account), a burst then a steady rate per
+    # second; failed ones per account (counted per address, and in all across addresses).
+    signin_burst_per_address: int = 60
+    signin_rate_per_address: float = 1.0
+    signin_failures_per_account: int = 10
+    signin_failure_rate_per_account: float = 0.1
+    max_token_body_bytes: int = 16 * 1024
+    # Connections: a new one sends its request's headers within header_timeout; a request
+    # (headers and body) arrives whole within request_timeout of its first byte; caps per
+    # client address and in all (0: half the process's open-file limit).
+    header_timeout: float = 10.0
+    request_timeout: float = 20.0
+    max_connections_per_address: int = 256
+    max_connections: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +201,15 @@ class PollFaultSpec:
 
 
 @dataclass(frozen=True)
+class TrainerSpec:
+    """The trainer's account for the simulator's own pages (``/_simulator/activity``),
+    given as HTTP Basic credentials. Not a UCWA user: it cannot sign in to UCWA."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Scenario:
     users: tuple[UserSpec, ...]
     contacts: tuple[ContactSpec, ...] = ()
@@ -178,6 +218,7 @@ class Scenario:
     server: ServerSettings = ServerSettings()
     name: str = "custom"
     poll_faults: PollFaultSpec | None = None
+    trainer: TrainerSpec | None = None
 
     def user(self, uri_or_name: str) -> UserSpec | None:
         key = uri_or_name.lower().removeprefix("sip:")
@@ -225,7 +266,7 @@ class _Loader:
 
     def scenario(self, name: str) -> Scenario:
         _only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
-                                      "classroom", "name", "poll_faults"})
+                                      "classroom", "name", "poll_faults", "trainer"})
         server = self.server(self.data.get("server", {}))
         users = [self.user(u, i) for i, u in enumerate(_list(self.data, "users"))]
         users += self.classroom(self.data.get("classroom"))
@@ -246,8 +287,18 @@ class _Loader:
         faults = tuple(self.fault(f, i) for i, f in enumerate(_list(self.data, "faults")))
         poll_faults = self.poll_faults(self.data["poll_faults"]) \
             if "poll_faults" in self.data else None
+        trainer = self.trainer(self.data["trainer"]) if "trainer" in self.data else None
         return Scenario(tuple(users), contacts, phones, faults, server,
-                        str(self.data.get("name", name)), poll_faults)
+                        str(self.data.get("name", name)), poll_faults, trainer)
+
+    def trainer(self, raw: Any) -> TrainerSpec:
+        _only(raw, "trainer", {"username", "password"})
+        username, password = _req(raw, "username", "trainer"), _req(raw, "password", "trainer")
+        if not isinstance(username, str) or not username or ":" in username:
+            raise ScenarioError("trainer.username must be a non-empty string without ':'")
+        if not isinstance(password, str) or len(password) < 8:
+            raise ScenarioError("trainer.password must be a string of 8 characters or more")
+        return TrainerSpec(username, password)
 
     def server(self, raw: dict[str, Any]) -> ServerSettings:
         known = set(ServerSettings.__dataclass_fields__)
@@ -320,15 +371,25 @@ class _Loader:
         )
 
     def classroom(self, raw: Any) -> list[UserSpec]:
-        """``[classroom] attendees = N`` makes N accounts attendee01..N, for a shared class."""
+        """``[classroom] attendees = N`` makes N accounts attendee01..N, for a shared class.
+
+        Each password is random (16 URL-safe characters): one attendee cannot work out
+        another's. ``password_seed`` (a secret string) makes them reproducible, for a
+        trainer who prints the list before class."""
         if raw is None:
             return []
-        _only(raw, "classroom", {"attendees", "domain", "password_prefix", "first_phone"})
+        _only(raw, "classroom", {"attendees", "domain", "password_seed", "first_phone"},
+              hint="password_prefix made guessable passwords and is gone; "
+                   "see password_seed" if "password_prefix" in raw else "")
         count = raw.get("attendees", 0)
         if not isinstance(count, int) or not 0 <= count <= 500:
             raise ScenarioError("classroom.attendees must be an integer from 0 to 500")
         domain = str(raw.get("domain", "contoso.com"))
-        prefix = str(raw.get("password_prefix", "class-"))
+        seed = raw.get("password_seed")
+        if seed is not None and (not isinstance(seed, str) or len(seed) < MIN_SEED):
+            # An attendee could try every short seed against their own password.
+            raise ScenarioError(f"classroom.password_seed must be a string of {MIN_SEED} "
+                                "characters or more, as secret as the passwords it makes")
         # A bad first_phone used to escape as a bare ValueError from int().
         first_phone = self.number(raw.get("first_phone", "+14255550300"), "US",
                                   "classroom.first_phone")
@@ -337,7 +398,7 @@ class _Loader:
         for n in range(1, count + 1):
             uri = f"sip:attendee{n:02d}@{domain}"
             users.append(UserSpec(
-                uri=uri, password=f"{prefix}{n:02d}", name=f"Attendee {n:02d}",
+                uri=uri, password=_attendee_password(seed, uri), name=f"Attendee {n:02d}",
                 phone=f"tel:+{first + n}",
                 conversations=(ConversationSpec("Class exercise", ("sip:john@contoso.com",)),),
                 conversation_logs=(
@@ -418,13 +479,34 @@ class _Loader:
                          self.sip(user, where + ".user") if user else None, count)
 
 
-def _only(raw: Any, where: str, allowed: set[str]) -> None:
+_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_"
+
+
+MIN_SEED = 16
+
+
+def _attendee_password(seed: str | None, uri: str) -> str:
+    """16 characters from a 58-letter alphabet (about 94 bits): from the system's random
+    source, or an HMAC of the account under the trainer's seed (the same list every run;
+    knowing one password tells nothing of another's without the seed)."""
+    if seed is None:
+        return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
+    number = int.from_bytes(hmac.digest(seed.encode(), uri.encode(), hashlib.sha256))
+    letters = []
+    for _ in range(16):
+        number, digit = divmod(number, len(_PASSWORD_ALPHABET))
+        letters.append(_PASSWORD_ALPHABET[digit])
+    return "".join(letters)
+
+
+def _only(raw: Any, where: str, allowed: set[str], hint: str = "") -> None:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where} must be a table")
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ScenarioError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                            f"allowed: {', '.join(sorted(allowed))}")
+                            f"allowed: {', '.join(sorted(allowed))}"
+                            + (f" ({hint})" if hint else ""))
 
 
 def _req(raw: dict[str, Any], key: str, where: str) -> Any:

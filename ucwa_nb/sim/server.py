@@ -18,6 +18,7 @@ import uvicorn
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
+from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
 
@@ -68,14 +69,17 @@ class Simulator:
 
     def _make_server(self) -> _Server:
         layer = PollFaultLayer(create_app(self.world), self.world, self.poll_faults)
-        server = _Server(self._config(layer), self.world, layer)
+        guard = ConnectionGuard(self.scenario.server)
+        server = _Server(self._config(layer, guard), self.world, layer, guard)
         layer.connections = server.server_state.connections
         return server
 
-    def _config(self, app: PollFaultLayer) -> uvicorn.Config:
+    def _config(self, app: PollFaultLayer, guard: ConnectionGuard) -> uvicorn.Config:
+        # The h11 protocol, guarded (guard.py): idle and slow connections closed,
+        # connections capped per client address and in all.
         return uvicorn.Config(app, log_level="warning", access_log=False,
                               lifespan="on", timeout_graceful_shutdown=1,
-                              timeout_keep_alive=30)
+                              timeout_keep_alive=30, http=guard.protocol_class())
 
     def _bind(self, port: int | None = None) -> socket.socket:
         port = self._requested_port if port is None else port
@@ -284,11 +288,21 @@ class Simulator:
         held polls whose client hung up first; in total and ``by_user``."""
         return self.call(self.poll_faults.stats) if self.running else self.poll_faults.stats()
 
+    def connection_stats(self) -> dict[str, Any]:
+        """What the connection guard sees and did: connections open (in all and by client
+        address), and those refused over a cap or closed as idle or slow."""
+        def stats() -> dict[str, Any]:
+            server = self._server
+            return server.guard.stats() if server is not None else {}
+
+        return self.call(stats)
+
     def activity(self) -> list[dict[str, Any]]:
         """Every call placed on this simulator so far, by every user (for trainers).
 
-        The same list is served as JSON at ``/_simulator/activity`` for a trainer watching a
-        ``ucwa-nb serve`` started elsewhere; it holds no tokens or passwords."""
+        The same list is served as JSON at ``/_simulator/activity`` to the scenario's
+        ``[trainer]`` (HTTP Basic), for a trainer watching a ``ucwa-nb serve`` started
+        elsewhere; it holds no tokens or passwords."""
         return self.call(self.world.activity)
 
     # ------------------------------------------------------------------ foreground
@@ -320,10 +334,22 @@ class _Server(uvicorn.Server):
     """uvicorn's server, releasing the simulator's parked and held polls before it shuts
     down (or uvicorn waits for them until its grace runs out)."""
 
-    def __init__(self, config: uvicorn.Config, world: World, layer: PollFaultLayer) -> None:
+    def __init__(self, config: uvicorn.Config, world: World, layer: PollFaultLayer,
+                 guard: ConnectionGuard) -> None:
         super().__init__(config)
         self.world = world
         self.layer = layer
+        self.guard = guard
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._reaper = asyncio.get_running_loop().create_task(self.guard.reap())
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        await super().shutdown(sockets=sockets)
 
     def begin_exit(self) -> None:
         self.world.shutdown()

@@ -67,6 +67,7 @@ class UserState:
     logs: dict[str, ConversationLogState] = field(default_factory=dict)
     apps: dict[str, ApplicationState] = field(default_factory=dict)
     next_conversation: int = 1
+    tokens: list[str] = field(default_factory=list)  # live token values, oldest first
 
     @property
     def key(self) -> str:
@@ -84,6 +85,8 @@ class ApplicationState:
     channel: Channel
     invitations: dict[str, InvitationState] = field(default_factory=dict)
     deleted: bool = False
+    # More events came than max_pending_events while nobody polled: retired as inactive.
+    overflowed: bool = False
     # Set by makeMeAvailable (None until then): the modalities and the number it gave.
     available_modalities: list[str] | None = None
     phone_number: str | None = None

@@ -7,6 +7,7 @@ The challenge itself is answered by ``app.py``'s exception handler, whenever
 
 from __future__ import annotations
 
+import math
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -38,13 +39,33 @@ async def oauth_token(request: Request) -> Response:
     settings = world.settings
     fqdn = settings.server_fqdn
 
-    def oauth_error(error: str, diagnostic: str) -> Response:
-        return JSONResponse({"error": error}, 400, headers={
-            "Cache-Control": "no-store", "Pragma": "no-cache",
-            "X-Ms-diagnostics": f'{diagnostic};source="{fqdn}"'})
+    def oauth_error(error: str, diagnostic: str, status: int = 400,
+                    retry_after: float | None = None) -> Response:
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache",
+                   "X-Ms-diagnostics": f'{diagnostic};source="{fqdn}"'}
+        if retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(min(retry_after, 86400.0))))
+        return JSONResponse({"error": error}, status, headers=headers)
 
+    def throttled(wait: float) -> Response:
+        # [infer] The docs name no throttling answer for the token endpoint: 429 (the
+        # TooManyRequests of UCWA's status table) with Retry-After, and the OAuth error
+        # and diagnostic a refused grant gets, so a client that reads only `error` still
+        # sees a refusal.
+        return oauth_error("invalid_grant",
+                           '28020;reason="Too many sign-in attempts; try again later."',
+                           429, wait)
+
+    address = request.client.host if request.client else ""
+    # Before the body is read: a flood costs the server no parsing.
+    wait = world.signin.wait(address)
+    if wait:
+        return throttled(wait)
     try:
-        body = await read_body(request, settings.max_body_bytes)
+        # A form of a username and a password: a body larger than this is no sign-in, and
+        # parsing a megabyte of form would hold the event loop for everyone.
+        body = await read_body(request, min(settings.max_body_bytes,
+                                            settings.max_token_body_bytes))
     except SimError as error:
         if error.status != 400:  # 413: the limit every endpoint shares, in its UCWA shape
             raise
@@ -68,8 +89,13 @@ async def oauth_token(request: Request) -> Response:
         if not form.get("username") or not form.get("password"):
             return oauth_error("invalid_request",
                                '28033;reason="username and password are required."')
+        account = form["username"].lower().removeprefix("sip:")[:256]
+        wait = world.signin.account_wait(address, account)
+        if wait:
+            return throttled(wait)
         token = world.issue_token(form["username"], form["password"])
         if token is None:
+            world.signin.failed(address, account)
             return oauth_error("invalid_grant", '28020;reason="No valid security token."')
         return JSONResponse(
             {"access_token": token.value, "expires_in": settings.token_lifetime,

@@ -39,6 +39,7 @@ def place(world: World, app: ApplicationState, kind: str, conv: ConversationStat
     inv = InvitationState(inv_id, app, kind, conv, to, values["phoneNumber"],
                           values["operationId"])
     app.invitations[inv_id] = inv
+    world.prune_call_history(app.user)
     conv.call = inv
     conv.phone_audio_state = "Connecting"
     conv.on_hold = False

@@ -50,6 +50,7 @@ def phone_audio_input(world: World, token: TokenState, app: ApplicationState, re
         raise SimError(403, "Forbidden", None,
                        f"The token does not carry the {INITIATE_SCOPE} scope.")
     world.check_fault(rel, app.user)
+    world.admit_call(app.user)
     settings = world.settings
     extra = START_FIELDS if rel == "startPhoneAudio" else ()
     values = case_insensitive(props, ("operationId", "phoneNumber", "to", *extra))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,18 +21,23 @@ from typing import Any
 from ucwa_nb.protocol.representation import Event
 from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
 from ucwa_nb.sim.errors import SimError, fault_error
+from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario
 from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationLogState,
     ConversationState,
+    InvitationState,
     TokenState,
     UserState,
 )
 
-__all__ = ["World", "case_insensitive", "known_person_name"]
+__all__ = ["World", "activity_row", "case_insensitive", "known_person_name"]
 
 MAX_APP_FIELD = 100
+# Applications retired for TooManyApplications, remembered so that their next request is
+# answered 410 rather than 404; the oldest are forgotten beyond this many.
+RETIRED_KEPT = 4096
 
 
 @dataclass
@@ -54,6 +60,9 @@ class World:
         self.tokens: dict[str, TokenState] = {}
         self.apps: dict[str, ApplicationState] = {}
         self.faults: list[ActiveFault] = [ActiveFault(f, f.count) for f in scenario.faults]
+        self.signin = SignInLimits(self.settings, now)
+        # Retired application id -> (its user's key, the 410 subcode it answers).
+        self.retired: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._next_app = 101
         self.next_invitation = 1
         self.restarting = False  # see shutdown()
@@ -95,7 +104,21 @@ class World:
         token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                       self.now() + self.settings.token_lifetime)
         self.tokens[token.value] = token
+        user.tokens.append(token.value)
+        limit = self.settings.max_tokens_per_user
+        while limit and len(user.tokens) > limit:  # the oldest sign-in is signed out
+            self.tokens.pop(user.tokens.pop(0), None)
         return token
+
+    def purge_expired_tokens(self) -> int:
+        """Forget expired tokens (the sweeper calls this); returns how many."""
+        now = self.now()
+        expired = [t for t in self.tokens.values() if t.expires_at < now]
+        for token in expired:
+            del self.tokens[token.value]
+        for user in {t.user.key: t.user for t in expired}.values():
+            user.tokens = [v for v in user.tokens if v in self.tokens]
+        return len(expired)
 
     def authenticate(self, authorization: str | None) -> TokenState | None:
         if not authorization or not authorization.startswith("Bearer "):
@@ -130,6 +153,13 @@ class World:
             if (app.endpoint_id == values["endpointId"] and app.user_agent == values["userAgent"]
                     and app.instance_id == values.get("instanceId")):
                 return app, False
+        limit = self.settings.max_applications_per_user
+        if limit and len(user.apps) >= limit:
+            # The least recently active one makes room; its next request is answered
+            # 410 Gone/TooManyApplications (ApplicationDashboard's lifetime errors).
+            self.retire_application(min(user.apps.values(),
+                                        key=lambda a: a.channel.last_activity),
+                                    "TooManyApplications")
         app_id = str(self._next_app)
         self._next_app += 1
         app = ApplicationState(app_id, user, values["userAgent"], values["endpointId"],
@@ -138,6 +168,13 @@ class World:
         self.apps[app_id] = app
         return app, True
 
+    def retire_application(self, app: ApplicationState, subcode: str) -> None:
+        """Delete ``app``; its next request is answered 410 Gone with ``subcode``."""
+        self.delete_application(app)
+        self.retired[app.id] = (app.user.key, subcode)
+        while len(self.retired) > RETIRED_KEPT:
+            self.retired.popitem(last=False)
+
     def application(self, token: TokenState, app_id: str) -> ApplicationState:
         app = self.apps.get(app_id)
         # Only the application asked for: the lifespan's sweeper expires the others, so no
@@ -145,6 +182,12 @@ class World:
         if app is not None and app.channel.idle_for() > self.settings.application_expiry:
             self.delete_application(app)
             app = None
+        if app is not None and app.overflowed:
+            self.retire_application(app, "InactiveApplicationExpired")
+            app = None
+        retired = self.retired.get(app_id) if app is None else None
+        if retired is not None and retired[0] == token.user.key:
+            raise SimError(410, "Gone", retired[1])
         # Another user's application is reported exactly like a missing one.
         if app is None or app.user is not token.user:
             raise SimError(404, "NotFound", "ApplicationNotFound")
@@ -162,8 +205,39 @@ class World:
     def expire_idle(self) -> None:
         limit = self.settings.application_expiry
         for app in list(self.apps.values()):
-            if app.channel.idle_for() > limit:
+            if app.overflowed:
+                self.retire_application(app, "InactiveApplicationExpired")
+            elif app.channel.idle_for() > limit:
                 self.delete_application(app)
+
+    # ------------------------------------------------------------------ one user's calls
+
+    def admit_call(self, user: UserState) -> None:
+        """A user rings one phone of their own per call: a few at once are plenty, and more
+        would let one user's calls take the server's time from everyone else's."""
+        limit = self.settings.max_calls_in_progress_per_user
+        ringing = sum(inv.in_progress for app in user.apps.values()
+                      for inv in app.invitations.values())
+        if limit and ringing >= limit:
+            # [infer] TooManyConversations is an ErrorSubcode of the reference; 409 Conflict
+            # as for TooManyGroups, the other "too many" of the phone-audio operations.
+            raise SimError(409, "Conflict", "TooManyConversations",
+                           f"At most {limit} calls may be in progress at once.")
+
+    def prune_call_history(self, user: UserState) -> None:
+        """Forget the user's oldest finished calls beyond max_call_history_per_user, with
+        the conversations that ended with them."""
+        limit = self.settings.max_call_history_per_user
+        finished = [inv for app in user.apps.values() for inv in app.invitations.values()
+                    if not inv.in_progress]
+        if not limit or len(finished) <= limit:
+            return
+        finished.sort(key=lambda inv: int(inv.id))
+        for inv in finished[:len(finished) - limit]:
+            inv.app.invitations.pop(inv.id, None)
+            conv = inv.conversation
+            if conv.ends_with_call and conv.call is inv:
+                user.conversations.pop(conv.id, None)
 
     # ------------------------------------------------------------------ faults
 
@@ -203,25 +277,24 @@ class World:
              priority: Priority = Priority.HIGH) -> None:
         if not app.deleted:
             app.channel.emit(PendingEvent(sender_rel, sender_href, event, priority))
+            limit = self.settings.max_pending_events
+            if limit and len(app.channel.pending) > limit:
+                # Nobody polls this application: it stops taking events (and memory) and
+                # is retired as inactive by its next request or the sweeper.
+                del app.channel.pending[limit:]
+                app.overflowed = True
 
     # ------------------------------------------------------------------ the whole world
 
     def activity(self) -> list[dict[str, Any]]:
         """Every phone-audio call so far, across users: what a trainer watches."""
-        rows = []
-        for user in self.users.values():
-            for app in user.apps.values():
-                for inv in app.invitations.values():
-                    rows.append({
-                        "user": user.spec.uri, "application": app.id, "invitation": inv.id,
-                        "operation": inv.kind, "operation_id": inv.operation_id, "to": inv.to,
-                        "phone_number": inv.phone_number, "state": inv.state,
-                        "status": inv.status,
-                        "reason": (f"{inv.reason.code}/{inv.reason.subcode}"
-                                   if inv.reason and inv.reason.subcode
-                                   else inv.reason.code if inv.reason else None),
-                    })
-        return sorted(rows, key=lambda r: int(r["invitation"]))
+        return [activity_row(inv) for inv in self.calls()]
+
+    def calls(self) -> list[InvitationState]:
+        """Every invitation the world holds, in the order they were placed."""
+        invitations = [inv for user in self.users.values() for app in user.apps.values()
+                       for inv in app.invitations.values()]
+        return sorted(invitations, key=lambda inv: int(inv.id))
 
     def shutdown(self) -> None:
         """The server is stopping: answer parked polls (503) and stop every call.
@@ -237,6 +310,18 @@ class World:
             for inv in app.invitations.values():
                 if inv.task is not None:
                     inv.task.cancel()
+
+
+def activity_row(inv: InvitationState) -> dict[str, Any]:
+    """One call as the trainer's activity list shows it (no token, no password)."""
+    reason = inv.reason
+    return {
+        "user": inv.app.user.spec.uri, "application": inv.app.id, "invitation": inv.id,
+        "operation": inv.kind, "operation_id": inv.operation_id, "to": inv.to,
+        "phone_number": inv.phone_number, "state": inv.state, "status": inv.status,
+        "reason": (f"{reason.code}/{reason.subcode}" if reason and reason.subcode
+                   else reason.code if reason else None),
+    }
 
 
 def known_person_name(scenario: Scenario, uri: str) -> str | None:
