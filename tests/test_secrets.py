@@ -47,6 +47,7 @@ from client_support import fast_scenario_dict
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, ExchangeLog, Scenario, Session, Simulator, UcwaError
+from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.widgets import LogView
 
@@ -415,7 +416,7 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
                              data={"grant_type": "password", "username": BOB[0],
                                    "password": BOB[1]})
             token = grant.json()["access_token"]
-            flows.tokens |= {token, alice.http_client.headers["Authorization"][7:]}
+            flows.tokens |= {token, bearer_of(alice.http_client).token or ""}
             # A careless client that puts its token in the URL.
             raw.get(url + "/oauth/user", params={"access_token": token})
         bob = _connect(flows, url, token=token, format="xml")
