@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from ucwa_nb import Scenario, Session, Simulator
+from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.sim import paths
 
 ALICE = ("alice@contoso.com", "ucwa-demo")
@@ -70,8 +71,10 @@ def wait_until(predicate: Callable[[], object], timeout: float = WAIT,
 
 
 def bearer_token(session: Session) -> str:
-    """The token the client sends, read from its own Authorization header."""
-    return session.http_client.headers["Authorization"].removeprefix("Bearer ").strip()
+    """The token the client sends (its BearerToken auth adds it to each request)."""
+    token = bearer_of(session.http_client).token
+    assert token is not None, "not signed in"
+    return token
 
 
 def is_event_poll(request: httpx.Request) -> bool:
@@ -207,7 +210,16 @@ class Router(httpx.BaseTransport):
             content=request.content,
             extensions=request.extensions,
         )
-        return self.inner.handle_request(forwarded)
+        response = self.inner.handle_request(forwarded)
+        if url.scheme == "https":
+            # The simulator speaks plain HTTP and builds its absolute URLs (the challenge's
+            # token URL) from the request: as an HTTPS front end would, they say https.
+            plain, secure = f"http://{url.host}", f"https://{url.host}"
+            if plain.encode() in b"".join(v for _, v in response.headers.raw):
+                response.headers = httpx.Headers(
+                    [(k, v.replace(plain.encode(), secure.encode()))
+                     for k, v in response.headers.raw])
+        return response
 
     def close(self) -> None:
         self.inner.close()

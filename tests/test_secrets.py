@@ -47,6 +47,8 @@ from client_support import fast_scenario_dict
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, ExchangeLog, Scenario, Session, Simulator, UcwaError
+from ucwa_nb.client.errors import SignInError
+from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.widgets import LogView
 
@@ -179,8 +181,28 @@ def _client(flows: Flows) -> httpx.Client:
     return client
 
 
+class _Echoing(httpx.HTTPTransport):
+    """The simulator as a careless server: conversationLogs answers 400 quoting the request's
+    Authorization header; a refused token request answers with the form it got."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/conversationLogs"):
+            return httpx.Response(400, json={
+                "code": "BadRequest",
+                "message": "bad header: " + request.headers.get("authorization", "")})
+        response = super().handle_request(request)
+        if request.url.path.endswith("/oauthtoken") and response.status_code != 200:
+            response.close()
+            return httpx.Response(400, json={"error": "invalid_grant", "error_description":
+                                             "refused: " + request.content.decode()})
+        return response
+
+
 def _connect(flows: Flows, url: str, **kwargs: Any) -> Session:
-    client = _client(flows)
+    return _connect_with(flows, _client(flows), url, **kwargs)
+
+
+def _connect_with(flows: Flows, client: httpx.Client, url: str, **kwargs: Any) -> Session:
     try:
         session = ucwa_nb.connect(url, http_client=client, poll_timeout=5.0, **kwargs)
     except BaseException:
@@ -253,6 +275,25 @@ def run_flows(sim: Simulator, flows: Flows) -> None:
             _expect(flows, (DiscoveryError, UcwaError), ucwa_nb.connect, sim.url,
                     http_client=client, log=failed_log, poll_timeout=5.0, **kwargs)
         assert len(failed_log) > 0
+
+    # 5. A server that quotes the Authorization header in an error and a token endpoint that
+    # echoes the form: exception messages are redacted like the log.
+    echoing = _client(flows)
+    echoing._transport = _Echoing()
+    echo_session = _connect_with(flows, echoing, sim.url, username=ALICE[0], password=ALICE[1])
+    _expect(flows, UcwaError, echo_session.conversation_logs)
+    echo_log = ExchangeLog()
+    flows.logs.append(echo_log)
+    with _client(flows) as client:
+        client._transport = _Echoing()
+        _expect(flows, SignInError, ucwa_nb.connect, sim.url, http_client=client, log=echo_log,
+                username=ALICE[0], password=WRONG_PASSWORD, poll_timeout=5.0)
+
+    # Reprs a notebook may show: the scenario and its users, the client's auth, the channel.
+    flows.shown += [("scenario repr", repr(sim.scenario)),
+                    ("users repr", repr(sim.scenario.users)),
+                    ("auth repr", repr(alice.http_client.auth)),
+                    ("channel repr", repr(alice.event_channel))]
 
     for session in flows.sessions:
         view = LogView(session.log)
@@ -415,7 +456,7 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
                              data={"grant_type": "password", "username": BOB[0],
                                    "password": BOB[1]})
             token = grant.json()["access_token"]
-            flows.tokens |= {token, alice.http_client.headers["Authorization"][7:]}
+            flows.tokens |= {token, bearer_of(alice.http_client).token or ""}
             # A careless client that puts its token in the URL.
             raw.get(url + "/oauth/user", params={"access_token": token})
         bob = _connect(flows, url, token=token, format="xml")

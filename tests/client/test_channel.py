@@ -270,7 +270,7 @@ class _IdleHost:
 
 
 def test_backoff_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    channel = EventChannel(_IdleHost(), "http://127.0.0.1:9/never")
+    channel = EventChannel(_IdleHost(), "http://127.0.0.1:9/never", jitter=lambda: 1.0)
     delays: list[float] = []
 
     def wait(delay: float) -> bool:

@@ -124,7 +124,7 @@ def test_connect_by_domain_through_the_internal_name(sim: Simulator,
     assert all(httpx.URL(u).host == INTERNAL for u in router.contacted)
     # the password grant went to the token URL of the challenge, redacted in the log
     token_row = session.log.filter(rel="token").iloc[0]
-    assert token_row.url == f"http://{INTERNAL}/WebTicket/oauthtoken"
+    assert token_row.url == f"https://{INTERNAL}/WebTicket/oauthtoken"
     assert ALICE[1] not in (token_row.request_body or "")
     assert bearer_token(session) not in (token_row.response_body or "")
 

@@ -129,6 +129,7 @@ class _Completed:
 
 def run(n: int, warmup: int, in_thread: bool) -> dict[str, list[float]]:
     import ucwa_nb
+    from ucwa_nb.client.trust import bearer_of
     from ucwa_nb.protocol.representation import build_input
 
     total = n + warmup
@@ -143,7 +144,7 @@ def run(n: int, warmup: int, in_thread: bool) -> dict[str, list[float]]:
         conversations = session.conversations()
         if len(conversations) < len(KINDS) * total:
             raise RuntimeError("not enough conversations")
-        token = session.http_client.headers["Authorization"]
+        token = f"Bearer {bearer_of(session.http_client).token}"
         raw = httpx.Client(headers={"Authorization": token}, timeout=10.0)
         json_headers = {"Content-Type": JSON, "Accept": JSON}
 

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from ucwa_nb import Events, Scenario, ScenarioError, Session, Simulator, parse
+from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.sim import PollFaultSpec
 from ucwa_nb.sim.faults import PollFaults
 
@@ -279,7 +280,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     assert sim is not None
     (attendee,) = room.connect_all(poll_timeout=POLL_TIMEOUT, read_grace=READ_GRACE)
     session = attendee.session
-    token = session.http_client.headers["Authorization"]
+    token = bearer_of(session.http_client).token
     call = session.continue_phone_audio(session.conversation_logs()[0])
     wait_until(lambda: call.state == "Alerting", "the callee's phone to ring")
     sim.restart(downtime=DOWNTIME)
@@ -289,7 +290,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     assert call.status == "Success"
     assert [e.type for e in call.events] == ["started", "updated", "updated", "completed"]
     assert call.events[-1].time > restarted
-    assert session.http_client.headers["Authorization"] == token  # same token still valid
+    assert bearer_of(session.http_client).token == token  # same token still valid
     channel = session.event_channel
     assert channel is not None
     assert any("503" in e or "ConnectError" in e for e in channel.errors)
@@ -335,7 +336,7 @@ def test_a_client_whose_server_is_gone_says_so_and_keeps_its_log(make_room: Make
     assert channel is not None
     assert repr(channel).startswith("<EventChannel polling, ")
     before = session.log.df.copy()
-    token = session.http_client.headers["Authorization"].removeprefix("Bearer ")
+    token = bearer_of(session.http_client).token or ""
     password = classroom.passwords[attendee.user]
     logs = session.conversation_logs()
 

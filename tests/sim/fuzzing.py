@@ -694,6 +694,11 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
             assert data["token_type"] == "Bearer"
             assert data["access_token"].startswith("cwt=")
         return
+    if status == 401 and route == "/_simulator/activity":
+        # The trainer's page is not UCWA: it asks for the trainer's account by HTTP Basic.
+        assert answer.header_list("www-authenticate") == [
+            'Basic realm="ucwa-nb trainer", charset="UTF-8"']
+        return
     if status == 401:
         challenges = answer.header_list("www-authenticate")
         assert len(challenges) == 2, challenges

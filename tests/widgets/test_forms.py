@@ -18,6 +18,7 @@ import pytest
 import ucwa_nb.widgets.forms as forms
 from ucwa_nb.client.call import PhoneAudioCall
 from ucwa_nb.client.session import Session
+from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.display.timeline import call_timeline_html
 from ucwa_nb.protocol.representation import parse_input
 from ucwa_nb.sim import Simulator
@@ -560,7 +561,7 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
 
 
 def test_the_token_never_appears_in_any_widget(session: Session) -> None:
-    authorization = session.http_client.headers["Authorization"]
+    authorization = f"Bearer {bearer_of(session.http_client).token}"
     token = authorization.removeprefix("Bearer ").strip()
     assert len(token) > 16
     add, cont, view = (AddPhoneAudioForm(session), ContinuePhoneAudioForm(session),

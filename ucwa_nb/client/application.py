@@ -12,7 +12,13 @@ from ucwa_nb.client.errors import UcwaError
 from ucwa_nb.client.hooks import absolute
 from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.preferences import Preferences
-from ucwa_nb.protocol.representation import Resource, build_input, media_type, parse
+from ucwa_nb.protocol.representation import (
+    ParseError,
+    Resource,
+    build_input,
+    media_type,
+    parse,
+)
 
 __all__ = ["ApplicationLifetime"]
 
@@ -41,11 +47,17 @@ class ApplicationLifetime:
                             "culture": "en-US"}, fmt)
         response = self._navigator.request("POST", self.applications_url, rel="applications",
                                            content=body, content_type=media_type(fmt))
-        app = parse(response.content, response.headers.get("content-type"))
+        try:
+            app: object = parse(response.content, response.headers.get("content-type"))
+        except ParseError:
+            app = None
         if not isinstance(app, Resource) or app.href is None:
             raise UcwaError(response.status_code, "UnexpectedBody",
                             message="applications did not answer an application")
         app.href = absolute(app.href, response)
+        trust = self._navigator.trust
+        if trust is not None:  # from now on the token goes to the application's origin only
+            trust.only_token(self.applications_url, app.href)
         self.resource = app
         return app
 

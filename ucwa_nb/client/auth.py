@@ -3,7 +3,8 @@
 The grant is an ``httpx.Auth`` flow (ucwa-protocol.md 1.3): GET the user resource without a
 token, read the ``MsRtcOAuth`` challenge of the 401, POST the password grant to its token URL,
 and send the GET again with ``Authorization: Bearer``. Every step passes the session's logging
-hooks like any other request.
+hooks like any other request. The password and the token go only where ``trust.Trust`` lets
+them: a link, a challenge or a redirect naming another host is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Callable, Generator
 import httpx
 
 from ucwa_nb.client.discovery import candidate_roots, parse_challenge, same_domain
-from ucwa_nb.client.errors import DiscoveryError, UcwaError
-from ucwa_nb.client.hooks import absolute, tag
+from ucwa_nb.client.errors import DiscoveryError, Redact, SignInError, UcwaError, oauth_error
+from ucwa_nb.client.hooks import absolute, json_of, tag
 from ucwa_nb.client.navigation import Navigator
+from ucwa_nb.client.trust import Trust, bearer_of, home_domain
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import ParseError, Resource, parse
 
@@ -27,10 +29,16 @@ class PasswordGrant(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, username: str, password: str, on_token: Callable[[str], None]) -> None:
+    def __init__(self, username: str, password: str, on_token: Callable[[str], None],
+                 trust: Trust, redact: Redact) -> None:
         self._username = username
         self._password = password
         self._on_token = on_token
+        self._trust = trust
+        self._redact = redact
+
+    def __repr__(self) -> str:  # the password stays out of reprs and tracebacks
+        return f"<PasswordGrant {self._username}>"
 
     def auth_flow(self, request: httpx.Request
                   ) -> Generator[httpx.Request, httpx.Response, None]:
@@ -44,22 +52,28 @@ class PasswordGrant(httpx.Auth):
         if "password" not in challenge.grant_types:
             raise DiscoveryError("the server does not offer the password grant (it offers: "
                                  + ", ".join(challenge.grant_types) + ")")
+        token_url = absolute(challenge.token_url, challenged)
+        self._trust.check_password(token_url)  # before anything is sent
         reply = yield httpx.Request(
-            "POST", absolute(challenge.token_url, challenged),
+            "POST", token_url,
             headers={"Accept": "application/json"},
             data={"grant_type": "password", "username": self._username,
                   "password": self._password},
             extensions={**tag("token"), "timeout": request.extensions.get("timeout", {})})
         if reply.status_code != 200:
-            error = UcwaError.from_response(reply)
-            raise DiscoveryError(f"sign-in refused: {error.status} {error.message or error.code}"
-                                 + (f" ({error.diagnostics})" if error.diagnostics else ""))
-        try:
-            token = str(reply.json()["access_token"])
-        except (ValueError, KeyError, TypeError):
-            raise DiscoveryError("the token endpoint answered no access_token") from None
+            oauth = oauth_error(reply)
+            code, description = oauth if oauth else (f"HTTP{reply.status_code}", None)
+            raise SignInError(reply.status_code, code, message=description,
+                              diagnostics=reply.headers.get("x-ms-diagnostics"),
+                              method="POST", url=str(reply.request.url.copy_with(query=None)),
+                              redact=self._redact)
+        data = json_of(reply)
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise DiscoveryError("the token endpoint answered no access_token")
         self._on_token(token)
-        request.headers["Authorization"] = f"Bearer {token}"
+        self._trust.allow_token(request.url)
+        request.headers["Authorization"] = f"Bearer {token.removeprefix('Bearer ').strip()}"
         yield request
 
 
@@ -67,41 +81,53 @@ def sign_in(navigator: Navigator, log: ExchangeLog, url: str, *, username: str |
             password: str | None, token: str | None) -> str:
     """Discovery (a root URL or a domain), the token, the user resource: the applications URL.
 
-    The token ends up in the client's ``Authorization`` header and, like the password, among
-    the log's secrets.
+    The token ends up in ``bearer`` (the client's auth, which sends it only where ``trust``
+    lets it) and, like the password, among the log's secrets.
     """
-    client = navigator.http_client
+    bearer = bearer_of(navigator.http_client)
+    bearer.token = None
+    if token is not None or password:  # secrets first: every row and message is redacted
+        log.add_secret(token)
+        log.add_secret(token.removeprefix("Bearer ").strip() if token else None)
+        log.add_secret(password)
 
     def use_token(value: str) -> None:
         bare = value.removeprefix("Bearer ").strip()
         log.add_secret(value)
         log.add_secret(bare)
-        client.headers["Authorization"] = f"Bearer {bare}"
+        bearer.token = bare
 
     root_url = url if "://" in url else discover(navigator, url)
+    trust = bearer.trust = Trust(home_domain(url), root_url)
     try:
-        root = navigator.get(root_url, "root")
-    except ParseError as exc:  # an HTML page or other non-UCWA answer: say which step
-        raise DiscoveryError(f"{root_url} is not a UCWA autodiscover root ({exc})") from None
+        root = navigator.get(root_url, "root", authenticate=False)
+    except UcwaError as exc:  # an HTML page or other non-UCWA answer: say which step
+        if exc.code != "UnexpectedBody":
+            raise
+        raise DiscoveryError(f"{root_url} is not a UCWA autodiscover root "
+                             f"({exc.message})") from None
     user_url = navigator.link(root, "user")
     if user_url is None:
         raise DiscoveryError(f"{root_url} is not a UCWA autodiscover root (no user link)")
+    trust.check_password(user_url, "sign-in")
     if token is not None:
+        trust.allow_token(user_url)
         use_token(token)
-        user = navigator.get(user_url, "user")
+        user = navigator.get(user_url, "user", follow_redirects=False)
     elif username and password:
-        log.add_secret(password)
+        grant = PasswordGrant(username, password, use_token, trust, log.redactor.text)
         # No redirects: a 307 must not carry the password elsewhere.
-        user = navigator.get(user_url, "user", auth=PasswordGrant(username, password, use_token),
-                             follow_redirects=False)
+        user = navigator.get(user_url, "user", auth=grant, follow_redirects=False)
     else:
         raise DiscoveryError("sign-in needs username and password, or token")
     redirect = navigator.link(user, "redirect")
     if redirect is not None and user.link("applications") is None:
-        user = navigator.get(redirect, "redirect")
+        trust.allow_token(redirect)  # another pool of the same domain (user_ref.md)
+        user = navigator.get(redirect, "redirect", follow_redirects=False)
     applications_url = navigator.link(user, "applications")
     if applications_url is None:
         raise DiscoveryError("the user resource offers no applications link")
+    trust.allow_token(applications_url)
     return applications_url
 
 
@@ -126,7 +152,7 @@ def discover(navigator: Navigator, domain: str) -> str:
         if response.status_code == 200:
             try:
                 root = parse(response.content, response.headers.get("content-type"))
-            except ParseError:
+            except (ParseError, UnicodeDecodeError):
                 tried.append(f"{candidate}: not a UCWA answer")
                 continue
             if isinstance(root, Resource):

@@ -9,6 +9,12 @@ batches strictly in order, and recovers from what real servers do:
 * network errors, timeouts, 5xx: retry the same URL (ack semantics make that safe) with a
   bounded exponential back-off.
 
+Every failure backs off (exponential, jittered, at most ``MAX_BACKOFF``), so no server can
+make it spin: a 404 ApplicationNotFound again before any poll was answered waits before the
+next re-creation; a poll answered at once with no events (``QUICK_ANSWER``), or a batch
+without a ``next`` link, counts as a failure. After ``MAX_FAILURES`` in a row it gives up
+(``state`` "failed").
+
 It never dies silently: every failure is logged and kept in ``errors`` and ``last_error``,
 ``state`` says whether it is polling, retrying (since ``failing_since``) or stopped, and
 ``alive`` tells whether the thread still runs.
@@ -19,6 +25,7 @@ lost (a proxy or a server holding it) and asked again with the same ``ack``.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +40,10 @@ from ucwa_nb.protocol.representation import Events, ParseError, Reason, parse
 __all__ = ["ChannelHost", "EventChannel"]
 
 MAX_BACKOFF = 10.0
+# Consecutive failures before the channel gives up: with the back-off, about five minutes.
+MAX_FAILURES = 40
+# An empty batch sooner than this is no long poll: a server that answers at once, forever.
+QUICK_ANSWER = 1.0
 # Seconds past the poll's own timeout before its answer is presumed lost: the server releases
 # an empty batch at `timeout`, so only a slow network, a proxy or a stuck server goes past it.
 READ_GRACE = 30.0
@@ -64,12 +75,15 @@ class ChannelHost(Protocol):
 class EventChannel:
     def __init__(self, host: ChannelHost, start_href: str, *, poll_timeout: float = 180.0,
                  read_grace: float = READ_GRACE,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0)) -> None:
         self._host = host
         self.href = start_href
         self.poll_timeout = poll_timeout
         self.read_grace = read_grace  # may be changed while running: the next poll uses it
         self._sleep = sleep
+        self._jitter = jitter  # a factor of each back-off: clients that failed together
+        self.gave_up = False   # do not all come back in the same instant
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
@@ -83,16 +97,19 @@ class EventChannel:
         return self._thread is not None and self._thread.is_alive()
 
     @property
-    def state(self) -> Literal["polling", "retrying", "stopped"]:
+    def state(self) -> Literal["polling", "retrying", "stopped", "failed"]:
         """polling: the last poll was answered; retrying: polls fail (see ``last_error``,
-        ``failing_since``), the channel keeps trying with back-off; stopped: no thread."""
+        ``failing_since``), the channel keeps trying with back-off; failed: it gave up after
+        ``MAX_FAILURES`` in a row; stopped: no thread."""
+        if self.gave_up:
+            return "failed"
         if not self.alive:
             return "stopped"
         return "retrying" if self.failures_in_a_row else "polling"
 
     def __repr__(self) -> str:
         text = f"<EventChannel {self.state}, {self.batches} batches"
-        if self.state == "retrying" and self.failing_since is not None:
+        if self.state in ("retrying", "failed") and self.failing_since is not None:
             text += (f", failing since {self.failing_since:%H:%M:%S} UTC "
                      f"({self.failures_in_a_row} in a row): {self.last_error}")
         return text + ">"
@@ -135,12 +152,19 @@ class EventChannel:
         self.errors.append(message)
         del self.errors[:-100]  # keep the latest hundred
 
-    def _backoff(self) -> None:
+    def _count_failure(self) -> None:
         if not self.failures_in_a_row:
             self.failing_since = self._host.now()
         self.failures_in_a_row += 1
+        if self.failures_in_a_row >= MAX_FAILURES:
+            self._note(f"giving up after {self.failures_in_a_row} failures in a row")
+            self.gave_up = True
+            self._stop.set()
+
+    def _backoff(self) -> None:
+        self._count_failure()
         delay = min(MAX_BACKOFF, 0.25 * 2 ** min(self.failures_in_a_row - 1, 6))
-        self._stop.wait(delay)
+        self._stop.wait(delay * self._jitter())
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -151,6 +175,7 @@ class EventChannel:
                 self._backoff()
 
     def _poll_once(self) -> None:
+        asked = time.monotonic()
         try:
             response = self._host.request_events(self.href, poll_timeout=self.poll_timeout,
                                                  read_grace=self.read_grace)
@@ -164,18 +189,20 @@ class EventChannel:
             return
         status = response.status_code
         if status == 200:
-            self.failures_in_a_row = 0
-            self.failing_since = None
-            self._handle_batch(response)
+            self._handle_batch(response, time.monotonic() - asked)
             return
         reason = _reason_of(response)
         subcode = reason.subcode if reason else None
         if status == 404 and subcode == "ApplicationNotFound":
             self._note("the application expired (404 ApplicationNotFound); re-creating it")
+            if self.failures_in_a_row:  # no poll answered since the last trouble: wait first
+                self._backoff()
+            else:
+                self._count_failure()
+            if self._stop.is_set():
+                return
             self.href = self._host.recreate_application()
             self.recreated += 1
-            self.failures_in_a_row = 0
-            self.failing_since = None
             return
         if status == 409 and subcode == "PGetReplaced":
             self._note("409 PGetReplaced: another poll replaced ours; is another client "
@@ -186,7 +213,7 @@ class EventChannel:
                        + (f"/{reason.subcode}" if reason and reason.subcode else ""))
         self._backoff()
 
-    def _handle_batch(self, response: httpx.Response) -> None:
+    def _handle_batch(self, response: httpx.Response, took: float) -> None:
         try:
             batch = parse(response.content, response.headers.get("content-type"))
         except ParseError as exc:
@@ -203,13 +230,20 @@ class EventChannel:
         if following is None:
             self._note("an event batch without next, resume or resync link; starting over")
             self.href = self._host.events_href()
+            self._backoff()
             return
         self.href = absolute(following, response)
+        if not batch.all_events() and took < QUICK_ANSWER:
+            self._note(f"the poll was answered at once ({took:.3f} s) with no events")
+            self._backoff()
+            return
+        self.failures_in_a_row = 0
+        self.failing_since = None
 
 
 def _reason_of(response: httpx.Response) -> Reason | None:
     try:
         parsed = parse(response.content, response.headers.get("content-type"))
-    except ParseError:
+    except (ParseError, UnicodeDecodeError):
         return None
     return parsed if isinstance(parsed, Reason) else None

@@ -3,17 +3,32 @@
     UcwaError         a UCWA server answered a request with an error (synchronous error)
     ValidationError   input rejected locally, before anything was sent
     DiscoveryError    no UCWA server could be found or signed in to
+    SignInError       the token endpoint refused the sign-in (a UcwaError and a DiscoveryError)
+    UntrustedHostError  a credential would have gone to a host it does not belong to: refused,
+                      nothing sent (a UcwaError)
+
+Messages pass the log's redactor (``redact``), so a server that quotes the request's
+Authorization header or echoes the password form does not put a secret into ``str(error)``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ucwa_nb.protocol.representation import ParseError, Reason, format_of, parse
 
-__all__ = ["DiscoveryError", "UcwaError", "ValidationError"]
+__all__ = ["DiscoveryError", "SignInError", "UcwaError", "UntrustedHostError",
+           "ValidationError", "oauth_error"]
+
+Redact = Callable[[str], str]
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 class UcwaError(Exception):
@@ -24,15 +39,18 @@ class UcwaError(Exception):
 
     def __init__(self, status: int, code: str, subcode: str | None = None,
                  message: str | None = None, parameters: dict[str, Any] | None = None,
-                 diagnostics: str | None = None, method: str = "", url: str = "") -> None:
+                 diagnostics: str | None = None, method: str = "", url: str = "",
+                 redact: Redact | None = None) -> None:
+        clean = redact or _unchanged
         self.status = status
-        self.code = code
-        self.subcode = subcode
-        self.message = message
-        self.parameters = parameters or {}
-        self.diagnostics = diagnostics
+        self.code = clean(code)
+        self.subcode = clean(subcode) if subcode is not None else None
+        self.message = clean(message) if message is not None else None
+        self.parameters = {clean(str(k)): clean(str(v)) if isinstance(v, str) else v
+                           for k, v in (parameters or {}).items()}
+        self.diagnostics = clean(diagnostics) if diagnostics is not None else None
         self.method = method
-        self.url = url
+        self.url = clean(url)
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -49,31 +67,15 @@ class UcwaError(Exception):
         return Reason(self.code, self.subcode, self.message, dict(self.parameters))
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> UcwaError:
-        content_type = response.headers.get("content-type")
-        reason: Reason | None = None
-        if format_of(content_type) is not None and response.content:
-            try:
-                parsed = parse(response.content, content_type)
-            except ParseError:
-                parsed = None
-            if isinstance(parsed, Reason):
-                reason = parsed
-        if reason is None:
-            # Not a UCWA error body: an OAuth error, an IIS page, a proxy's answer.
-            code = response.reason_phrase.replace(" ", "") or f"HTTP{response.status_code}"
-            message = None
-            try:
-                data = response.json()
-                if isinstance(data, dict) and isinstance(data.get("error"), str):
-                    code, message = "OAuthError", data["error"]
-            except ValueError:
-                pass
-            reason = Reason(code, None, message)
+    def from_response(cls, response: httpx.Response, redact: Redact | None = None
+                      ) -> UcwaError:
+        """The error a response carries; total: whatever the body is, an error comes back
+        (the body is read only if it already was, so a cut body is never read again)."""
+        reason = reason_of(response)
         request = response.request
         return cls(response.status_code, reason.code, reason.subcode, reason.message,
                    reason.parameters, response.headers.get("x-ms-diagnostics"),
-                   request.method, str(request.url.copy_with(query=None)))
+                   request.method, str(request.url.copy_with(query=None)), redact)
 
 
 class ValidationError(ValueError):
@@ -90,3 +92,64 @@ class ValidationError(ValueError):
 
 class DiscoveryError(RuntimeError):
     """Autodiscovery or sign-in failed; the message says which step and why."""
+
+
+class SignInError(UcwaError, DiscoveryError):
+    """The token endpoint refused the sign-in: ``code`` is the OAuth ``error`` (for a wrong
+    password ``invalid_grant``), ``message`` its ``error_description``."""
+
+    def __str__(self) -> str:
+        return "sign-in refused: " + super().__str__()
+
+
+class UntrustedHostError(UcwaError):
+    """A request that would carry the password or the token to a host it does not belong to
+    (another host, or HTTP after HTTPS); refused before anything was sent."""
+
+    def __init__(self, host: str, what: str, why: str, url: str = "") -> None:
+        self.host = host
+        super().__init__(0, "UntrustedHost", message=f"the {what} is not sent to {host}: {why}",
+                         url=url)
+
+
+def _body_of(response: httpx.Response) -> bytes:
+    try:
+        return response.content
+    except httpx.ResponseNotRead:  # a streamed response cut short: nothing more is read
+        return b""
+
+
+def _json_of(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or hostile nesting
+        return None
+
+
+def oauth_error(response: httpx.Response) -> tuple[str, str | None] | None:
+    """The OAuth ``error`` and ``error_description`` of a token endpoint's answer (RFC 6749
+    section 5.2), None when the body is not one."""
+    data = _json_of(_body_of(response))
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        description = data.get("error_description")
+        return data["error"], description if isinstance(description, str) else None
+    return None
+
+
+def reason_of(response: httpx.Response) -> Reason:
+    """The UCWA reason of an error response, total: a UCWA error body, an OAuth error, or
+    the status line (an IIS page, a proxy's answer, junk)."""
+    content_type = response.headers.get("content-type")
+    body = _body_of(response)
+    if format_of(content_type) is not None and body:
+        try:
+            parsed = parse(body, content_type)
+        except (ParseError, RecursionError, ValueError):
+            parsed = None
+        if isinstance(parsed, Reason):
+            return parsed
+    code = response.reason_phrase.replace(" ", "") or f"HTTP{response.status_code}"
+    oauth = oauth_error(response)
+    if oauth is not None:
+        return Reason("OAuthError", None, oauth[0])
+    return Reason(code, None, None)

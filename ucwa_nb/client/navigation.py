@@ -13,24 +13,35 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from ucwa_nb.client.errors import UcwaError
-from ucwa_nb.client.hooks import ExchangeHooks, absolute, tag
+from ucwa_nb.client.errors import UcwaError, UntrustedHostError
+from ucwa_nb.client.hooks import READ_LIMIT, ExchangeHooks, absolute, outcome_of, tag
 from ucwa_nb.client.preferences import Preferences
-from ucwa_nb.protocol.representation import Resource, media_type, parse
+from ucwa_nb.client.trust import Trust, bearer_of
+from ucwa_nb.protocol.representation import ParseError, Resource, media_type, parse
 
 __all__ = ["Navigator"]
+
+# An auth that adds nothing: discovery's requests go out without the token.
+_NO_AUTH = httpx.Auth()
 
 
 class Navigator:
     def __init__(self, http_client: httpx.Client, hooks: ExchangeHooks,
                  preferences: Preferences) -> None:
         self.http_client = http_client
+        # The token goes out through the client's auth, so raw calls obey the trust rule too.
+        self._bearer = bearer_of(http_client)
         self._hooks = hooks
         self._preferences = preferences
         self._link_cache: dict[str, str] = {}
         # What else is wrong, for the message of a transport error (the event channel's
         # trouble); set by whoever owns the channel.
         self.trouble: Callable[[], str] = lambda: ""
+
+    @property
+    def trust(self) -> Trust | None:
+        """Where the credentials may go (set at sign-in)."""
+        return self._bearer.trust
 
     def request(self, method: str, url: str, *, rel: str | None,
                 operation_id: str | None = None, content: bytes | None = None,
@@ -39,7 +50,12 @@ class Navigator:
                 timeout: httpx.Timeout | float | None = None, raise_errors: bool = True,
                 authenticate: bool = True, follow_redirects: bool | None = None,
                 auth: httpx.Auth | None = None) -> httpx.Response:
-        """Send one request (logged by the hooks, a failure to connect too)."""
+        """Send one request (logged by the hooks, a failure to connect too).
+
+        Raises ``UcwaError`` for an error status (with ``raise_errors``) and for a body past
+        ``READ_LIMIT``, ``httpx.ReadTimeout`` when the whole call outlasts its timeout,
+        ``UntrustedHostError`` (nothing sent) when the token would go to another origin.
+        """
         headers = {"Accept": accept or media_type(self._preferences.format)}
         if content_type:
             headers["Content-Type"] = content_type
@@ -53,12 +69,18 @@ class Navigator:
             timeout=timeout if timeout is not None else client.timeout)
         if not authenticate:
             request.headers.pop("Authorization", None)
+            auth = _NO_AUTH
+        chosen: httpx.Auth | httpx._client.UseClientDefault = \
+            auth if auth is not None else httpx.USE_CLIENT_DEFAULT  # the client's BearerToken
         started = time.perf_counter()
         try:
             # follow_redirects=False overrides a caller's client that follows redirects:
             # discovery and sign-in follow one only after the same-domain check.
-            response = client.send(request, auth=auth) if follow_redirects is None else \
-                client.send(request, auth=auth, follow_redirects=follow_redirects)
+            response = client.send(request, auth=chosen) if follow_redirects is None else \
+                client.send(request, auth=chosen, follow_redirects=follow_redirects)
+        except UntrustedHostError as exc:  # refused before sending: the row says so
+            self._hooks.record_failure(request, exc, 0.0, content_type)
+            raise
         except httpx.HTTPError as exc:
             self._hooks.record_failure(request, exc, (time.perf_counter() - started) * 1000,
                                        content_type)
@@ -70,16 +92,38 @@ class Navigator:
                                 f"{request.url.copy_with(query=None)}{self.trouble()})",
                                 request=request) from exc
             raise
+        self._raise_if_cut_short(response)
         if raise_errors and response.status_code >= 400:
-            raise UcwaError.from_response(response)
+            raise UcwaError.from_response(response, self._hooks.log.redactor.text)
         return response
 
+    def _raise_if_cut_short(self, response: httpx.Response) -> None:
+        outcome = outcome_of(response.request)
+        if outcome is None:
+            return
+        request = response.request
+        where = f"{request.method} {request.url.copy_with(query=None)}"
+        if outcome.why == "too_large":
+            raise UcwaError(response.status_code, "ResponseTooLarge",
+                            message=f"the answer is larger than {READ_LIMIT} bytes; not read on",
+                            method=request.method, url=str(request.url.copy_with(query=None)))
+        if outcome.why == "too_slow":
+            raise httpx.ReadTimeout(f"the whole answer did not come within the timeout "
+                                    f"({outcome.read} bytes read) ({where})", request=request)
+        error = outcome.error or httpx.ReadError("the answer broke off", request=request)
+        raise type(error)(f"{error} ({where})", request=request)
+
     def get(self, url: str, rel: str | None, *, auth: httpx.Auth | None = None,
-            follow_redirects: bool | None = None) -> Resource:
+            follow_redirects: bool | None = None, authenticate: bool = True) -> Resource:
         """GET a resource; its href comes back absolute and its links are remembered."""
-        response = self.request("GET", url, rel=rel, auth=auth,
+        response = self.request("GET", url, rel=rel, auth=auth, authenticate=authenticate,
                                 follow_redirects=follow_redirects)
-        parsed = parse(response.content, response.headers.get("content-type"))
+        try:
+            parsed = parse(response.content, response.headers.get("content-type"))
+        except ParseError as exc:  # an HTML page, junk, hostile nesting
+            raise UcwaError(response.status_code, "UnexpectedBody",
+                            message=f"{rel} did not answer a UCWA resource ({exc})",
+                            url=url, redact=self._hooks.log.redactor.text) from None
         if not isinstance(parsed, Resource):
             raise UcwaError(response.status_code, "UnexpectedBody",
                             message=f"{rel} did not answer a resource", url=url)

@@ -147,7 +147,7 @@ class ConversationLogSpec:
 @dataclass(frozen=True)
 class UserSpec:
     uri: str
-    password: str
+    password: str = field(repr=False)  # reprs of a scenario and its users hide it
     name: str = ""
     phone: str = ""
     region: str = "US"
