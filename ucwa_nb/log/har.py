@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pandas as pd
 
+from ucwa_nb._version import __version__
 from ucwa_nb.log.derive import absolute_location, exchange_format, header_value, status_text
 from ucwa_nb.log.exchange_log import ExchangeLog, LogRow
 from ucwa_nb.log.redaction import Headers, Redactor
@@ -212,13 +213,11 @@ def _event(row: LogRow) -> EventFields:
 def write_har(rows: Iterable[LogRow], path: str | PathLike[str]) -> None:
     """Write the rows as a HAR 1.2 file (UTF-8): http rows as entries, events as
     ``log._ucwaEvents``."""
-    import ucwa_nb  # late: the package may import this module while it initialises
-
     rows = list(rows)
     har = {
         "log": {
             "version": "1.2",
-            "creator": {"name": "ucwa-nb", "version": ucwa_nb.__version__},
+            "creator": {"name": "ucwa-nb", "version": __version__},
             "entries": [_entry(row) for row in rows if row.kind == "http"],
             "_ucwaEvents": [_event(row) for row in rows if row.kind == "event"],
         }
