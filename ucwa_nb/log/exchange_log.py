@@ -285,7 +285,7 @@ class ExchangeLog:
 
     @property
     def df(self) -> pd.DataFrame:
-        """The log as a DataFrame (columns and dtypes in the module docstring).
+        """The log as a DataFrame (columns and dtypes: ``ucwa_nb.log.columns``).
 
         Each call returns a new shallow copy: adding a column or editing a cell of it never
         changes the log or what the next ``.df`` returns.

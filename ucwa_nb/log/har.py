@@ -328,7 +328,8 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
     body = row.response_body
     if derive_events and body and ("sender" in body or "<events" in body):
         try:
-            parsed = parse(body, header_value(row.response_headers, "content-type"))
+            parsed = parse(body, header_value(row.response_headers, "content-type")
+                           or _mime_type(response.get("content")))
         except ParseError:
             return
         if isinstance(parsed, Events):
