@@ -1,4 +1,5 @@
-"""Fixtures for the client tests: a fresh fast simulator per test and signed-in sessions.
+"""Fixtures for the client tests: a fresh fast simulator per test and signed-in sessions;
+and the ``slow`` mark for whole directories.
 
 Everything a fixture starts is stopped at teardown: sessions first (closing one deletes its
 application, which releases its parked poll at once), then their httpx clients, then the
@@ -8,6 +9,7 @@ simulators. ``tests/sim/conftest.py`` defines its own ``sim``; these are for the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,21 @@ from client_support import ALICE, HookTransport, MakeSession, MakeSim, fast_scen
 
 import ucwa_nb
 from ucwa_nb import Conversation, ConversationLog, Session, Simulator
+
+# Whole directories of long runs, so that ``pytest -m "not slow"`` is a fast inner loop
+# (under two minutes on two cores): the browser tests (JupyterLab in Chromium), the
+# reliability tests (load, faults, restarts), the Binder replay (a fresh virtual environment)
+# and the notebooks under nbval (a kernel each, ~40 s in all, replaying flows that the
+# client and widget tests cover). Single slow tests elsewhere carry @pytest.mark.slow.
+_TESTS = Path(__file__).parent
+SLOW_PATHS = (_TESTS / "browser", _TESTS / "reliability", _TESTS / "test_binder.py",
+              _TESTS.parent / "notebooks")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.path == slow or slow in item.path.parents for slow in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

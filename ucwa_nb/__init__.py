@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ucwa_nb._version import __version__
 from ucwa_nb.client.call import CallEvent, PhoneAudioCall
 from ucwa_nb.client.channel import EventChannel
 from ucwa_nb.client.discovery import Challenge, parse_challenge
@@ -35,8 +36,6 @@ from ucwa_nb.protocol.representation import (
 
 if TYPE_CHECKING:
     from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
-
-__version__ = "0.1.0"
 
 # The simulator brings starlette and uvicorn (~0.15 s of imports): loaded on first use, so
 # that pointing the client at a real server never pays for it.

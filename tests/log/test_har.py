@@ -524,3 +524,24 @@ def test_load_har_gives_a_log_that_can_be_exported_again(har_path: Path, tmp_pat
     first = json.loads(har_path.read_text(encoding="utf-8"))
     second = json.loads(again.read_text(encoding="utf-8"))
     assert first == second
+
+
+def test_read_har_finds_events_in_a_poll_known_by_its_mime_type_only(tmp_path: Path) -> None:
+    events = (
+        '{"_links":{"next":{"href":"/events?ack=3"}},"sender":[{"rel":"communication",'
+        '"href":"/communication","events":[{"link":{"rel":"phoneAudioInvitation",'
+        '"href":"inv/7"},"type":"started"}]}]}'
+    )
+    poll = _devtools_entry(
+        "GET", f"{APP}/events?ack=2", 200, started="2024-05-01T09:30:00.000Z",
+        request_headers=[], response_headers=[],
+        content={"size": len(events), "mimeType": "application/json", "text": events})
+    har = devtools_har()
+    har["log"]["entries"] = [poll]
+    path = tmp_path / "mime-events.har"
+    path.write_text(json.dumps(har))
+    df = read_har(path)
+    assert df.kind.tolist() == ["http", "event"]
+    assert df.format.tolist() == ["json", "json"]
+    # The event's href made absolute against its poll, as live rows have it.
+    assert df.location[1] == f"{APP}/inv/7"

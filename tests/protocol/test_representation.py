@@ -35,6 +35,7 @@ from ucwa_nb.protocol.representation import (
     media_type,
     parse,
     parse_input,
+    reason_of,
 )
 
 SAMPLES = Path(__file__).parents[3] / "shared" / "ucwa-samples"
@@ -729,6 +730,47 @@ def test_any_text_parses_or_raises_parse_error(body: str | bytes, ctype: str) ->
     except ParseError:
         return
     assert isinstance(result, Resource | Events | Reason)
+
+
+# --------------------------------------------------------------------------- reason_of
+
+
+@pytest.mark.parametrize("ctype", [JSON, XML, "application/vnd.microsoft.com.ucwa+xml"])
+def test_reason_of_reads_an_error_body_in_either_dialect(ctype: str) -> None:
+    reason = Reason("Conflict", "AlreadyExists", "taken", {"operationId": "op-1"})
+    body = build_reason(reason, "json" if ctype == JSON else "xml")
+    assert reason_of(body, ctype) == reason
+    assert reason_of(body.decode(), ctype) == reason
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [
+        (None, JSON),
+        (b"", JSON),
+        ('{"code":"Conflict"}', None),  # no media type: not read at all
+        ('{"code":"Conflict"}', "text/html"),
+        ("<html><body>401 Unauthorized</body></html>", "text/html"),
+        ('{"error":"invalid_grant"}', JSON),  # OAuth's error, not UCWA's
+        ('{"rel":"communication"}', JSON),  # a resource
+        ('{"sender":[]}', JSON),  # an event batch
+        ("[" * 100_000, JSON),
+        ('{"rel":"a","_embedded":{"a":' * 400 + "{}" + "}}" * 400, JSON),
+        ('<resource rel="a">' * 5000 + "</resource>" * 5000, XML),
+        (billion_laughs(b"<reason><code>&lol9;</code></reason>"), XML),
+        (b"\xff\xfe{", JSON),
+        ("<reason", XML),
+    ],
+)
+def test_reason_of_is_none_for_anything_but_an_error_body(body: str | bytes | None,
+                                                           ctype: str | None) -> None:
+    assert reason_of(body, ctype) is None
+
+
+@given(st.text(max_size=200) | st.binary(max_size=200),
+       st.sampled_from([JSON, XML, "text/html", None]))
+def test_reason_of_never_raises(body: str | bytes, ctype: str | None) -> None:
+    assert reason_of(body, ctype) is None or isinstance(reason_of(body, ctype), Reason)
 
 
 # --------------------------------------------------------------------------- media types

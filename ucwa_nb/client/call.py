@@ -76,7 +76,6 @@ class PhoneAudioCall:
         self.target = target
         self.location: str | None = None
         self.http_status: int | None = None
-        self.sent_at: datetime | None = None
         # How many events had arrived when the POST's answer did: the started event can
         # beat the 201 (the server queues it before answering), and the timeline shows that.
         self.events_before_response = 0

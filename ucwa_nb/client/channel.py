@@ -35,7 +35,7 @@ from typing import Literal, Protocol
 import httpx
 
 from ucwa_nb.client.hooks import absolute
-from ucwa_nb.protocol.representation import Events, ParseError, Reason, parse
+from ucwa_nb.protocol.representation import Events, ParseError, parse, reason_of
 
 __all__ = ["ChannelHost", "EventChannel"]
 
@@ -75,13 +75,11 @@ class ChannelHost(Protocol):
 class EventChannel:
     def __init__(self, host: ChannelHost, start_href: str, *, poll_timeout: float = 180.0,
                  read_grace: float = READ_GRACE,
-                 sleep: Callable[[float], None] = time.sleep,
                  jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0)) -> None:
         self._host = host
         self.href = start_href
         self.poll_timeout = poll_timeout
         self.read_grace = read_grace  # may be changed while running: the next poll uses it
-        self._sleep = sleep
         self._jitter = jitter  # a factor of each back-off: clients that failed together
         self.gave_up = False   # do not all come back in the same instant
         self._stop = threading.Event()
@@ -191,7 +189,7 @@ class EventChannel:
         if status == 200:
             self._handle_batch(response, time.monotonic() - asked)
             return
-        reason = _reason_of(response)
+        reason = reason_of(response.content, response.headers.get("content-type"))
         subcode = reason.subcode if reason else None
         if status == 404 and subcode == "ApplicationNotFound":
             self._note("the application expired (404 ApplicationNotFound); re-creating it")
@@ -241,9 +239,3 @@ class EventChannel:
         self.failing_since = None
 
 
-def _reason_of(response: httpx.Response) -> Reason | None:
-    try:
-        parsed = parse(response.content, response.headers.get("content-type"))
-    except (ParseError, UnicodeDecodeError):
-        return None
-    return parsed if isinstance(parsed, Reason) else None

@@ -29,6 +29,6 @@ class EventDelivery:
             href = absolute(event.link.href, response)
             call = self._calls.find(
                 operation_id, href if event.link.rel == "phoneAudioInvitation" else None)
-            self._hooks.record_event(response, sender, event, href, operation_id)
+            self._hooks.record_event(response, sender, event)
             if call is not None:
                 call.receive(event, self._clock())

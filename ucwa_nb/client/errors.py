@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from ucwa_nb.protocol.representation import ParseError, Reason, format_of, parse
+from ucwa_nb.protocol.representation import Reason
+from ucwa_nb.protocol.representation import reason_of as ucwa_reason_of
 
 __all__ = ["DiscoveryError", "SignInError", "UcwaError", "UntrustedHostError",
            "ValidationError", "oauth_error"]
@@ -139,15 +140,9 @@ def oauth_error(response: httpx.Response) -> tuple[str, str | None] | None:
 def reason_of(response: httpx.Response) -> Reason:
     """The UCWA reason of an error response, total: a UCWA error body, an OAuth error, or
     the status line (an IIS page, a proxy's answer, junk)."""
-    content_type = response.headers.get("content-type")
-    body = _body_of(response)
-    if format_of(content_type) is not None and body:
-        try:
-            parsed = parse(body, content_type)
-        except (ParseError, RecursionError, ValueError):
-            parsed = None
-        if isinstance(parsed, Reason):
-            return parsed
+    reason = ucwa_reason_of(_body_of(response), response.headers.get("content-type"))
+    if reason is not None:
+        return reason
     code = response.reason_phrase.replace(" ", "") or f"HTTP{response.status_code}"
     oauth = oauth_error(response)
     if oauth is not None:

@@ -27,9 +27,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from ucwa_nb.client.errors import reason_of
 from ucwa_nb.log.exchange_log import ExchangeLog
-from ucwa_nb.protocol.representation import Event, Events, Sender, build_events, format_of
+from ucwa_nb.protocol.representation import Event, Sender, format_of
 
 __all__ = ["LOG_BODY_LIMIT", "READ_LIMIT", "CutShort", "ExchangeHooks", "absolute",
            "json_of", "outcome_of", "tag"]
@@ -185,19 +184,13 @@ class ExchangeHooks:
     def _record(self, response: httpx.Response, meta: dict[str, Any], elapsed: float,
                 notes: list[str]) -> None:
         request = response.request
-        code = subcode = None
-        if response.status_code >= 400:
-            reason = reason_of(response)
-            code, subcode = reason.code, reason.subcode
-        fmt = format_of(request.headers.get("content-type")) or \
-            format_of(response.headers.get("content-type"))
-        # Absolute, like call.location and the event rows' location (the event's href), so
-        # that df.location == call.location finds the POST and every event about it.
+        # The call's Location, absolute like the log's location column (the log derives that
+        # one itself, with the row's format, code and subcode: ucwa_nb.log.derive).
         location = response.headers.get("location")
         if location:
             try:
-                location = meta["location"] = absolute(location, response)
-            except ValueError:  # "http://[oops/": kept as sent
+                meta["location"] = absolute(location, response)
+            except ValueError:  # "http://[oops/": the row keeps it as sent
                 notes.append("the Location header is no URL")
         self.log.record_http(
             method=request.method, url=str(request.url), status=response.status_code,
@@ -206,9 +199,8 @@ class ExchangeHooks:
             response_headers=response.headers,
             response_body=_kept(response.content, "response", notes),
             elapsed_ms=elapsed, rel=meta.get("rel"), operation_id=meta.get("operation_id"),
-            format=fmt, code=code, subcode=subcode,
-            location=location, time=meta.get("time"),
-            http_version=response.http_version, error="; ".join(notes) or None)
+            time=meta.get("time"), http_version=response.http_version,
+            error="; ".join(notes) or None)
 
     def record_failure(self, request: httpx.Request, error: Exception,
                        elapsed_ms: float, content_type: str | None) -> None:
@@ -223,15 +215,9 @@ class ExchangeHooks:
             format=format_of(content_type), error=f"{type(error).__name__}: {error}")
 
     def record_event(self, response: httpx.Response, sender: Sender, event: Event,
-                     href: str, operation_id: str | None) -> None:
-        fmt = format_of(response.headers.get("content-type"))
-        self.log.record_event(
-            url=str(response.url), event_type=event.type, rel=event.link.rel, href=href,
-            event_status=event.status, operation_id=operation_id,
-            code=event.reason.code if event.reason else None,
-            subcode=event.reason.subcode if event.reason else None, format=fmt,
-            body=build_events(Events(senders=[Sender(sender.rel, sender.href, [event])]),
-                              fmt or "json"))
+                     ) -> None:
+        self.log.record_event(url=str(response.url), sender=sender, event=event,
+                              format=format_of(response.headers.get("content-type")))
 
     @staticmethod
     def location_of(response: httpx.Response) -> str | None:

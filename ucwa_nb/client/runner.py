@@ -78,7 +78,6 @@ class OperationRunner:
         call = PhoneAudioCall(prepared.operation_id, prepared.kind, prepared.target, self,
                               self._clock)
         self._calls.add(call)  # registered first: started can beat the 201
-        call.sent_at = self._clock()
         try:
             response = self._navigator.request(
                 "POST", prepared.url, rel=prepared.kind, operation_id=prepared.operation_id,

@@ -1,7 +1,10 @@
 """The record of everything a session did: HTTP exchanges and delivered events as rows.
 
-``exchange_log`` (ExchangeLog: rows in, a typed DataFrame out), ``har`` (HAR 1.2 export and
-import) and ``redaction`` (secrets replaced when a row is recorded, never later).
+``exchange_log`` (ExchangeLog: exchanges and events in, rows out), ``derive`` (what a row says
+about an exchange or an event, one derivation for live rows and HAR import), ``columns`` (the
+rows' columns and the typed, incremental DataFrame build), ``har`` (HAR 1.2 export and import)
+and ``redaction`` (secrets replaced when a row is recorded, never later). The log imports
+nothing of the client: it records plain data.
 """
 
 from ucwa_nb.log.exchange_log import ExchangeLog

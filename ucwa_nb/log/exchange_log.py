@@ -1,44 +1,12 @@
 """The exchange log: every HTTP exchange and every delivered event, as rows of a DataFrame.
 
-``ExchangeLog`` receives rows from the client (an httpx event hook, the event-channel thread)
-and shows them as ``log.df``, a pandas DataFrame with one row per HTTP exchange (discovery,
-token, every event poll included) and one per delivered event, in the order the log received
-them (``seq``, 0-based, gapless, equal to the index).
-
-Columns, in order, and their dtypes:
-
-==================  ==========================  ==============================================
-seq                 int64                       0, 1, 2, ... the order rows were recorded
-kind                category "http" | "event"
-time                datetime64[ns, UTC]         http: request start; event: delivery time
-elapsed_ms          float64                     http: request to response; NaN for events
-method, url         string                      event rows: url of the poll that carried it
-rel                 string                      http: link rel followed; event: link.rel
-status              Int64 (nullable)            NA for events and transport failures
-code, subcode       string                      UCWA error (body) or event failure reason
-operation_id        string                      from the request (body or query) or event
-format              category "json" | "xml"
-request_body        string
-response_body       string                      event rows: the event as a one-event batch
-location            string                      http: Location header; event: link.href
-event_type          string                      started, updated, completed, added, deleted
-event_status        string                      Success / Failure on completed events
-error               string                      transport or client error message
-request_headers     object: tuple of pairs      ((name, value), ...), repeats kept
-response_headers    object: tuple of pairs
-http_version        string                      "HTTP/1.1", "HTTP/2"
-==================  ==========================  ==============================================
-
-Text columns use pandas' ``string`` dtype with python storage (missing values are
-``pd.NA``): it means the same thing in pandas 2 and 3, and it can be filled in place, which
-the incremental build below relies on. Secrets are redacted before a row is stored
-(``ucwa_nb.log.redaction``).
-
-Why ``.df`` is cheap to call again and again: recording a row only appends it to a list.
-``.df`` converts just the rows recorded since the previous call and writes them into typed
-column buffers that have spare capacity (doubling, like a list); the frame is a zero-copy
-slice of those buffers. With no new row it returns the cached frame; after one new row it
-converts one row (``tests/perf/bench_log.py`` measures both against a full build).
+``ExchangeLog`` receives plain data from the client (an httpx event hook, the event-channel
+thread) or from a HAR file, redacts secrets (``ucwa_nb.log.redaction``), derives what a row
+says about the exchange (``ucwa_nb.log.derive``: format, operation_id, code/subcode,
+location), and shows the rows as ``log.df``: a pandas DataFrame with one row per HTTP exchange
+(discovery, token, every event poll included) and one per delivered event, in the order the
+log received them (``seq``, 0-based, gapless, equal to the index). The columns, their dtypes
+and why ``.df`` is cheap to call again are in ``ucwa_nb.log.columns``.
 """
 
 from __future__ import annotations
@@ -48,85 +16,27 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from os import PathLike
-from typing import Any, Final, Literal, NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from ucwa_nb.log.redaction import Headers, HeadersLike, Redactor
-from ucwa_nb.protocol.representation import (
-    Events,
-    Format,
-    ParseError,
-    Reason,
-    Sender,
-    build_events,
-    format_of,
-    parse,
-    parse_input,
+from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, ColumnStore, LogRow
+from ucwa_nb.log.derive import (
+    absolute_location,
+    error_reason,
+    event_fields,
+    exchange_format,
+    header_value,
+    request_operation_id,
 )
+from ucwa_nb.log.redaction import HeadersLike, Redactor
+from ucwa_nb.protocol.representation import Event, Events, Format, Sender
 
-__all__ = [
-    "COLUMNS",
-    "DTYPES",
-    "HEADER_COLUMNS",
-    "ExchangeLog",
-    "LogRow",
-    "error_reason",
-    "exchange_format",
-    "header_value",
-    "request_operation_id",
-    "status_text",
-]
+# The row's shape is defined in columns; it is imported from here by most callers.
+__all__ = ["COLUMNS", "DTYPES", "HEADER_COLUMNS", "ExchangeLog", "LogRow"]
 
 _logger = logging.getLogger(__name__)
-
-
-class LogRow(NamedTuple):
-    """One row of the log; the fields are the DataFrame's columns, in the same order."""
-
-    seq: int
-    kind: Literal["http", "event"]
-    time: datetime
-    elapsed_ms: float | None
-    method: str | None
-    url: str | None
-    rel: str | None
-    status: int | None
-    code: str | None
-    subcode: str | None
-    operation_id: str | None
-    format: Format | None
-    request_body: str | None
-    response_body: str | None
-    location: str | None
-    event_type: str | None
-    event_status: str | None
-    error: str | None
-    request_headers: Headers
-    response_headers: Headers
-    http_version: str | None
-
-
-COLUMNS: Final = LogRow._fields
-HEADER_COLUMNS: Final = ("request_headers", "response_headers")
-_STRING: Final = pd.StringDtype("python")
-DTYPES: Final[dict[str, Any]] = {name: _STRING for name in COLUMNS} | {
-    "seq": np.dtype(np.int64),
-    "kind": pd.CategoricalDtype(["http", "event"]),
-    "time": pd.DatetimeTZDtype("ns", "UTC"),
-    "elapsed_ms": np.dtype(np.float64),
-    "status": pd.Int64Dtype(),
-    "format": pd.CategoricalDtype(["json", "xml"]),
-    "request_headers": np.dtype(object),
-    "response_headers": np.dtype(object),
-}
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 def _utc(value: datetime) -> datetime:
@@ -137,176 +47,6 @@ def _utc(value: datetime) -> datetime:
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
-
-def status_text(status: int | None) -> str:
-    """The reason phrase of a status code, "" when unknown."""
-    try:
-        return HTTPStatus(status).phrase if status else ""
-    except ValueError:
-        return ""
-
-
-# --------------------------------------------------------------------------- column store
-
-
-def _typed(column: Any, dtype: Any) -> Any:
-    """An object array of str/None/int/... as an array of ``dtype`` (None is missing)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.full(len(column), -1, dtype=np.int8)
-        for code, category in enumerate(dtype.categories):
-            codes[column == category] = code
-        return pd.Categorical.from_codes(codes, dtype=dtype)
-    if isinstance(dtype, pd.Int64Dtype):
-        missing = pd.isna(column)
-        return pd.arrays.IntegerArray(np.where(missing, 0, column).astype(np.int64), missing)
-    if dtype == np.dtype(np.float64):
-        return np.where(pd.isna(column), np.nan, column).astype(np.float64)
-    if isinstance(dtype, np.dtype):
-        return column.astype(dtype)
-    return pd.array(column, dtype=dtype)
-
-
-def _empty(dtype: Any) -> Any:
-    return _typed(np.empty(0, dtype=object), dtype)
-
-
-# Every field as an object: np.fromiter with this dtype transposes a list of rows into
-# columns in one C loop, which is faster than zip(*rows) and than staging each row column by
-# column as it is recorded, and leaves numpy arrays, which pandas converts faster than lists.
-_TABLE: Final = np.dtype([(name, object) for name in COLUMNS])
-
-
-class _ColumnStore:
-    """Rows waiting to be typed, then typed buffers with spare capacity that ``frame()``
-    slices without copying.
-
-    Not thread-safe on its own: the ExchangeLog calls it under its lock.
-    """
-
-    def __init__(self) -> None:
-        self.size = 0  # rows in the typed buffers
-        self._capacity = 0
-        self._pending: list[LogRow] = []
-        self._pending_ns: list[int] = []
-        self._buffers: dict[str, Any] = {name: _empty(dtype) for name, dtype in DTYPES.items()}
-        self._root = self._wrap()
-
-    def _wrap(self) -> pd.DataFrame:
-        # Explicit dtypes stop pandas from scanning object buffers to infer types. Frames
-        # handed out are row slices of this root frame, so copy-on-write knows they share
-        # memory with it: editing a returned frame copies instead of writing into a buffer.
-        series = {
-            name: pd.Series(buffer, dtype=DTYPES[name], copy=False)
-            for name, buffer in self._buffers.items()
-        }
-        return pd.DataFrame(series, copy=False)
-
-    def _grow(self, capacity: int) -> None:
-        keep = self.size
-        for name, old in self._buffers.items():
-            if isinstance(old, np.ndarray):
-                new: Any = np.empty(capacity, dtype=old.dtype)
-                new[:keep] = old[:keep]
-            else:
-                indexer = np.full(capacity, -1, dtype=np.intp)
-                indexer[:keep] = np.arange(keep)
-                new = old.take(indexer, allow_fill=True)
-            self._buffers[name] = new
-        self._capacity = capacity
-        # Frames sliced from the previous root keep the old buffers alive and never see
-        # later rows, which are written to the new buffers only.
-        self._root = self._wrap()
-
-    def stage(self, row: LogRow, time_ns: int) -> None:
-        self._pending.append(row)
-        self._pending_ns.append(time_ns)  # the time column is built from integers
-
-    @property
-    def staged(self) -> int:
-        return len(self._pending)
-
-    def flush(self) -> None:
-        """Type the pending rows and write them after the rows already typed."""
-        count = len(self._pending)
-        if not count:
-            return
-        end = self.size + count
-        if end > self._capacity:
-            # Headroom past `end` too: a first build of a long log must not make the very
-            # next row copy every buffer again.
-            self._grow(max(end + end // 2, 2 * self._capacity, 1024))
-        table = np.fromiter(self._pending, dtype=_TABLE, count=count)
-        for name, dtype in DTYPES.items():
-            if name == "time":
-                naive = pd.array(np.array(self._pending_ns, dtype=np.int64).view("M8[ns]"))
-                array: Any = naive.tz_localize("UTC")
-            else:
-                array = _typed(np.ascontiguousarray(table[name]), dtype)
-            self._buffers[name][self.size : end] = array
-        self._pending.clear()
-        self._pending_ns.clear()
-        self.size = end
-
-    def frame(self) -> pd.DataFrame:
-        return self._root.iloc[: self.size]
-
-
-# --------------------------------------------------------------------------- derivation
-
-
-def header_value(headers: Headers, name: str) -> str | None:
-    lowered = name.lower()
-    return next((value for key, value in headers if key.lower() == lowered), None)
-
-
-def _property(properties: dict[str, Any], name: str) -> Any:
-    lowered = name.lower()
-    return next((v for k, v in properties.items() if k.lower() == lowered), None)
-
-
-def exchange_format(request_headers: Headers, response_headers: Headers) -> Format | None:
-    """json/xml of an exchange: the response's Content-Type, else the request's, else Accept."""
-    for headers, name in (
-        (response_headers, "content-type"),
-        (request_headers, "content-type"),
-        (request_headers, "accept"),
-    ):
-        value = header_value(headers, name)
-        fmt = format_of(value.split(",", 1)[0]) if value else None
-        if fmt is not None:
-            return fmt
-    return None
-
-
-def request_operation_id(url: str, headers: Headers, body: str | None) -> str | None:
-    """The operationId a request carries, in its body or its query (UCWA accepts both)."""
-    if body and "operationid" in body.lower():
-        try:
-            found = _property(
-                parse_input(body, header_value(headers, "content-type")), "operationId"
-            )
-        except ParseError:
-            found = None
-        if found:
-            return str(found)
-    if "operationid" in url.lower():
-        query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        return next((v for k, v in query if k.lower() == "operationid" and v), None)
-    return None
-
-
-def error_reason(status: int | None, headers: Headers, body: str | None) -> Reason | None:
-    """The UCWA error structure of a failed response, if its body is one."""
-    if status is None or status < 400 or not body:
-        return None
-    try:
-        parsed = parse(body, header_value(headers, "content-type"))
-    except ParseError:
-        return None
-    return parsed if isinstance(parsed, Reason) else None
-
-
-# --------------------------------------------------------------------------- the log
 
 Subscriber = Callable[[LogRow], object]
 
@@ -324,7 +64,7 @@ class ExchangeLog:
         self.redactor = redactor or Redactor()
         self._lock = threading.Lock()
         self._rows: list[LogRow] = []
-        self._store = _ColumnStore()
+        self._store = ColumnStore()
         self._frame: pd.DataFrame | None = None
         self.df_builds = 0  # how many times .df had new rows to convert (diagnostics, tests)
         self._subscribers: list[Subscriber] = []
@@ -349,24 +89,30 @@ class ExchangeLog:
         response_body: str | bytes | None,
         elapsed_ms: float,
         rel: str | None = None,
+        error: str | None = None,
+        time: datetime | None = None,
+        http_version: str | None = "HTTP/1.1",
         operation_id: str | None = None,
         format: Format | None = None,
         code: str | None = None,
         subcode: str | None = None,
         location: str | None = None,
-        error: str | None = None,
-        time: datetime | None = None,
-        http_version: str | None = "HTTP/1.1",
     ) -> LogRow:
-        """Record one exchange. ``time`` is when the request started (default: now minus
-        ``elapsed_ms``). Fields left None are derived as ``read_har`` derives them: format
-        from the content types, location from the header, operation_id from the request,
-        code/subcode from a UCWA error body."""
+        """Record one exchange from what went over the wire; ``status`` None means no
+        response (``error`` says why), ``rel`` is the link followed, ``time`` when the request
+        started (default: now minus ``elapsed_ms``).
+
+        The log derives the rest (``ucwa_nb.log.derive``): operation_id from the request's
+        body or query, format by ``exchange_format``'s rule, code/subcode from a UCWA error
+        body, location from the Location header made absolute. ``operation_id``, ``format``,
+        ``code``, ``subcode`` and ``location`` may still be given, and a value given wins
+        (a HAR file restores the values it recorded); left None, they are derived.
+        """
         r = self.redactor
         req_headers, resp_headers = r.headers(request_headers), r.headers(response_headers)
         url, req_body, resp_body = r.text(url), r.body(request_body), r.body(response_body)
         if location is None:
-            location = header_value(resp_headers, "location")
+            location = absolute_location(url, header_value(resp_headers, "location"))
         if operation_id is None:
             operation_id = request_operation_id(url, req_headers, req_body)
         if code is None and subcode is None:
@@ -402,20 +148,37 @@ class ExchangeLog:
         self,
         *,
         url: str,
-        event_type: str,
-        rel: str | None,
-        href: str | None,
+        sender: Sender | None = None,
+        event: Event | None = None,
+        format: Format | None = None,
+        time: datetime | None = None,
+        event_type: str | None = None,
+        rel: str | None = None,
+        href: str | None = None,
         event_status: str | None = None,
         operation_id: str | None = None,
         code: str | None = None,
         subcode: str | None = None,
-        format: Format | None = None,
         body: str | bytes | None = None,
-        time: datetime | None = None,
     ) -> LogRow:
-        """Record one delivered event; ``url`` is the poll that carried it, ``href`` its
-        target (stored as ``location``, so ``df.location == call.location`` finds the POST
-        that created an invitation and every event about it)."""
+        """Record one delivered event: ``event`` as its ``sender`` sent it in the batch
+        that the poll ``url`` answered in ``format``; ``time`` is when it was delivered
+        (default: now).
+
+        The row's fields are derived from the event (``ucwa_nb.log.derive.event_fields``):
+        its href, made absolute against ``url``, is stored as ``location``, so
+        ``df.location == call.location`` finds the POST that created an invitation and every
+        event about it. Instead of ``sender`` and ``event`` the fields may be given one by
+        one (``event_type`` ... ``body``), as a HAR file restores the rows it recorded.
+        """
+        fields = (event_type, rel, href, event_status, operation_id, code, subcode, body)
+        if event is not None:
+            if sender is None or any(value is not None for value in fields):
+                raise TypeError("record_event: give an event with its sender, or the fields")
+            (event_type, rel, href, event_status, operation_id, code, subcode,
+             body) = event_fields(url, sender, event, format)
+        elif event_type is None:
+            raise TypeError("record_event: give an event with its sender, or the fields")
         r = self.redactor
         return self._append(
             kind="event",
@@ -448,36 +211,17 @@ class ExchangeLog:
         format: Format | None = None,
         time: datetime | None = None,
     ) -> list[LogRow]:
-        """Record every event of a batch, each with the fields ``read_har`` derives."""
-        rows = []
-        for sender, event in events.all_events():
-            resource = event.resource
-            operation_id = resource.get("operationId") if resource is not None else None
-            reason = event.reason
-            alone = Events(senders=[Sender(sender.rel, sender.href, [event])])
-            rows.append(
-                self.record_event(
-                    url=url,
-                    event_type=event.type,
-                    rel=event.link.rel,
-                    href=event.link.href,
-                    event_status=event.status,
-                    operation_id=None if operation_id is None else str(operation_id),
-                    code=reason.code if reason else None,
-                    subcode=reason.subcode if reason else None,
-                    format=format,
-                    body=build_events(alone, format or "json"),
-                    time=time,
-                )
-            )
-        return rows
+        """Record every event of a batch (see ``record_event``), in the batch's order."""
+        return [
+            self.record_event(url=url, sender=sender, event=event, format=format, time=time)
+            for sender, event in events.all_events()
+        ]
 
-    def _append(self, *, time: datetime, **fields: Any) -> LogRow:
-        ns = (time - _EPOCH) // _MICROSECOND * 1000
+    def _append(self, **fields: Any) -> LogRow:
         with self._lock:
-            row = LogRow(seq=len(self._rows), time=time, **fields)
+            row = LogRow(seq=len(self._rows), **fields)
             self._rows.append(row)
-            self._store.stage(row, ns)
+            self._store.stage(row)
             if self._subscribers:
                 self._undelivered.append(row)
         if self._undelivered:
@@ -541,7 +285,7 @@ class ExchangeLog:
 
     @property
     def df(self) -> pd.DataFrame:
-        """The log as a DataFrame (columns and dtypes in the module docstring).
+        """The log as a DataFrame (columns and dtypes: ``ucwa_nb.log.columns``).
 
         Each call returns a new shallow copy: adding a column or editing a cell of it never
         changes the log or what the next ``.df`` returns.

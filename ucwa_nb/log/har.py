@@ -27,13 +27,15 @@ from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pandas as pd
 
-from ucwa_nb.log.exchange_log import ExchangeLog, LogRow, exchange_format, header_value, status_text
+from ucwa_nb._version import __version__
+from ucwa_nb.log.derive import absolute_location, exchange_format, header_value, status_text
+from ucwa_nb.log.exchange_log import ExchangeLog, LogRow
 from ucwa_nb.log.redaction import Headers, Redactor
-from ucwa_nb.protocol.representation import Events, Format, ParseError, format_of, parse
+from ucwa_nb.protocol.representation import Events, Format, ParseError, parse
 
 __all__ = ["load_har", "read_har", "write_har"]
 
@@ -211,13 +213,11 @@ def _event(row: LogRow) -> EventFields:
 def write_har(rows: Iterable[LogRow], path: str | PathLike[str]) -> None:
     """Write the rows as a HAR 1.2 file (UTF-8): http rows as entries, events as
     ``log._ucwaEvents``."""
-    import ucwa_nb  # late: the package may import this module while it initialises
-
     rows = list(rows)
     har = {
         "log": {
             "version": "1.2",
-            "creator": {"name": "ucwa-nb", "version": ucwa_nb.__version__},
+            "creator": {"name": "ucwa-nb", "version": __version__},
             "entries": [_entry(row) for row in rows if row.kind == "http"],
             "_ucwaEvents": [_event(row) for row in rows if row.kind == "event"],
         }
@@ -272,28 +272,18 @@ def _elapsed(entry: dict[str, Any]) -> float:
     return 0.0
 
 
-def _absolute_location(url: str, location: str | None) -> str | None:
-    return urljoin(url, location) if location else None
-
-
 def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _format(ours: dict[str, Any], request: dict[str, Any],
-            response: dict[str, Any]) -> Format | None:
-    """Ours as exported; else from the HAR's own mimeTypes (DevTools and Fiddler write them
-    even where they leave a Content-Type header out)."""
+def _recorded_format(ours: dict[str, Any]) -> Format | None:
+    """The format our own file recorded, None in a foreign file (then it is derived)."""
     value = ours.get("format")
-    if value in ("json", "xml"):
-        return value  # type: ignore[no-any-return]
-    post, content = request.get("postData"), response.get("content")
-    for holder in (post, content):
-        if isinstance(holder, dict):
-            found = format_of(_optional_str(holder.get("mimeType")))
-            if found is not None:
-                return found
-    return None
+    return value if value in ("json", "xml") else None
+
+
+def _mime_type(holder: Any) -> str | None:
+    return _optional_str(holder.get("mimeType")) if isinstance(holder, dict) else None
 
 
 def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) -> None:
@@ -306,9 +296,10 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
     response_headers = _headers(response.get("headers"))
     status = response.get("status")
     status = status if isinstance(status, int) and status > 0 else None  # 0: no response
+    url = str(request.get("url", ""))
     row = log.record_http(
         method=str(request.get("method", "GET")),
-        url=str(request.get("url", "")),
+        url=url,
         status=status,
         request_headers=request_headers,
         request_body=_request_body(request),
@@ -317,12 +308,17 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
         elapsed_ms=elapsed,
         rel=_optional_str(ours.get("rel")),
         operation_id=_optional_str(ours.get("operationId")),
-        format=_format(ours, request, response),
+        # DevTools and Fiddler write the mimeTypes even where they leave a Content-Type
+        # header out: they stand in for it.
+        format=_recorded_format(ours) or exchange_format(
+            request_headers, response_headers,
+            request_type=_mime_type(request.get("postData")),
+            response_type=_mime_type(response.get("content"))),
         code=_optional_str(ours.get("code")),
         subcode=_optional_str(ours.get("subcode")),
-        # Absolute, as the client logs it: servers send relative Locations.
-        location=_absolute_location(
-            str(request.get("url", "")),
+        # A browser may keep the redirect target in redirectURL only.
+        location=absolute_location(
+            url,
             header_value(response_headers, "location")
             or _optional_str(response.get("redirectURL"))),
         error=_optional_str(ours.get("error")) or _optional_str(response.get("_error")),
@@ -331,15 +327,14 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
     )
     body = row.response_body
     if derive_events and body and ("sender" in body or "<events" in body):
-        content_type = header_value(row.response_headers, "content-type")
         try:
-            parsed = parse(body, content_type)
+            parsed = parse(body, header_value(row.response_headers, "content-type")
+                           or _mime_type(response.get("content")))
         except ParseError:
             return
         if isinstance(parsed, Events):
-            fmt = exchange_format(row.request_headers, row.response_headers)
             log.record_events(
-                url=row.url or "", events=parsed, format=fmt,
+                url=row.url or "", events=parsed, format=row.format,
                 time=started + timedelta(milliseconds=elapsed),
             )  # fmt: skip
 
@@ -354,7 +349,7 @@ def _replay_event(log: ExchangeLog, event: dict[str, Any]) -> None:
         operation_id=_optional_str(event.get("operationId")),
         code=_optional_str(event.get("code")),
         subcode=_optional_str(event.get("subcode")),
-        format=_format(event, {}, {}),
+        format=_recorded_format(event),
         body=_optional_str(event.get("body")),
         time=datetime.fromisoformat(str(event["time"])),
     )

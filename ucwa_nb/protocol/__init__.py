@@ -24,6 +24,7 @@ from ucwa_nb.protocol.representation import (
     media_type,
     parse,
     parse_input,
+    reason_of,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "parse",
     "parse_input",
     "parse_sip_uri",
+    "reason_of",
 ]

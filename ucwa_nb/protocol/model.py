@@ -7,17 +7,12 @@ the client, the log and the simulator all work on these objects, never on raw bo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 NAMESPACE = "http://schemas.microsoft.com/rtc/2012/03/ucwa"
 JSON_MEDIA_TYPES = ("application/json", "application/vnd.microsoft.com.ucwa+json")
 XML_MEDIA_TYPES = ("application/xml", "application/vnd.microsoft.com.ucwa+xml", "text/xml")
 Format = Literal["json", "xml"]
-
-# Scalar property values after parsing. Lists hold the items of a propertyList.
-Value = str | int | float | bool | datetime | None | list[Any] | dict[str, Any]
-
 
 class ParseError(ValueError):
     """A body that is not a UCWA representation (malformed, unsafe or of an unknown shape)."""

@@ -56,6 +56,7 @@ __all__ = [
     "media_type",
     "parse",
     "parse_input",
+    "reason_of",
 ]
 
 
@@ -106,6 +107,23 @@ def parse_input(body: bytes | str, content_type: str | None) -> dict[str, Any]:
         return json_codec.parse_input(body) if fmt == "json" else xml_codec.parse_input(body)
     except RecursionError:  # hostile nesting of JSON arrays
         raise ParseError("the body is nested too deeply") from None
+
+
+def reason_of(body: bytes | str | None, content_type: str | None) -> Reason | None:
+    """The UCWA error (``<reason>`` / ``{"code": ...}``) a body holds, else None.
+
+    Total, whatever the bytes: a body that is empty, not UCWA's media type, malformed,
+    hostile (nested too deeply, entity bombs) or another kind of representation gives None.
+    The one reading of an error body: the client's exceptions, its event channel and the
+    exchange log all go through it.
+    """
+    if not body or format_of(content_type) is None:
+        return None
+    try:
+        parsed = parse(body, content_type)
+    except ParseError:  # parse turns every failure, RecursionError included, into this
+        return None
+    return parsed if isinstance(parsed, Reason) else None
 
 
 # --------------------------------------------------------------------------- building

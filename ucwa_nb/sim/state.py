@@ -47,7 +47,6 @@ class ConversationState:
     phone_audio_state: str = "Disconnected"
     on_hold: bool = False  # holdPhoneAudio while Connected; resumePhoneAudio clears it
     call: InvitationState | None = None
-    from_log: str | None = None
     # Made by a call (continuePhoneAudio, startPhoneAudio): ends when its phone audio ends.
     ends_with_call: bool = False
 

@@ -113,7 +113,6 @@ def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
     conv = world.add_conversation(app.user, spec.subject, list(spec.recipients),
                                   spec.created, spec.importance, [])
     conv.thread_id = log.thread_id
-    conv.from_log = log.id
     conv.ends_with_call = True
     conv.state = "Connecting"
     inv = calls.place(world, app, "continuePhoneAudio", conv, spec.recipients[0], values,
