@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number
+from ucwa_nb.protocol.phone import NormalizationError
 from ucwa_nb.protocol.representation import Event, Link, Resource
+from ucwa_nb.protocol.rules import dialled_number
 from ucwa_nb.sim import phone_audio, render
 from ucwa_nb.sim.channel import Priority
 from ucwa_nb.sim.errors import SimError
@@ -74,8 +75,8 @@ def make_me_available(world: World, app: Application, props: dict[str, Any]) -> 
     normalized: str | None = None
     if isinstance(number, str) and number.strip():
         try:
-            normalized = "tel:" + normalize_phone_number(
-                number, app.user.spec.region, allow_spaces=world.settings.lenient_uri_spacing)
+            normalized = dialled_number(number, app.user.spec.region,
+                                        lenient_spacing=world.settings.lenient_uri_spacing)
         except NormalizationError as exc:
             # [infer] the page lists no NormalizationFailed: a bad number is a bad parameter.
             problems["phoneNumber"] = f"The phone number cannot be normalised: {exc}"
