@@ -70,6 +70,16 @@ def wait_until(predicate: Callable[[], object], timeout: float = WAIT,
         time.sleep(0.005)
 
 
+def wait_for_parked_poll(sim: Simulator) -> None:
+    """Until every application of ``sim`` has an event poll parked: connect() returns once
+    its event thread has started, and a POST that beats the first poll gets 500
+    CallbackChannelError, as a real server would answer."""
+    def parked() -> bool:
+        return sim.call(lambda: all(app.channel.parked is not None
+                                    for app in sim.world.apps.values()))
+    wait_until(parked, what="an event poll parked on the simulator")
+
+
 def bearer_token(session: Session) -> str:
     """The token the client sends (its BearerToken auth adds it to each request)."""
     token = bearer_of(session.http_client).token

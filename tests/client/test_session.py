@@ -174,6 +174,26 @@ def test_format_per_call_overrides_the_session(session: Session,
         {"json"}
 
 
+@pytest.mark.parametrize("fmt", ["yaml", "JSON", ""])
+def test_a_format_other_than_json_or_xml_is_refused_before_sending(
+        session: Session, conversations: list[Conversation], fmt: Any) -> None:
+    # As connect(format="yaml") refuses it: never quietly sent as XML.
+    rows = len(session.log)
+    message = "format must be 'json' or 'xml'"
+    with pytest.raises(ValueError, match=message):
+        session.add_phone_audio(conversations[0], to=JOHN, format=fmt)
+    with pytest.raises(ValueError, match=message):
+        session.prepare_start_phone_audio(JOHN, format=fmt)
+    with pytest.raises(ValueError, match=message):
+        session.continue_phone_audio(session.conversation_logs()[0], format=fmt)
+    with pytest.raises(ValueError, match=message):
+        session.format = fmt
+    assert session.format == "json"
+    assert "POST" not in set(session.log.df.method[rows:])  # GETs of the logs alone
+    with pytest.raises(ValueError, match=message):
+        ucwa_nb.connect(format=fmt)
+
+
 def test_operation_ids_given_or_generated(make_sim: MakeSim, make_session: MakeSession) -> None:
     ids = iter(["fixed-1", "fixed-2"])
     session = make_session(make_sim(), operation_ids=lambda: next(ids))

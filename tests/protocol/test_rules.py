@@ -8,9 +8,10 @@ from ucwa_nb.protocol.rules import MAX_OPERATION_ID, check_phone_audio_input
 
 
 def _check(to: str | None = "sip:john@contoso.com", phone: str | None = None,
-           op: str | None = None, needs_to: bool = True, region: str = "US") -> dict[str, str]:
+           op: str | None = None, needs_to: bool = True, region: str = "US",
+           lenient: bool = True) -> dict[str, str]:
     return check_phone_audio_input(needs_to=needs_to, to=to, phone_number=phone,
-                                   operation_id=op, region=region)
+                                   operation_id=op, region=region, lenient_spacing=lenient)
 
 
 def test_valid_input() -> None:
@@ -27,12 +28,24 @@ def test_valid_input() -> None:
     ("john@contoso.com", "must start with 'sip:'"),
     ("tel:+14255551234", "must start with 'sip:'"),
     ("sip:john", "sip:user@domain"),
-    ("sip: john@contoso.com", "sip:user@domain"),
 ])
 def test_bad_to(to: str | None, text: str) -> None:
     problems = _check(to=to)
     assert list(problems) == ["to"]
     assert text in problems["to"]
+
+
+@pytest.mark.parametrize(("to", "phone"), [
+    ("sip: john@contoso.com", None),
+    ("sip : john@contoso.com", "tel : +14255551234"),
+    ("sip:john@contoso.com", "tel:+44 20 7946 0958"),
+])
+def test_spaces_follow_the_server_setting(to: str, phone: str | None) -> None:
+    # The simulator's default (lenient_uri_spacing = true) takes them; a strict one does not.
+    assert _check(to=to, phone=phone) == {}
+    strict = _check(to=to, phone=phone, lenient=False)
+    assert strict
+    assert "sip:user@domain" in strict.get("to", "sip:user@domain")
 
 
 @pytest.mark.parametrize(("phone", "text"), [

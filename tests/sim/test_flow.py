@@ -4,13 +4,12 @@ seed pages' exact request bodies, every asynchronous outcome, cancel and stopPho
 from __future__ import annotations
 
 import html
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from shared_data import require_shared
 
 from ucwa_nb import Event, Resource, Simulator, build_input
 
@@ -28,7 +27,7 @@ from .ucwa_http import (
 )
 
 FORMATS: list[Format] = ["json", "xml"]
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = "seeds"  # ../shared/seeds: the reference pages the seed bodies were copied from
 ADD_SEED = "000_c0e150084e657986.txt"
 CONTINUE_SEED = "003_eb6f2282095ec049.txt"
 
@@ -59,7 +58,7 @@ SEED_OPERATION_ID = "74cb7404e0a247d5a2d4eb0376a47dbf"
 
 def _seed_requests(name: str) -> dict[str, tuple[str, bytes]]:
     """The JSON and XML request samples of a seed page: Content-Type and body."""
-    text = html.unescape((SEEDS / name).read_text("utf-8"))
+    text = html.unescape(require_shared(f"{SEEDS}/{name}").read_text("utf-8"))
     found: dict[str, tuple[str, bytes]] = {}
     for match in re.finditer(r"#### (JSON|XML) Request\s*```\n(.*?)```", text, re.S):
         lines = match.group(2).split("\n")
@@ -394,12 +393,7 @@ def test_seed_request_bodies_get_201_and_a_location(lab: Lab, sim: Simulator, se
 
 @pytest.mark.parametrize("seed", [ADD_SEED, CONTINUE_SEED])
 def test_seed_bodies_match_the_seed_pages(seed: str) -> None:
-    if not (SEEDS / seed).is_file():
-        # CI runs with ../shared beside the checkout: there a missing seed is a failure,
-        # not a quiet skip (the bodies below were copied from these pages).
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the seed pages are missing ({SEEDS})")
-        pytest.skip(f"the seed pages are not beside the repository ({SEEDS})")
+    # Skips without ../shared, fails under CI=true (the bodies were copied from these pages).
     found = _seed_requests(seed)
     assert found == {fmt: SEED_BODIES[(seed, fmt)] for fmt in ("json", "xml")}
 

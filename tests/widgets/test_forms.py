@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from typing import Any, Literal
 
@@ -548,10 +549,11 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
     curl = text_of(form.snippets.children[0].value)
     python = text_of(form.snippets.children[1].value)
     assert form.snippets.titles == ("curl", "Python")
-    assert curl.startswith(f"curl -i -X POST '{url}'")
-    assert "-H 'Authorization: Bearer $UCWA_TOKEN'" in curl
+    # The form shows PreparedCall.curl(), which tests/client/test_snippets.py runs.
+    assert curl.startswith(f"curl -i -X POST {shlex.quote(url)}")
+    assert '-H "Authorization: Bearer $UCWA_TOKEN"' in curl  # double quotes: the shell expands
     assert "-H 'Content-Type: application/xml'" in curl
-    assert "--data-binary '" in curl
+    assert f"--data-binary {shlex.quote(body)}" in curl
     assert form.operation_id.value in curl
     compile(python, "<python snippet>", "exec")  # valid Python as shown
     assert "httpx.post(" in python

@@ -13,13 +13,14 @@ addPhoneAudio_ref, continuePhoneAudio_ref, startPhoneAudio_ref, phoneAudio_ref, 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.protocol.representation import Format, build_input, media_type
-from ucwa_nb.protocol.rules import check_phone_audio_input
+from ucwa_nb.protocol.rules import LENIENT_URI_SPACING, check_phone_audio_input
 
 if TYPE_CHECKING:
     from ucwa_nb.client.call import PhoneAudioCall
@@ -81,14 +82,17 @@ class Operation:
                 props[body_field.name] = value
         return props
 
-    def check(self, values: Values, region: str) -> dict[str, str]:
-        """Local validation (protocol.rules): problems by UCWA field name, {} when valid."""
+    def check(self, values: Values, region: str,
+              lenient_spacing: bool = LENIENT_URI_SPACING) -> dict[str, str]:
+        """Local validation (protocol.rules, the simulator's own rule): problems by UCWA
+        field name, {} when valid."""
         to = self.field("to")
         return check_phone_audio_input(
             needs_to=to is not None and to.required, to=values.get("to"),
             phone_number=values.get("phone_number") if self.field("phone_number") else None,
             operation_id=values.get("operation_id"),
-            subject=values.get("subject") if self.field("subject") else None, region=region)
+            subject=values.get("subject") if self.field("subject") else None, region=region,
+            lenient_spacing=lenient_spacing)
 
 
 _OPERATION_ID = BodyField("operationId", "operation_id")
@@ -153,14 +157,18 @@ class PreparedCall:
         return f"{self.method} {self.url}\n{headers}\n\n{self.body.decode()}"
 
     def curl(self) -> str:
-        body = self.body.decode().replace("'", "'\\''")
-        return (f"curl -i -X {self.method} '{self.url}' \\\n"
-                f"  -H 'Authorization: Bearer $UCWA_TOKEN' \\\n"
-                f"  -H 'Content-Type: {media_type(self.format)}' \\\n"
-                f"  -H 'Accept: {media_type(self.format)}' \\\n"
-                f"  --data-binary '{body}'")
+        """The request as a curl command for a POSIX shell; the token is read from
+        ``$UCWA_TOKEN``, inside double quotes so that the shell expands it (single quotes
+        would send the text "$UCWA_TOKEN"). Everything else is quoted by shlex."""
+        media = media_type(self.format)
+        return (f"curl -i -X {self.method} {shlex.quote(self.url)} \\\n"
+                '  -H "Authorization: Bearer $UCWA_TOKEN" \\\n'
+                f"  -H {shlex.quote('Content-Type: ' + media)} \\\n"
+                f"  -H {shlex.quote('Accept: ' + media)} \\\n"
+                f"  --data-binary {shlex.quote(self.body.decode())}")
 
     def python(self) -> str:
+        """The request as a Python script (httpx); the token is read from ``UCWA_TOKEN``."""
         return (
             "import os, httpx\n"
             f"response = httpx.post(\n    {self.url!r},\n"
@@ -176,10 +184,12 @@ class PreparedCall:
 
 def draft(operation: Operation, sender: PreparedCallSender, *, url: str, format: Format,
           values: Values, operation_id: str, region: str,
-          target: str | None = None) -> PreparedCall:
+          target: str | None = None,
+          lenient_spacing: bool = LENIENT_URI_SPACING) -> PreparedCall:
     """The request ``operation`` makes to ``url`` with ``values``, and what is wrong with
     them; no network."""
-    problems = operation.check({**values, "operation_id": operation_id}, region)
+    problems = operation.check({**values, "operation_id": operation_id}, region,
+                               lenient_spacing)
     body = build_input(operation.properties(values, operation_id), format)
     return PreparedCall(sender, operation.rel, url, body, format, operation_id,
                         target if target is not None else values.get("to"), problems)

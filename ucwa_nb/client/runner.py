@@ -15,7 +15,7 @@ from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.operations import CANCEL, Operation, PreparedCall, Values, draft
 from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.client.registry import CallRegistry
-from ucwa_nb.protocol.representation import Format, Resource, media_type
+from ucwa_nb.protocol.representation import Format, Resource, checked_format, media_type
 
 __all__ = ["OperationRunner"]
 
@@ -48,16 +48,22 @@ class OperationRunner:
               format: Format | None = None, target: str | None = None) -> PreparedCall:
         """The request to ``url``, with local validation; no network."""
         given = values.get("operation_id")
-        return draft(operation, self, url=url, format=format or self._preferences.format,
+        # Checked here, where every operation's request is made: "yaml" is refused like
+        # connect(format="yaml") refuses it, rather than quietly sent as XML.
+        format = checked_format(self._preferences.format if format is None else format)
+        return draft(operation, self, url=url, format=format,
                      values=values,
                      operation_id=given if given is not None else self.new_operation_id(),
-                     region=self._preferences.region, target=target)
+                     region=self._preferences.region, target=target,
+                     lenient_spacing=self._preferences.lenient_uri_spacing)
 
     def prepare(self, operation: Operation, start: Resource, problem_key: str,
                 values: Values, format: Format | None = None,
                 target: str | None = None) -> PreparedCall:
         """The request to the link offered now. When it is not offered, the link seen last
         is used (what a racing client would do) and ``problems[problem_key]`` says why."""
+        if format is not None:
+            checked_format(format)  # before any request is made
         offering = self.offering_resource(operation, start)
         url = self._navigator.link(offering, operation.rel)
         missing: dict[str, str] = {}
@@ -67,8 +73,9 @@ class OperationRunner:
                 f" ({operation.offered_by_name} is {state})" if state else ""))
             url = self._navigator.remembered_link(offering, operation.rel)
             if url is None:
-                raise ValidationError({**operation.check(values, self._preferences.region),
-                                       **missing})
+                raise ValidationError({**operation.check(
+                    values, self._preferences.region, self._preferences.lenient_uri_spacing),
+                    **missing})
         prepared = self.draft(operation, url, values, format, target)
         prepared.problems.update(missing)
         return prepared

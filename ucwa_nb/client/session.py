@@ -43,7 +43,7 @@ from ucwa_nb.client.runner import OperationRunner
 from ucwa_nb.client.tls import Verify, ssl_verify
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 from ucwa_nb.log.exchange_log import ExchangeLog
-from ucwa_nb.protocol.representation import Events, Format, Resource, media_type
+from ucwa_nb.protocol.representation import Events, Format, Resource, checked_format, media_type
 
 __all__ = ["PreparedCall", "Session", "connect", "embedded_simulator"]
 
@@ -89,8 +89,7 @@ class Session:
                  operation_ids: Callable[[], str] | None = None,
                  poll_timeout: float = 180.0, simulator: EmbeddedServer | None = None,
                  owns_client: bool = False) -> None:
-        if format not in ("json", "xml"):
-            raise ValueError("format must be 'json' or 'xml'")
+        format = checked_format(format)
         self.http_client = http_client
         self.simulator = simulator
         self.closed = False
@@ -121,7 +120,7 @@ class Session:
 
     @format.setter
     def format(self, value: Format) -> None:
-        self._preferences.format = value
+        self._preferences.format = checked_format(value)
 
     @property
     def region(self) -> str:
@@ -131,6 +130,17 @@ class Session:
     @region.setter
     def region(self, value: str) -> None:
         self._preferences.region = value
+
+    @property
+    def lenient_uri_spacing(self) -> bool:
+        """Whether local checks pass ``tel : +1...`` and ``sip : ...`` (spaces around the
+        colon), as the simulator does by default; set False for a server that refuses them
+        (a scenario with ``lenient_uri_spacing = false``)."""
+        return self._preferences.lenient_uri_spacing
+
+    @lenient_uri_spacing.setter
+    def lenient_uri_spacing(self, value: bool) -> None:
+        self._preferences.lenient_uri_spacing = value
 
     @property
     def user_agent(self) -> str:

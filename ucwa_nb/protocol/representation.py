@@ -52,6 +52,7 @@ __all__ = [
     "build_input",
     "build_reason",
     "build_resource",
+    "checked_format",
     "format_of",
     "media_type",
     "parse",
@@ -61,6 +62,14 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- media types
+
+
+def checked_format(value: object) -> Format:
+    """``value`` if it is "json" or "xml"; ValueError otherwise (a request is never sent in
+    a format that was not asked for)."""
+    if value == "json" or value == "xml":
+        return value
+    raise ValueError(f"format must be 'json' or 'xml', not {value!r}")
 
 
 def format_of(content_type: str | None) -> Format | None:

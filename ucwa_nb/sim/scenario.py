@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
 
 __all__ = [
     "Behaviour",
@@ -72,7 +73,7 @@ class ServerSettings:
     min_poll_timeout: float = 1.0
     default_poll_timeout: float = 180.0
     # The continuePhoneAudio page writes "tel : +1..." with spaces; accept them by default.
-    lenient_uri_spacing: bool = True
+    lenient_uri_spacing: bool = LENIENT_URI_SPACING
     # How long a phone rings before the attempt gives up (never_answers behaviours).
     ring_timeout: float = 3.0
     server_fqdn: str = "fe1.contoso.com"

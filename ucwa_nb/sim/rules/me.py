@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number
+from ucwa_nb.protocol.phone import NormalizationError
+from ucwa_nb.protocol.rules import dialled_number
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import notify, offers
 from ucwa_nb.sim.rules.world import World, case_insensitive
@@ -50,8 +51,8 @@ def make_me_available(world: World, app: ApplicationState, props: dict[str, Any]
     normalized: str | None = None
     if isinstance(number, str) and number.strip():
         try:
-            normalized = "tel:" + normalize_phone_number(
-                number, app.user.spec.region, allow_spaces=world.settings.lenient_uri_spacing)
+            normalized = dialled_number(number, app.user.spec.region,
+                                        lenient_spacing=world.settings.lenient_uri_spacing)
         except NormalizationError as exc:
             # [infer] the page lists no NormalizationFailed: a bad number is a bad parameter.
             problems["phoneNumber"] = f"The phone number cannot be normalised: {exc}"

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.phone import NormalizationError
+from ucwa_nb.protocol.rules import MAX_OPERATION_ID, MAX_SUBJECT, callee_uri, dialled_number
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import calls, notify, offers
 from ucwa_nb.sim.rules.world import World, case_insensitive
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 INITIATE_SCOPE = "Conversations.Initiate"
-MAX_OPERATION_ID = 50
-MAX_SUBJECT = 250
 IMPORTANCE = ("Normal", "Urgent", "Emergency")
 START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own input
 
@@ -74,7 +73,7 @@ def phone_audio_input(world: World, token: TokenState, app: ApplicationState, re
             problems["to"] = "This parameter is required."
         elif isinstance(to, str):
             try:
-                to = str(parse_sip_uri(to, allow_spaces=settings.lenient_uri_spacing))
+                to = callee_uri(to, lenient_spacing=settings.lenient_uri_spacing)
             except ValueError as exc:
                 problems["to"] = str(exc)
     if problems:
@@ -84,12 +83,12 @@ def phone_audio_input(world: World, token: TokenState, app: ApplicationState, re
     # the user's own.
     number = values.get("phoneNumber") or app.phone_number or app.user.spec.phone
     try:
-        normalized = normalize_phone_number(
-            number, app.user.spec.region, allow_spaces=settings.lenient_uri_spacing)
+        dialled = dialled_number(number, app.user.spec.region,
+                                 lenient_spacing=settings.lenient_uri_spacing)
     except NormalizationError as exc:
         raise SimError(400, "BadRequest", "NormalizationFailed",
                        f"The phone normalization failed: {exc}") from None
-    return {**values, "operationId": op, "phoneNumber": "tel:" + normalized, "to": to}
+    return {**values, "operationId": op, "phoneNumber": dialled, "to": to}
 
 
 def add_phone_audio(world: World, token: TokenState, app: ApplicationState,
