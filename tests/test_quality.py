@@ -1,4 +1,5 @@
-"""ruff and mypy are part of the test suite, so CI holds the code to them."""
+"""ruff (package, tests and notebooks) and mypy are part of the test suite, so CI holds the
+code to them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    result = _run("ruff", "check", "ucwa_nb", "tests")
+    result = _run("ruff", "check", "ucwa_nb", "tests", "notebooks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
