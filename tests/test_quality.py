@@ -1,5 +1,6 @@
-"""The quality gates are part of the test suite, so CI holds the code to them: ruff, mypy,
-the layers (import-linter) and dead code (vulture); their settings are in pyproject.toml."""
+"""The quality gates are part of the test suite, so CI holds the code to them: ruff (package,
+tests and notebooks), mypy, the layers (import-linter) and dead code (vulture); their settings
+are in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    result = _run("-m", "ruff", "check", "ucwa_nb", "tests")
+    result = _run("-m", "ruff", "check", "ucwa_nb", "tests", "notebooks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

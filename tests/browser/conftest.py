@@ -396,6 +396,31 @@ class Notebook:
                                                               timeout=KERNEL_TIMEOUT_MS)
         return target
 
+    def run_all(self) -> None:
+        """Clear the outputs, then Kernel > Restart Kernel and Run All Cells, as most people
+        do first; return when the kernel has run the last code cell. A fresh kernel: the
+        kernel of a notebook is shared by the tests that open it, and a call connected by an
+        earlier test would otherwise still hold John's conversation in its simulator."""
+        cells = json.loads(self.path.read_text("utf-8"))["cells"]
+        last = max(i for i, cell in enumerate(cells) if cell["cell_type"] == "code")
+        target = self.panel.locator(".jp-Cell").nth(last)
+        self.page.get_by_role("menuitem", name="Edit", exact=True).click()
+        self.page.get_by_role("menuitem", name="Clear Outputs of All Cells").click()
+        expect(self.panel.locator(".jp-OutputArea-output")).to_have_count(0)
+        self.page.get_by_role("menuitem", name="Kernel", exact=True).click()
+        self.page.get_by_role("menuitem", name=re.compile(
+            r"^Restart Kernel and Run All Cells")).click()
+        self.page.get_by_role("button", name="Confirm Kernel Restart").click()
+        expect(target.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]:"),
+                                                              timeout=KERNEL_TIMEOUT_MS)
+
+    def cell_with(self, marker: str) -> Locator:
+        """The code cell whose source contains ``marker``."""
+        cells = json.loads(self.path.read_text("utf-8"))["cells"]
+        index = next(i for i, cell in enumerate(cells)
+                     if cell["cell_type"] == "code" and marker in _source(cell))
+        return self.panel.locator(".jp-Cell").nth(index)
+
     def form(self, cell: Locator, button: str = "Send") -> Locator:
         """The ipywidgets form in ``cell``'s output (the outermost VBox with ``button``)."""
         expect(button_named(cell.locator(".jp-OutputArea"), button)).to_be_visible()

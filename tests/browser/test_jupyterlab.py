@@ -57,6 +57,20 @@ def test_quickstart_add_phone_audio(lab: Lab) -> None:
         form.screenshot(path=DOCS / "form.png")
 
 
+def test_quickstart_form_sends_after_run_all(lab: Lab) -> None:
+    # Run All is what most people do first: the code cells below the form place their own
+    # calls, yet the form, untouched, still sends and the call connects.
+    notebook = lab.open("01-quickstart.ipynb")
+    notebook.run_all()
+    form = notebook.form(notebook.cell_with("AddPhoneAudioForm(session)"))
+    expect(badge(form, "ready to send")).to_be_visible()
+    send_and_see_it_connect(form)
+    # Connected: the link is gone, and the form no longer says it is ready to send.
+    expect(form).to_contain_text("addPhoneAudio is not offered right now")
+    expect(badge(form, "ready to send")).to_have_count(0)
+    save_end_state(lab.page, form, "browser-1b-quickstart-after-run-all")
+
+
 def test_continue_phone_audio_in_xml(lab: Lab) -> None:
     notebook = lab.open(SCRATCH_NOTEBOOK)
     form = notebook.form(notebook.run_through("ContinuePhoneAudioForm(session)"))

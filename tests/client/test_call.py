@@ -129,3 +129,42 @@ def test_cancel_needs_a_session() -> None:
 def test_describe_progress(args: tuple[str, str | None, str | None, Reason | None],
                            expected: str) -> None:
     assert describe_progress(*args) == expected
+
+
+def test_wait_for_a_state_reached_from_another_thread() -> None:
+    call = _call()
+
+    def ring() -> None:
+        call.receive(_event("started", "Connecting"), T0)
+        call.receive(_event("updated", "Alerting"), T0)
+
+    feeder = threading.Timer(0.05, ring)
+    feeder.start()
+    assert call.wait_for("Alerting", timeout=5) is call
+    assert call.state == "Alerting"
+    assert not call.done
+    feeder.join()
+
+
+def test_wait_for_a_state_the_call_never_reaches() -> None:
+    call = _call()
+    call.receive(_event("started", "Connecting"), T0)
+    with pytest.raises(TimeoutError, match=r"did not reach Alerting within 0\.05 s"):
+        call.wait_for("Alerting", timeout=0.05)
+    call.receive(_event("completed", "Failed", status="Failure",
+                        reason=Reason("RemoteFailure", "Busy")), T0)
+    with pytest.raises(RuntimeError, match=r"completed \(Failure, Failed\) without reaching"):
+        call.wait_for("Alerting", timeout=5)
+
+
+def test_events_and_call_events_have_short_reprs() -> None:
+    call = _call()
+    call.receive(_event("updated", "Alerting"), T0)
+    call.receive(_event("completed", "Failed", status="Failure",
+                        reason=Reason("RemoteFailure", "Busy", message="x" * 500)), T0)
+    assert repr(call.events) == ("[<CallEvent 09:00:00.000 updated Alerting>, "
+                                 "<CallEvent 09:00:00.000 completed Failed>]")
+    assert repr(call.events[1].event) == (
+        "<Event completed phoneAudioInvitation Failed Failure RemoteFailure/Busy>")
+    bare = Event("added", Link("participant", "/p/1"))
+    assert repr(bare) == "<Event added participant>"

@@ -208,6 +208,22 @@ def test_operation_ids_given_or_generated(make_sim: MakeSim, make_session: MakeS
         assert _types(call)[0] == "started"
 
 
+def test_sequential_operation_ids_are_the_same_on_every_run(make_sim: MakeSim,
+                                                           make_session: MakeSession) -> None:
+    sim = make_sim()
+    first, second = (make_session(sim, operation_ids="sequential") for _ in range(2))
+    for session in (first, second):  # each session counts from 1, independently
+        assert [session.new_operation_id() for _ in range(2)] == [f"{1:032x}", f"{2:032x}"]
+    call = first.add_phone_audio(first.conversations()[1], to=MARIA).wait(WAIT)
+    assert call.operation_id == f"{3:032x}"
+
+
+def test_operation_ids_of_another_kind_are_refused_before_sign_in() -> None:
+    with pytest.raises(ValueError, match="operation_ids must be None, 'sequential' or a"):
+        ucwa_nb.connect("http://127.0.0.1:9/unreachable", username="a", password="b",
+                        operation_ids="random")  # type: ignore[arg-type]
+
+
 def test_conversation_logs_limit(session: Session) -> None:
     logs = session.conversation_logs(limit=1)
     assert [log.subject for log in logs] == ["Weekly one-to-one"]

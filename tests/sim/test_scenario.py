@@ -221,3 +221,22 @@ def test_server_settings_defaults_match_the_protocol_brief() -> None:
     assert settings.application_expiry == 900.0  # 15 minutes without a poll
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.lenient_uri_spacing is True
+
+
+def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None:
+    from ucwa_nb.sim import scenarios
+
+    fast, default = scenarios.fast(), Scenario.default()
+    assert fast.name == "fast"
+    assert [u.uri for u in fast.users] == [u.uri for u in default.users]
+    assert [(c.uri, c.behaviour) for c in fast.contacts] == \
+        [(c.uri, c.behaviour) for c in default.contacts]
+    assert fast.server.ring_timeout < default.server.ring_timeout
+    assert all(u.own_phone.after <= 0.05 for u in fast.users)
+    assert max(c.after for c in fast.contacts) < min(c.after for c in default.contacts
+                                                     if c.behaviour == "answers")
+    # Short polls are a departure from real servers (180..1800 s) that fast() asks for by name.
+    assert fast.server.min_poll_timeout == scenarios.FAST_SERVER["min_poll_timeout"] == 1.0
+    assert scenarios.fast(application_expiry=2.0).server.application_expiry == 2.0
+    with pytest.raises(ScenarioError, match="unknown key"):
+        scenarios.fast(ring_time=1.0)

@@ -654,3 +654,46 @@ def test_an_exception_in_a_progress_update_is_shown_in_the_form(
     wait_until(lambda: "timeline exploded" in text_of(form.response.value),
                what=lambda: f"the error; shown: {text_of(form.response.value)!r}")
     assert "Unexpected error: RuntimeError: timeline exploded" in text_of(form.response.value)
+
+
+# --------------------------------------------------------------------------- after Run All
+
+
+def test_the_default_pick_is_one_where_the_operation_is_offered(session: Session) -> None:
+    # The quick start's code connects John in the first conversation before anyone presses
+    # Send; a form made (or refreshed) then picks a conversation that can take a call.
+    first = session.conversations()[0]
+    session.add_phone_audio(first, to="sip:john@contoso.com").wait(5)
+    form = AddPhoneAudioForm(session)
+    assert form.picker.value.href != first.href
+    assert "ready to send" in text_of(form.messages.value)
+    send_and_wait(form, "failed")  # Budget review: Maria is busy
+
+
+def test_after_a_call_connects_the_form_does_not_offer_the_gone_link(session: Session) -> None:
+    form = AddPhoneAudioForm(session)
+    send_and_wait(form, "connected")
+    wait_until(lambda: "addPhoneAudio is not offered right now" in text_of(form.messages.value),
+               what=lambda: f"the link's absence; shown: {text_of(form.messages.value)!r}")
+    assert "ready to send" not in text_of(form.messages.value)
+    assert form.send.disabled
+    # A failed call frees its conversation: after it, the form is ready again.
+    form.picker.value = form.picker.options[1][1]
+    send_and_wait(form, "failed")
+    wait_until(lambda: "ready to send" in text_of(form.messages.value),
+               what=lambda: f"ready again; shown: {text_of(form.messages.value)!r}")
+
+
+@pytest.mark.parametrize("kind", ["add", "continue"])
+def test_a_form_on_a_closed_session_says_so_in_words(session: Session, kind: Kind) -> None:
+    form = make_form(session, kind)
+    session.close()
+    form.send.click()
+    assert text_of(form.response.value) == "not sent " + forms.CLOSED_SESSION
+    form.response.value = ""
+    form.refresh.click()
+    assert text_of(form.response.value) == "not sent " + forms.CLOSED_SESSION
+    form.send_anyway.value = True
+    form.send.click()
+    assert "Error" not in text_of(form.response.value)
+    assert form.call is None

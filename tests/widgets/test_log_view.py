@@ -340,3 +340,35 @@ def test_an_update_touches_only_the_window_of_a_big_log(
     assert len(examined) < 2000  # stops as soon as max_rows rows are found
     assert len(rendered) == 25
     view.close()
+
+
+# --------------------------------------------------------------------------- ids and filters
+
+
+def test_operation_ids_that_differ_only_at_the_end_stay_apart_in_the_table() -> None:
+    log = ExchangeLog()
+    ids = [f"{n:032x}" for n in (1, 2)] + ["74cb7404e0a247d5a2d4eb0376a47dbf", "op-short"]
+    for op in ids:
+        record(log, op=op)
+    view = LogView(log)
+    shown = re.findall(r"<span title='([^']+)'>([^<]+)</span>", view.table.value)
+    assert [full for full, _ in shown] == ids  # the whole id on hover
+    cut = [text for _, text in shown]
+    assert cut == ["000…00000001", "000…00000002", "74c…76a47dbf", "op-short"]
+    assert len(set(cut)) == len(cut)
+    assert all(len(text) <= 12 for text in cut)
+    assert log_view.short_id(None) == ""
+
+
+def test_details_follow_the_filter(mixed_log: ExchangeLog) -> None:
+    view = LogView(mixed_log)
+    view.row.value = 4  # the 409 of op-b
+    assert "409" in text_of(view.details.value)
+    view.operation.value = "op-a"
+    assert 4 not in [seq for _, seq in view.row.options]
+    assert view.row.value in {1, 2, 3}
+    assert "op-b" not in text_of(view.details.value)
+    view.operation.value = "op-b"
+    view.status.value = "2xx"  # nothing passes
+    assert view.row.options == ()
+    assert view.details.value == ""

@@ -49,6 +49,12 @@ class CallEvent:
         value = resource.get("state") if resource is not None else None
         return value if isinstance(value, str) else None
 
+    def __repr__(self) -> str:
+        # Short: the dataclass repr spelled out the whole embedded resource (a list of a
+        # call's events printed 8.7 KB in a notebook).
+        when = self.time.strftime("%H:%M:%S.%f")[:-3]  # milliseconds
+        return f"<CallEvent {when} {self.type} {self.state or ''}".rstrip() + ">"
+
 
 def describe_progress(event_type: str, state: str | None, status: str | None,
                       reason: Reason | None) -> str:
@@ -88,6 +94,7 @@ class PhoneAudioCall:
         self._cancel_href: str | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every event
         self._listeners: list[Callable[[PhoneAudioCall], None]] = []
 
     # ------------------------------------------------------------------ reading
@@ -129,6 +136,22 @@ class PhoneAudioCall:
             raise TimeoutError(
                 f"call {self.operation_id} did not complete within {timeout} s "
                 f"(last known progress: {self.progress})")
+        return self
+
+    def wait_for(self, state: str, timeout: float | None = 10.0) -> PhoneAudioCall:
+        """Block until the invitation reaches ``state`` (``"Alerting"``: the callee's phone
+        rings). TimeoutError if it does not within ``timeout``; RuntimeError if the call
+        completes in another state first (it will never get there)."""
+        with self._changed:
+            reached = self._changed.wait_for(
+                lambda: self._state == state or self._done.is_set(), timeout)
+            current = self._state
+        if not reached:
+            raise TimeoutError(f"call {self.operation_id} did not reach {state} within "
+                               f"{timeout} s (last known progress: {self.progress})")
+        if current != state:
+            raise RuntimeError(f"call {self.operation_id} completed ({self.status}, "
+                               f"{current}) without reaching {state}")
         return self
 
     def on_change(self, callback: Callable[[PhoneAudioCall], None]) -> Callable[[], None]:
@@ -181,8 +204,8 @@ class PhoneAudioCall:
             if event.type == "completed":
                 self._status = event.status or ("Failure" if event.reason else "Success")
                 self._reason = event.reason
-        if event.type == "completed":
-            self._done.set()
+                self._done.set()
+            self._changed.notify_all()
         for listener in list(self._listeners):
             # A broken listener (a closed widget, say) must not stop event delivery.
             with contextlib.suppress(Exception):

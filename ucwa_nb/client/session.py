@@ -13,10 +13,12 @@ user's own are logged too.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,7 +47,23 @@ from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Events, Format, Resource, checked_format, media_type
 
-__all__ = ["PreparedCall", "Session", "connect", "embedded_simulator"]
+__all__ = ["OperationIds", "PreparedCall", "Session", "connect", "embedded_simulator"]
+
+# Where a session's operationIds come from: None (random UUIDs, as real clients send),
+# "sequential" (00...01, 00...02, ...: the same on every run, for notebooks and tests), or a
+# function of your own.
+OperationIds = Callable[[], str] | Literal["sequential"] | None
+
+
+def _operation_id_factory(operation_ids: OperationIds) -> Callable[[], str]:
+    if operation_ids is None:
+        return lambda: uuid.uuid4().hex
+    if operation_ids == "sequential":
+        counter = itertools.count(1)
+        return lambda: f"{next(counter):032x}"
+    if callable(operation_ids):
+        return operation_ids
+    raise ValueError("operation_ids must be None, 'sequential' or a function returning a str")
 
 
 class _SessionChannelHost:
@@ -86,7 +104,7 @@ class Session:
     def __init__(self, http_client: httpx.Client, *, log: ExchangeLog | None = None,
                  format: Format = "json", region: str = "US", user_agent: str = "ucwa-nb",
                  clock: Callable[[], datetime] | None = None,
-                 operation_ids: Callable[[], str] | None = None,
+                 operation_ids: OperationIds = None,
                  poll_timeout: float = 180.0, simulator: EmbeddedServer | None = None,
                  owns_client: bool = False) -> None:
         format = checked_format(format)
@@ -104,7 +122,7 @@ class Session:
         self._application = ApplicationLifetime(self._navigator, self._preferences, user_agent)
         self._calls = CallRegistry()
         self._runner = OperationRunner(self._navigator, self._preferences, self._calls,
-                                       self._clock, operation_ids or (lambda: uuid.uuid4().hex))
+                                       self._clock, _operation_id_factory(operation_ids))
         self.channel_host = _SessionChannelHost(
             self._navigator, self._application, EventDelivery(self._calls, hooks, self._clock),
             self._preferences, self._clock)
@@ -371,7 +389,7 @@ def connect(url: str | None = None, *, username: str | None = None,
             password: str | None = None, token: str | None = None, verify: Verify = True,
             format: Format = "json", http_client: httpx.Client | None = None,
             log: ExchangeLog | None = None, clock: Callable[[], datetime] | None = None,
-            operation_ids: Callable[[], str] | None = None, region: str = "US",
+            operation_ids: OperationIds = None, region: str = "US",
             user_agent: str = "ucwa-nb", poll_timeout: float = 180.0,
             timeout: float = 30.0) -> Session:
     """Sign in and start an application with its event channel.
@@ -379,10 +397,14 @@ def connect(url: str | None = None, *, username: str | None = None,
     With no URL: the embedded simulator (started on first use) and its demo user. With a
     domain (``contoso.com``): autodiscovery. With a URL: that autodiscover root.
 
+    ``operation_ids``: None for random ones, ``"sequential"`` for ids that are the same on
+    every run (00...01, 00...02, ...), or a function that returns the next one.
+
     ``verify`` is ``True``, a CA bundle path (an internal CA's PEM file, or a directory of
     them), an ``ssl.SSLContext``, or ``False`` (with a warning); it is ignored when you pass
     your own ``http_client``.
     """
+    new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
     simulator = None
     if url is None:
         simulator = embedded_simulator()
@@ -392,7 +414,7 @@ def connect(url: str | None = None, *, username: str | None = None,
             username, password = demo.username, demo.password
     client = http_client or httpx.Client(verify=ssl_verify(verify), timeout=timeout)
     session = Session(client, log=log, format=format, region=region, user_agent=user_agent,
-                      clock=clock, operation_ids=operation_ids, poll_timeout=poll_timeout,
+                      clock=clock, operation_ids=new_operation_id, poll_timeout=poll_timeout,
                       simulator=simulator, owns_client=http_client is None)
     try:
         session.sign_in(url, username=username, password=password, token=token)

@@ -86,6 +86,20 @@ class Event:
         found = self.embedded.get(self.link.rel)
         return found[0] if found else None
 
+    def __repr__(self) -> str:
+        # Short: the dataclass repr printed every embedded resource in full.
+        words = [self.type, self.link.rel]
+        resource = self.resource
+        state = resource.get("state") if resource is not None else None
+        if isinstance(state, str):
+            words.append(state)
+        if self.status:
+            words.append(self.status)
+        if self.reason is not None:
+            words.append(self.reason.code + (f"/{self.reason.subcode}"
+                                             if self.reason.subcode else ""))
+        return f"<Event {' '.join(words)}>"
+
 
 @dataclass
 class Sender:

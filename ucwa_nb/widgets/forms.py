@@ -33,7 +33,10 @@ from ucwa_nb.widgets._common import (
     pre,
 )
 
-__all__ = ["AddPhoneAudioForm", "ContinuePhoneAudioForm"]
+__all__ = ["CLOSED_SESSION", "AddPhoneAudioForm", "ContinuePhoneAudioForm"]
+
+# What a form on a signed-out session says instead of httpx's "client has been closed".
+CLOSED_SESSION = "this session is closed: run the first cell again"
 
 _WIDE = w.Layout(width="520px")
 _STYLE = {"description_width": "130px"}
@@ -143,7 +146,13 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         return f"{type(self).__name__}()"
 
     def _show_error(self, exc: BaseException) -> None:
+        if self.session.closed:  # whatever failed, that is the reason and the remedy
+            self._show_closed()
+            return
         self._respond(badge("error", BAD) + " " + html.escape(describe_exception(exc)))
+
+    def _show_closed(self) -> None:
+        self._respond(badge("not sent", WARN) + " " + html.escape(CLOSED_SESSION))
 
     def _respond(self, content: str) -> None:
         # One span: the HTML widget lays its children out as flex items, so a bare badge,
@@ -154,12 +163,24 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.operation_id.value = self.session.new_operation_id()
 
     def reload(self) -> None:
-        """Fetch the conversations (or logs) again from the server."""
+        """Fetch the conversations (or logs) again from the server; pick the first one where
+        the operation is offered now (after Run All, the first may be in a call already)."""
+        if self.session.closed:
+            self._show_closed()
+            return
         options = self._load_options()
         self.picker.options = options
         if options:
-            self.picker.value = options[0][1]
+            offered = (value for _, value in options
+                       if self.session.offered_link(self.operation, value) is not None)
+            self.picker.value = next(offered, options[0][1])
         self._picked()
+
+    def _recheck_link(self) -> None:
+        """Ask the server again whether the operation is offered for the pick (a call just
+        started or ended there), so the form does not say "ready to send" to a stale link."""
+        if not self.session.closed and self.picker.value is not None:
+            self._picked()
 
     def _picked(self) -> None:
         picked = self.picker.value
@@ -172,7 +193,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         if self.picker.value is None:
             problems["picker"] = f"nothing to pick: {self._picker_label.lower()} list is empty"
         elif self._url is None:
-            problems["link"] = f"{self.kind} is not offered right now for this pick"
+            problems["link"] = (f"{self.kind} is not offered right now for this pick (a call "
+                                "is in progress there: pick another, or Refresh later)")
         self._show_problems(problems)
         self.send.disabled = bool(problems) and not self.send_anyway.value
         self._draw_preview()
@@ -193,6 +215,9 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
 
     def submit(self) -> PhoneAudioCall | None:
         """What the Send button does: prepare afresh (links may have changed), then POST."""
+        if self.session.closed:
+            self._show_closed()
+            return None
         self._respond(badge("sending", INFO))
         if self.picker.value is None:
             # An empty list: there is no link to send to, even with "send anyway" (this used
@@ -227,6 +252,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         call.on_change(guarded(self._show_error)(self._on_call_change))
         self._on_call_change(call)
         self._new_id()
+        # The call holds the link now (addPhoneAudio is gone while phone audio connects).
+        self._recheck_link()
         return call
 
     def _on_call_change(self, call: PhoneAudioCall) -> None:
@@ -240,6 +267,11 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
                 colour = INFO
             self.progress.value = badge(call.progress, colour)
             self.timeline.value = call_timeline_html(call)
+        if call.done and call is self.call:
+            # The outcome changes what is offered (a failed call frees the conversation, a
+            # connected one keeps it). A GET, so not on the event thread that called us.
+            threading.Thread(target=guarded(self._show_error)(self._recheck_link),
+                             name="ucwa-nb form link check", daemon=True).start()
 
 
 class AddPhoneAudioForm(_PhoneAudioForm):

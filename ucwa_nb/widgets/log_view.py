@@ -34,6 +34,16 @@ _ALL = "all"
 _STATUS_CLASSES = (_ALL, "2xx", "4xx", "5xx", "errors")
 
 
+def short_id(operation_id: str | None, width: int = 12) -> str:
+    """An id cut to ``width`` characters in the middle, so that ids that differ only at the
+    end (sequential ones: 00...01, 00...02) or only at the start stay apart."""
+    if not operation_id or len(operation_id) <= width:
+        return operation_id or ""
+    head = (width - 1) // 3
+    tail = width - 1 - head
+    return f"{operation_id[:head]}…{operation_id[-tail:]}"
+
+
 def _status_colour(row: LogRow) -> str:
     if row.kind == "event":
         return BAD if row.event_status == "Failure" else OK if row.event_status else INFO
@@ -120,22 +130,24 @@ class LogView(w.VBox):  # type: ignore[misc]
 
     def visible_rows(self) -> list[LogRow]:
         """The latest rows that pass the filters, oldest first (at most ``max_rows``)."""
-        wanted_op, wanted_kind, wanted_status = (self.operation.value, self.kind.value,
-                                                 self.status.value)
         picked: list[LogRow] = []
         with self._lock:
             recent = list(self._recent)
         for row in reversed(recent):
-            if wanted_op != _ALL and row.operation_id != wanted_op:
-                continue
-            if wanted_kind != _ALL and row.kind != wanted_kind:
-                continue
-            if wanted_status != _ALL and not _status_matches(row, wanted_status):
+            if not self._passes(row):
                 continue
             picked.append(row)
             if len(picked) >= self.max_rows:
                 break
         return picked[::-1]
+
+    def _passes(self, row: LogRow) -> bool:
+        """Whether the filters let ``row`` through."""
+        wanted_op, wanted_kind, wanted_status = (self.operation.value, self.kind.value,
+                                                 self.status.value)
+        return ((wanted_op == _ALL or row.operation_id == wanted_op)
+                and (wanted_kind == _ALL or row.kind == wanted_kind)
+                and (wanted_status == _ALL or _status_matches(row, wanted_status)))
 
     def redraw(self) -> None:
         rows = self.visible_rows()
@@ -154,25 +166,31 @@ class LogView(w.VBox):  # type: ignore[misc]
                 status = row.event_status or ""
                 if row.code:
                     status += f" {row.code}" + (f"/{row.subcode}" if row.subcode else "")
-            cells = (str(row.seq), row.kind, row.time.strftime("%H:%M:%S.%f")[:-3], what,
-                     badge(status, _status_colour(row)) if status else "",
-                     (row.operation_id or "")[:12])
-            lines.append("<tr>" + "".join(
-                f"<td style='padding:0 6px'>{c if i == 4 else html.escape(c)}</td>"
-                for i, c in enumerate(cells)) + "</tr>")
+            operation = (f"<span title='{html.escape(row.operation_id)}'>"
+                         f"{html.escape(short_id(row.operation_id))}</span>"
+                         if row.operation_id else "")
+            cells = (html.escape(str(row.seq)), html.escape(row.kind),
+                     html.escape(row.time.strftime("%H:%M:%S.%f")[:-3]), html.escape(what),
+                     badge(status, _status_colour(row)) if status else "", operation)
+            lines.append("<tr>" + "".join(f"<td style='padding:0 6px'>{c}</td>"
+                                          for c in cells) + "</tr>")
         if not lines:
             lines.append(f"<tr><td colspan=6 style='color:{MUTED}'>no rows yet</td></tr>")
         self.table.value = ("<table style='font-size:12px;border-collapse:collapse'>"
                             f"{head}{''.join(lines)}</table>")
         # Keep the row being read selected, even when newer rows push it out of the table:
         # ipywidgets 8 selects the first option whenever the options change, so every new
-        # row used to move the selection (and the details) to another row.
+        # row used to move the selection (and the details) to another row. A row the filters
+        # hide is let go, though: its details used to stay on show under a table without it.
         selected = self._find(self.row.value)
+        if selected is not None and not self._passes(selected):
+            selected = None
         if selected is not None and all(r.seq != selected.seq for r in rows):
             rows = [selected, *rows]
         self.row.options = [(f"#{r.seq} {r.kind} {r.rel or ''}", r.seq) for r in rows]
         if selected is not None:
             self.row.value = selected.seq
+        self._draw_details()
 
     # ------------------------------------------------------------------ details and exports
 

@@ -1,0 +1,42 @@
+"""Named scenarios built from the default one, for notebooks, classes and demos.
+
+``fast()`` is the default world with phones that answer in a blink, so that a notebook that
+places a dozen calls runs in seconds instead of minutes. It also opts in, by name, to event
+polls shorter than real servers allow (their ``timeout`` is 180..1800 s): a departure from
+faithfulness that a scenario has to ask for (``server.min_poll_timeout``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ucwa_nb.sim.scenario import PhoneSpec, Scenario, ScenarioError, ServerSettings
+
+__all__ = ["FAST_SERVER", "fast"]
+
+# What fast() changes in [server]: rings give up sooner and polls may be short. Real Skype
+# servers refuse a poll timeout under 180 s; here 1 s is allowed so a notebook can show a poll
+# time out without waiting three minutes.
+FAST_SERVER: dict[str, Any] = {"ring_timeout": 0.6, "min_poll_timeout": 1.0}
+_OWN_PHONE_AFTER = 0.05    # the user picks up their own phone at once
+_CONTACT_AFTER = 0.1       # callees react quickly...
+_SLOW_CONTACT = ("sip:john@contoso.com", 0.4)  # ...but John takes a moment (cancel can race it)
+
+
+def fast(**server: Any) -> Scenario:
+    """The default scenario with short rings and short polls allowed, named "fast".
+
+    Keyword arguments override ``[server]`` settings (``application_expiry=2.0``, say).
+    """
+    base = Scenario.default()
+    unknown = sorted(set(server) - set(ServerSettings.__dataclass_fields__))
+    if unknown:
+        raise ScenarioError(f"server: unknown key(s) {', '.join(unknown)}")
+    settings = replace(base.server, **{**FAST_SERVER, **server})
+    users = tuple(replace(user, own_phone=PhoneSpec(user.own_phone.behaviour, _OWN_PHONE_AFTER))
+                  for user in base.users)
+    slow_uri, slow_after = _SLOW_CONTACT
+    contacts = tuple(replace(contact, after=slow_after if contact.uri == slow_uri
+                             else _CONTACT_AFTER) for contact in base.contacts)
+    return replace(base, users=users, contacts=contacts, server=settings, name="fast")
