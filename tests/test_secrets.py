@@ -544,7 +544,10 @@ def test_notebook_password_discovery_finds_the_scenarios() -> None:
     passwords = known_passwords()
     assert {"ucwa-demo", "ucwa-demo-bob", "ucwa-demo-guest"} <= passwords
     if any(p.name.startswith("08-") for p in NOTEBOOKS):  # the classroom's generated accounts
-        assert {"class-01", "class-12", "trainer-secret"} <= passwords, passwords
+        # The 12 attendees' random passwords (16 characters, from the notebook's seed) and
+        # the trainer's.
+        assert "trainer-secret" in passwords, passwords
+        assert sum(1 for p in passwords if len(p) == 16) >= 12, passwords
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
