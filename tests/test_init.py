@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -13,6 +14,22 @@ import ucwa_nb
 def test_every_public_name_resolves() -> None:
     for name in ucwa_nb.__all__:
         assert getattr(ucwa_nb, name) is not None, name
+
+
+def test_every_public_class_says_what_it_is() -> None:
+    # A dataclass without a docstring gets its signature as __doc__: that says nothing.
+    for name in ucwa_nb.__all__:
+        value = getattr(ucwa_nb, name)
+        if inspect.isclass(value):
+            doc = (value.__doc__ or "").strip()
+            assert doc, name
+            assert not doc.startswith(f"{value.__name__}("), name
+
+
+def test_simulator_builders_and_sign_in_internals_stay_in_their_layers() -> None:
+    for name in ("build_events", "build_reason", "build_resource", "candidate_roots",
+                 "PasswordGrant", "OperationRunner"):
+        assert name not in ucwa_nb.__all__
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

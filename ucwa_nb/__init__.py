@@ -1,6 +1,10 @@
 """ucwa-nb: explore UCWA's addPhoneAudio and continuePhoneAudio from Jupyter.
 
-The public names live in small private-by-convention modules and are re-exported here.
+The public names live in small private-by-convention modules and are re-exported here: what a
+notebook user needs (connect, the Session and its calls, the errors, the log, the simulator,
+and parse with the types it returns). The builders the simulator uses, the phone-number
+rules and the sign-in machinery stay in their layers (``ucwa_nb.protocol``,
+``ucwa_nb.client``); ARCHITECTURE.md maps them.
 """
 
 from __future__ import annotations
@@ -11,13 +15,18 @@ from ucwa_nb._version import __version__
 from ucwa_nb.client.call import CallEvent, PhoneAudioCall
 from ucwa_nb.client.channel import EventChannel
 from ucwa_nb.client.discovery import Challenge, parse_challenge
-from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.errors import (
+    DiscoveryError,
+    SignInError,
+    UcwaError,
+    UntrustedHostError,
+    ValidationError,
+)
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.log.har import read_har
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 from ucwa_nb.protocol.representation import (
     Event,
     Events,
@@ -26,10 +35,7 @@ from ucwa_nb.protocol.representation import (
     Reason,
     Resource,
     Sender,
-    build_events,
     build_input,
-    build_reason,
-    build_resource,
     parse,
     parse_input,
 )
@@ -61,7 +67,6 @@ __all__ = [
     "ExchangeLog",
     "InsecureTLSWarning",
     "Link",
-    "NormalizationError",
     "ParseError",
     "Participant",
     "PhoneAudioCall",
@@ -72,20 +77,17 @@ __all__ = [
     "ScenarioError",
     "Sender",
     "Session",
+    "SignInError",
     "Simulator",
     "SimulatorError",
     "UcwaError",
+    "UntrustedHostError",
     "ValidationError",
     "__version__",
-    "build_events",
     "build_input",
-    "build_reason",
-    "build_resource",
     "connect",
-    "normalize_phone_number",
     "parse",
     "parse_challenge",
     "parse_input",
-    "parse_sip_uri",
     "read_har",
 ]

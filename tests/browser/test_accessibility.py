@@ -55,7 +55,7 @@ TEXT = {
     # own grey on grey (4.45:1 light, 4.24:1 dark when this was written).
 }
 CONNECTED = [kind for kind in TEXT if kind != "warning"]  # what a connected call's form shows
-REFUSED = ["status pill", "warning"]  # what a refused Send adds (and removes the timeline)
+NOT_OFFERED = ["status pill", "warning"]  # after the call connected: why Send is disabled
 
 # One synchronous function (no promise, so it cannot hang; Locator.evaluate bounds the wait
 # for the form itself). Colours go through a 1x1 canvas, which turns any CSS colour (rgb(),
@@ -236,12 +236,11 @@ def test_form_by_keyboard_and_readable_in_light_and_dark(
     switch_theme(page, "JupyterLab Dark")
     check_contrast(form, "dark", CONNECTED)
     save_end_state(page, form, "browser-4-keyboard-dark-theme")
-    # Send again (a click: the menu took the focus): refused before any request, phone
-    # audio being connected now, in the orange of warnings, in a pill and in the list of
-    # problems; then the same in the light theme, which the page is left in.
-    send.click()
-    expect(badge(form, "not sent")).to_be_visible()
-    expect(form.get_by_role("listitem")).to_contain_text("addPhoneAudio is not offered now")
-    check_contrast(form, "dark", REFUSED)
+    # Phone audio is connected now, so the form offers no second call: Send is disabled and
+    # the list of problems says why, in the orange of warnings; readable in the dark theme
+    # and in the light one, which the page is left in.
+    expect(send).to_be_disabled()
+    expect(form.get_by_role("listitem")).to_contain_text("addPhoneAudio is not offered right now")
+    check_contrast(form, "dark", NOT_OFFERED)
     switch_theme(page, "JupyterLab Light")
-    check_contrast(form, "light", REFUSED)
+    check_contrast(form, "light", NOT_OFFERED)

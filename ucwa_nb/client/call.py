@@ -74,6 +74,10 @@ def describe_progress(event_type: str, state: str | None, status: str | None,
 
 
 class PhoneAudioCall:
+    """One add/continue/startPhoneAudio operation, followed on the event channel to its
+    ``completed`` event: ``state``, ``status``, ``reason``, ``events``, ``wait()``, and
+    ``cancel()``, ``stop()``, ``hold()``, ``resume()`` while the links are offered."""
+
     def __init__(self, operation_id: str, kind: str, target: str | None,
                  actions: CallActions | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:

@@ -73,6 +73,9 @@ class ChannelHost(Protocol):
 
 
 class EventChannel:
+    """The session's event channel (``session.event_channel``): one background thread that
+    keeps a long poll parked and reports how it is going (``state``, ``errors``)."""
+
     def __init__(self, host: ChannelHost, start_href: str, *, poll_timeout: float = 180.0,
                  read_grace: float = READ_GRACE,
                  jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0)) -> None:

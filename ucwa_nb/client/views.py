@@ -13,6 +13,8 @@ __all__ = ["Conversation", "ConversationLog", "Participant"]
 
 @dataclass(frozen=True)
 class Participant:
+    """A person in a conversation or a conversation log: display name and SIP URI."""
+
     name: str
     uri: str
 

@@ -20,6 +20,8 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class Link:
+    """A hypermedia link: where ``rel`` can be done or found right now (``href``)."""
+
     rel: str
     href: str
     title: str | None = None
@@ -73,6 +75,10 @@ class Reason:
 
 @dataclass
 class Event:
+    """One event of a batch: ``type`` (added, updated, deleted, started, completed) about
+    the resource ``link`` names, with the resource embedded when the server sent it and, on
+    ``completed``, its ``status`` and failure ``reason``."""
+
     type: str
     link: Link
     status: str | None = None
@@ -103,6 +109,8 @@ class Event:
 
 @dataclass
 class Sender:
+    """The resource whose events a batch groups together (communication, a conversation)."""
+
     rel: str
     href: str
     events: list[Event] = field(default_factory=list)

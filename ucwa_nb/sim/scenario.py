@@ -212,6 +212,9 @@ class TrainerSpec:
 
 @dataclass(frozen=True)
 class Scenario:
+    """Who exists in the simulated world and how they behave: users, contacts, phones,
+    faults, server settings (``from_toml``, ``from_dict``, ``default()``)."""
+
     users: tuple[UserSpec, ...]
     contacts: tuple[ContactSpec, ...] = ()
     phones: dict[str, PhoneSpec] = field(default_factory=dict)
