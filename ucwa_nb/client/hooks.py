@@ -27,6 +27,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from ucwa_nb.log.derive import LOCATION_NOT_A_URL
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Event, Sender, format_of
 
@@ -184,15 +185,10 @@ class ExchangeHooks:
     def _record(self, response: httpx.Response, meta: dict[str, Any], elapsed: float,
                 notes: list[str]) -> None:
         request = response.request
-        # The call's Location, absolute like the log's location column (the log derives that
-        # one itself, with the row's format, code and subcode: ucwa_nb.log.derive).
-        location = response.headers.get("location")
-        if location:
-            try:
-                meta["location"] = absolute(location, response)
-            except ValueError:  # "http://[oops/": the row keeps it as sent
-                notes.append("the Location header is no URL")
-        self.log.record_http(
+        # The log derives the row's location (absolute), format, code and subcode itself
+        # (ucwa_nb.log.derive); the call takes its Location from the row, so that
+        # df.location == call.location finds the POST and every event about it.
+        row = self.log.record_http(
             method=request.method, url=str(request.url), status=response.status_code,
             request_headers=request.headers,
             request_body=_kept(_request_body(request), "request", notes),
@@ -201,6 +197,8 @@ class ExchangeHooks:
             elapsed_ms=elapsed, rel=meta.get("rel"), operation_id=meta.get("operation_id"),
             time=meta.get("time"), http_version=response.http_version,
             error="; ".join(notes) or None)
+        if row.location is not None and LOCATION_NOT_A_URL not in (row.error or ""):
+            meta["location"] = row.location
 
     def record_failure(self, request: httpx.Request, error: Exception,
                        elapsed_ms: float, content_type: str | None) -> None:

@@ -34,7 +34,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def origin_of(url: str | httpx.URL) -> Origin:
     """(scheme, host, port) with the default port filled in."""
-    parts = httpx.URL(str(url))
+    # A request's URL is parsed already: parsing it again costs ~40 us on every request.
+    parts = url if isinstance(url, httpx.URL) else httpx.URL(url)
     scheme = parts.scheme.lower()
     return scheme, parts.host.lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
 
@@ -75,8 +76,9 @@ class Trust:
             return origin == self.root
         return host == self.domain or host.endswith("." + self.domain)
 
-    def _refuse_downgrade(self, url: str | httpx.URL, what: str) -> None:
-        origin = origin_of(url)
+    def _refuse_downgrade(self, url: str | httpx.URL, what: str,
+                          origin: Origin | None = None) -> None:
+        origin = origin or origin_of(url)
         if self.secure and origin[0] != "https":
             raise UntrustedHostError(origin[1], what, "the server was reached over HTTPS and "
                                      "a credential never goes over plain HTTP", str(url))
@@ -105,8 +107,8 @@ class Trust:
         self.token_origins = {origin_of(url) for url in urls}
 
     def check_token(self, url: str | httpx.URL) -> None:
-        self._refuse_downgrade(url, "token")
         origin = origin_of(url)
+        self._refuse_downgrade(url, "token", origin)
         if origin not in self.token_origins:
             raise UntrustedHostError(origin[1], "token", "it is not the application's origin "
                                      "(" + ", ".join(f"{s}://{h}:{p}" for s, h, p in

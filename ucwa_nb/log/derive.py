@@ -29,6 +29,7 @@ from ucwa_nb.protocol.representation import (
 )
 
 __all__ = [
+    "LOCATION_NOT_A_URL",
     "EventFields",
     "absolute_location",
     "error_reason",
@@ -36,6 +37,7 @@ __all__ = [
     "exchange_format",
     "header_value",
     "request_operation_id",
+    "resolve_location",
     "status_text",
 ]
 
@@ -129,12 +131,21 @@ def absolute_location(url: str, location: str | None) -> str | None:
     client resolves it: so ``df.location == call.location`` finds the POST that created an
     invitation and every event about it. One that is no URL ("http://[oops/") is kept as
     sent: the row is written whatever the server sent."""
+    return resolve_location(url, location)[0]
+
+
+# The row's ``error`` when the Location header cannot be read as a URL.
+LOCATION_NOT_A_URL = "the Location header is no URL"
+
+
+def resolve_location(url: str, location: str | None) -> tuple[str | None, bool]:
+    """``absolute_location``, and whether ``location`` could be read as a URL at all."""
     if not location:
-        return None
+        return None, True
     try:
-        return urljoin(url, location)
+        return urljoin(url, location), True
     except ValueError:
-        return location
+        return location, False
 
 
 class EventFields(NamedTuple):

@@ -23,12 +23,13 @@ import pandas as pd
 
 from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, ColumnStore, LogRow
 from ucwa_nb.log.derive import (
-    absolute_location,
+    LOCATION_NOT_A_URL,
     error_reason,
     event_fields,
     exchange_format,
     header_value,
     request_operation_id,
+    resolve_location,
 )
 from ucwa_nb.log.redaction import HeadersLike, Redactor
 from ucwa_nb.protocol.representation import Event, Events, Format, Sender
@@ -112,7 +113,9 @@ class ExchangeLog:
         req_headers, resp_headers = r.headers(request_headers), r.headers(response_headers)
         url, req_body, resp_body = r.text(url), r.body(request_body), r.body(response_body)
         if location is None:
-            location = absolute_location(url, header_value(resp_headers, "location"))
+            location, readable = resolve_location(url, header_value(resp_headers, "location"))
+            if not readable:
+                error = "; ".join(filter(None, [error, LOCATION_NOT_A_URL]))
         if operation_id is None:
             operation_id = request_operation_id(url, req_headers, req_body)
         if code is None and subcode is None:
