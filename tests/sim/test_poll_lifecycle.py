@@ -75,7 +75,7 @@ def test_polls_are_refused_while_the_server_shuts_down(lab: Lab, sim: Simulator)
     assert not is_parked(sim, session)
     # Serving again (a restart) takes polls again.
     sim.restart()
-    wait = session.get(with_params(session.events_href, timeout=0))
+    wait = session.get(with_params(session.events_href, timeout=0.2))
     assert wait.status_code == 200, wait.text
 
 
