@@ -359,14 +359,21 @@ def invitation(inv: InvitationState, scenario: Scenario) -> Resource:
     if inv.operation_id is not None:
         props["operationId"] = inv.operation_id
     links = [(rel, invitation_path(inv, rel)) for rel in offers.invitation_operations(inv)]
-    links += [
-        ("conversation", _in_conversation("conversation", app, conv)),
-        ("phoneAudio", _in_conversation("phoneAudio", app, conv)),
-        *_contact_links(app, inv.to, scenario, "to"),
-        ("from", _local_participant_path(app, conv)),
-    ]
-    embedded = {"from": [local_participant(app, conv)]}
-    if inv.accepted_by is not None:
-        embedded["acceptedByParticipant"] = [participant(app, conv, inv.accepted_by, scenario)]
+    # A conversation that ended or was left no longer exists: no link leads to it.
+    if offers.exists(app, conv):
+        links += [("conversation", _in_conversation("conversation", app, conv)),
+                  ("phoneAudio", _in_conversation("phoneAudio", app, conv))]
+    if offers.exists(app, inv.derived):
+        links += [("derivedConversation", invitation_path(inv, "derivedConversation")),
+                  ("derivedPhoneAudio", invitation_path(inv, "derivedPhoneAudio"))]
+    links += _contact_links(app, inv.to, scenario, "to")
+    embedded: dict[str, list[Resource]] = {}
+    if offers.exists(app, conv):
+        links.append(("from", _local_participant_path(app, conv)))
+        embedded["from"] = [local_participant(app, conv)]
+    answered_in = inv.derived or conv
+    if inv.accepted_by is not None and offers.exists(app, answered_in):
+        embedded["acceptedByParticipant"] = [
+            participant(app, answered_in, inv.accepted_by, scenario)]
     return Resource("phoneAudioInvitation", invitation_path(inv), props, _links(*links),
                     embedded)

@@ -102,6 +102,8 @@ class InvitationState:
     status: str | None = None  # "Success" | "Failure" once completed
     reason: Reason | None = None
     accepted_by: str | None = None
+    # addPhoneAudio answered by someone new: the conversation the call went to.
+    derived: ConversationState | None = None
     task: asyncio.Task[None] | None = None
 
     @property

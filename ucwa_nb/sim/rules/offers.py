@@ -20,6 +20,7 @@ from ucwa_nb.sim.state import (
 __all__ = [
     "active_modalities",
     "conversation_log_operations",
+    "exists",
     "invitation_operations",
     "is_active",
     "me_operations",
@@ -67,6 +68,12 @@ def supported_modalities(app: ApplicationState) -> list[str]:
     if app.available_modalities is None:
         return ["PhoneAudio"]
     return list(app.available_modalities)
+
+
+def exists(app: ApplicationState, conv: ConversationState | None) -> bool:
+    """Whether ``conv`` is still one of the user's conversations (not left, not ended): links
+    to it are shown only then."""
+    return conv is not None and app.user.conversations.get(conv.id) is conv
 
 
 def is_active(conv: ConversationState) -> bool:

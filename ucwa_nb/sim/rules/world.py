@@ -78,7 +78,8 @@ class World:
         user.next_conversation += 1
         conv = ConversationState(conv_id, subject, participants, created,
                                  _thread_id(user.spec.uri, "conversation", conv_id, subject),
-                                 importance, modalities=modalities or ["Messaging"])
+                                 importance,
+                                 modalities=["Messaging"] if modalities is None else modalities)
         user.conversations[conv_id] = conv
         return conv
 
