@@ -242,16 +242,18 @@ def _local_participant_path(app: ApplicationState, conv: ConversationState) -> s
     return paths.path("participant", app=app.id, conv=conv.id, participant=app.user.key)
 
 
-def local_participant(app: ApplicationState, conv: ConversationState) -> Resource:
+def local_participant(app: ApplicationState, conv: ConversationState,
+                      rel: str = "participant") -> Resource:
     """The user in a conversation (localParticipant_ref; also an invitation's ``from``,
-    from_ref). Its rel is participant, as embedded in the reference samples; the samples'
-    rels "localParticipant" and "from" name the link that led there [infer]."""
+    from_ref). Embedded (an invitation's ``from``, the localParticipant added event) its rel
+    is participant, as in the samples and the SendAnIM trace; GET on it answers rel
+    localParticipant, as localParticipant_ref's GET sample (``rel="localParticipant"``)."""
     spec = app.user.spec
     props: dict[str, object] = {"name": spec.name, "uri": spec.uri, "local": True,
                                 "anonymous": False, "sourceNetwork": "SameEnterprise"}
     if spec.phone:
         props["workPhoneNumber"] = spec.phone
-    return Resource("participant", _local_participant_path(app, conv), props, _links(
+    return Resource(rel, _local_participant_path(app, conv), props, _links(
         ("contact", paths.path("contact", app=app.id, person=app.user.key)),
         ("conversation", _in_conversation("conversation", app, conv)),
         ("me", _in_app("me", app)),

@@ -49,7 +49,7 @@ async def participant(request: Request) -> Response:
     _, app, conv = conversation_of(request)
     key = request.path_params["participant"]
     if key == app.user.key:
-        return ucwa_response(request, render.local_participant(app, conv))
+        return ucwa_response(request, render.local_participant(app, conv, "localParticipant"))
     uri = "sip:" + key
     if uri not in conv.participants:
         raise SimError(404, "NotFound", None)

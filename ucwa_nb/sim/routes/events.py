@@ -83,10 +83,12 @@ def _events_response(request: Request, app: ApplicationState,
         raise SimError(404, "NotFound", "ApplicationNotFound")
     if outcome.kind == "shutdown":
         raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
-    links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
     if outcome.kind == "resync":
-        links["resync"] = [Link("resync", f"{base}?ack={outcome.ack}")]
-        return ucwa_response(request, Events(links))
+        # EventsInUCWA: "the event response will contain nothing but a "resync" link,
+        # pointing to the last event package that the client has not yet acknowledged".
+        return ucwa_response(request, Events(
+            {"resync": [Link("resync", f"{base}?ack={outcome.ack}")]}))
+    links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
     links["next"] = [Link("next", f"{base}?ack={outcome.ack + 1}")]
     senders: list[Sender] = []
     for pending in outcome.events:

@@ -82,8 +82,9 @@ def is_active(conv: ConversationState) -> bool:
 
 
 def active_modalities(conv: ConversationState) -> list[str]:
-    """The conversation's modalities, with PhoneAudio while its phone audio is connected."""
-    modalities = list(conv.modalities)
-    if conv.phone_audio_state == "Connected" and "PhoneAudio" not in modalities:
-        modalities.append("PhoneAudio")
-    return modalities
+    """conversation_ref: "activeModalities | The active media in the conversation", members of
+    ConversationModalityType (ApplicationSharing, Audio, DataCollaboration, Messaging, Video:
+    no PhoneAudio). [infer] Phone audio is therefore not listed (its phoneAudio resource's
+    state tells), rather than passed off as Audio, which is VoIP; a conversation made by a
+    call shows none (SendAnIM: a new conversation's "activeModalities": [])."""
+    return list(conv.modalities)

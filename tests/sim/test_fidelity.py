@@ -1,0 +1,84 @@
+"""Smaller points of the reference pages, each test quoting the line it checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from ucwa_nb import Simulator
+
+from .scenarios import Lab
+from .ucwa_http import Format, Session, new_client, with_params
+
+JOHN = "sip:john@contoso.com"
+FORMATS: list[Format] = ["json", "xml"]
+
+
+def test_every_response_carries_the_ucwa_version(lab: Lab, sim: Simulator) -> None:
+    # Versioning: "All UCWA responses include the header named 'X-MS-UcwaVersion'"
+    session = lab.sign_in(sim, collect=False)
+    responses = [
+        session.get(session.app_href),                          # a resource
+        session.get(session.app_href + "/nowhere"),             # 404
+        session.client.put(session.app_href),                   # 405
+        session.post(session.href(session.phone_audio("Project sync"), "addPhoneAudio"), {}),
+        session.get(with_params(session.events_href, timeout=0.2)),  # the event channel
+    ]
+    with new_client(session.base_url) as anonymous:
+        responses.append(anonymous.get(session.app_href))      # the 401 challenge
+    for response in responses:
+        assert response.headers["X-MS-UcwaVersion"] == "1.7", response
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_local_participant_answers_its_own_rel(lab: Lab, sim: Simulator, fmt: Format) -> None:
+    # localParticipant_ref, GET sample: "rel" : "localParticipant"
+    session = lab.sign_in(sim, fmt=fmt, collect=False)
+    local = session.follow(session.conversation("Project sync"), "localParticipant")
+    assert local.rel == "localParticipant"
+    assert local.get("local") is True
+
+
+def test_delete_conversation_log(lab: Lab, sim: Simulator) -> None:
+    # conversationLog_ref, DELETE: "Removes the past conversation instance." ...
+    # "HTTP/1.1 204 No Content"
+    session = lab.sign_in(sim, collect=False)
+    log = session.conversation_log("Supplier call")
+    assert log.href is not None
+    response = session.client.delete(log.href)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert session.get(log.href).status_code == 404
+    assert "Supplier call" not in {entry.get("subject") for entry in session.conversation_logs()}
+
+
+def _start(session: Session, operation_id: str) -> str:
+    href = session.href(session.communication(), "startPhoneAudio")
+    response = session.post(href, {"operationId": operation_id, "to": JOHN})
+    assert response.status_code == 201, response.text
+    return response.headers["location"]
+
+
+def test_a_phone_only_conversation_tells_the_truth(lab: Lab, sim: Simulator) -> None:
+    # SendAnIM: a new conversation "state":"Connecting", ... "activeModalities": [];
+    # ConversationModalityType has no PhoneAudio member; conversation_ref: "created |
+    # Creation time stamp in UTC."
+    session = lab.sign_in(sim)
+    assert session.collector is not None
+    _start(session, "phone-only")
+    session.collector.wait_completed("phone-only")
+    added = next(e for _, e in session.collector.snapshot()
+                 if e.type == "added" and e.link.rel == "conversation")
+    assert added.resource is not None
+    assert added.resource.get("activeModalities") == []
+    assert added.resource.get("state") == "Connecting"
+    conversation = session.resource(added.link.href)
+    assert conversation.get("activeModalities") == []
+    log = session.conversation_log("Weekly one-to-one")
+    response = session.post(session.href(log, "continuePhoneAudio"), {"operationId": "log"})
+    assert response.status_code == 201
+    session.collector.wait_completed("log")
+    made = [e for _, e in session.collector.snapshot()
+            if e.type == "added" and e.link.rel == "conversation"][-1]
+    assert made.resource is not None
+    # created is when the conversation was made, not the log's date.
+    assert made.resource.get("created") > log.get("creationTime")
