@@ -82,3 +82,17 @@ def test_a_phone_only_conversation_tells_the_truth(lab: Lab, sim: Simulator) -> 
     assert made.resource is not None
     # created is when the conversation was made, not the log's date.
     assert made.resource.get("created") > log.get("creationTime")
+
+
+def test_xml_resources_repeat_their_rel_and_write_dates_as_the_samples(
+        lab: Lab, sim: Simulator) -> None:
+    # conversation_ref XML sample: <resource rel="conversation" href="..."> <link .../> ...
+    # <property name="rel">conversation</property> ... <property name="created">2016-09-26T
+    # 16:20:24.8356669-07:00</property>
+    session = lab.sign_in(sim, fmt="xml", collect=False)
+    href = session.conversation("Project sync").href
+    assert href is not None
+    body = session.get(href).text
+    assert '<property name="rel">conversation</property>' in body
+    assert body.index('<property name="rel">') > body.rindex("<link ")
+    assert '<property name="created">2026-11-02T09:00:00.0000000+00:00</property>' in body
