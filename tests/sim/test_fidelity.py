@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from ucwa_nb import Simulator
+from ucwa_nb import Simulator, build_input
 
 from .scenarios import Lab
-from .ucwa_http import Format, Session, new_client, with_params
+from .ucwa_http import Format, Session, new_client, reason_of, with_params
 
 JOHN = "sip:john@contoso.com"
 FORMATS: list[Format] = ["json", "xml"]
@@ -96,3 +97,63 @@ def test_xml_resources_repeat_their_rel_and_write_dates_as_the_samples(
     assert '<property name="rel">conversation</property>' in body
     assert body.index('<property name="rel">') > body.rindex("<link ")
     assert '<property name="created">2026-11-02T09:00:00.0000000+00:00</property>' in body
+
+
+def test_a_fresh_communication_looks_like_create_an_application(lab: Lab,
+                                                                 sim: Simulator) -> None:
+    # CreateAnApplication's 201: "communication":{"4d221db7-...":"please pass this in a PUT
+    # request","supportedModalities":[],"supportedMessageFormats":["Plain"], ...,
+    # "etag":"3140562359"}
+    session = lab.sign_in(sim)
+    communication = session.application.embedded_one("communication")
+    assert communication is not None
+    assert communication.get("supportedModalities") == []
+    assert communication.get("supportedMessageFormats") == ["Plain"]
+    assert "please pass this in a PUT request" in communication.properties.values()
+    assert communication.get("etag")
+    # makeMeAvailable_ref: "a user can initiate communications, such as ... starting a phone
+    # call, without invoking this capability."
+    _start(session, "before-available")
+    # me_ref: me updated, Medium, "The application is no longer in lurker mode"
+    me = session.application.embedded_one("me")
+    assert me is not None
+    assert me.href is not None
+    response = session.post(session.href(session.resource(me.href), "makeMeAvailable"),
+                            {"supportedModalities": ["PhoneAudio"]})
+    assert response.status_code == 204
+    assert session.collector is not None
+    session.collector.wait_for(lambda got: any(
+        s.rel == "me" and e.type == "updated" for s, e in got))
+    assert session.communication().get("supportedModalities") == ["PhoneAudio"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_put_communication_is_conditional(lab: Lab, sim: Simulator, fmt: Format) -> None:
+    # communication_ref: PUT "Modifies the dashboard for communication capabilities",
+    # "HTTP/1.1 200 OK". PayloadFormat: without If-Match "rejected with HTTP code 428 /
+    # Precondition Required"; a stale ETag "412 / Precondition Failed"; without the
+    # GUID-named property "rejected with a validation error".
+    session = lab.sign_in(sim, fmt=fmt, collect=False)
+    href = session.communication().href
+    assert href is not None
+    got = session.get(href)
+    tag = got.headers["ETag"]
+    communication = session.resource(href)
+    guid = next(k for k, v in communication.properties.items()
+                if v == "please pass this in a PUT request")
+    body = {guid: "please pass this in a PUT request", "audioPreference": "VoipAudio"}
+
+    def put(props: dict[str, str], **headers: str) -> httpx.Response:
+        return session.client.put(href, content=build_input(props, fmt), headers={
+            "Content-Type": f"application/{fmt}", **headers})
+
+    assert put(body).status_code == 428
+    assert put(body, **{"If-Match": '"stale"'}).status_code == 412
+    refused = put({"audioPreference": "VoipAudio"}, **{"If-Match": tag})
+    assert refused.status_code == 400
+    assert reason_of(refused).subcode == "ParameterValidationFailure"
+    done = put(body, **{"If-Match": tag})
+    assert done.status_code == 200
+    assert done.headers["ETag"] != tag
+    assert session.resource(href).get("audioPreference") == "VoipAudio"
+    assert put(body, **{"If-Match": tag}).status_code == 412  # the old tag is stale now

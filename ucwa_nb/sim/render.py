@@ -162,16 +162,22 @@ def contact(app: ApplicationState, uri: str, name: str) -> Resource:
 
 
 def communication(app: ApplicationState) -> Resource:
+    """As CreateAnApplication's trace shows it: the GUID-named property to pass back in a PUT
+    and the etag, ``supportedModalities`` empty until makeMeAvailable (or a PUT) sets it."""
+    put = app.communication_put
+    props: dict[str, object] = {
+        app.communication_guid: "please pass this in a PUT request",
+        "phoneNumber": put.get("phoneNumber") or app.phone_number or app.user.spec.phone,
+        "audioPreference": put.get("audioPreference", "PhoneAudio"),
+        "conversationHistory": put.get("conversationHistory", "Enabled"),
+        "supportedModalities": offers.supported_modalities(app),
+        "supportedMessageFormats": list(put.get("supportedMessageFormats", ["Plain"])),
+        "etag": str(app.communication_etag),
+    }
     return Resource(
         "communication",
         _in_app("communication", app),
-        {
-            "phoneNumber": app.phone_number or app.user.spec.phone,
-            "audioPreference": "PhoneAudio",
-            "conversationHistory": "Enabled",
-            "supportedModalities": offers.supported_modalities(app),
-            "supportedMessageFormats": ["Plain"],
-        },
+        props,
         _links(
             ("conversations", _in_app("conversations", app) + "?filter=active"),
             ("conversationLogs", _in_app("conversationLogs", app)),

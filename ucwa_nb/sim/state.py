@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.channel import Channel
@@ -87,6 +88,11 @@ class ApplicationState:
     # Set by makeMeAvailable (None until then): the modalities and the number it gave.
     available_modalities: list[str] | None = None
     phone_number: str | None = None
+    # communication's PUT (rules/communication.py): the GUID-named property it must carry,
+    # the ETag it must match, and the values it set.
+    communication_guid: str = ""
+    communication_etag: int = 1
+    communication_put: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -16,6 +16,7 @@ __all__ = [
     "conversation_changed",
     "conversation_ended",
     "invitation_changed",
+    "me_changed",
     "phone_audio_changed",
 ]
 
@@ -115,3 +116,12 @@ def communication_changed(world: World, app: ApplicationState) -> None:
     world.emit(app, "communication", comm.href,
                Event("updated", Link("communication", comm.href),
                      embedded={"communication": [comm]}), Priority.MEDIUM)
+
+
+def me_changed(world: World, app: ApplicationState) -> None:
+    """me updated, medium priority, sender me (me_ref: "The application is no longer in
+    lurker mode"), after communication updated as in EventChannelDetails' sample."""
+    me = render.me(app)
+    assert me.href is not None
+    world.emit(app, "me", me.href, Event("updated", Link("me", me.href),
+                                         embedded={"me": [me]}), Priority.MEDIUM)

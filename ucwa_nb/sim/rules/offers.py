@@ -19,6 +19,7 @@ from ucwa_nb.sim.state import (
 
 __all__ = [
     "active_modalities",
+    "can_start_phone_audio",
     "conversation_log_operations",
     "exists",
     "invitation_operations",
@@ -61,13 +62,23 @@ def conversation_log_operations(log: ConversationLogState) -> tuple[str, ...]:
 
 
 def supported_modalities(app: ApplicationState) -> list[str]:
-    """communication's supportedModalities: PhoneAudio until makeMeAvailable names its own.
+    """communication's supportedModalities: none until makeMeAvailable names them
+    (CreateAnApplication's trace: "supportedModalities":[] in a fresh application), or what
+    a PUT on communication set last."""
+    put = app.communication_put.get("supportedModalities")
+    if put is not None:
+        return list(put)
+    return list(app.available_modalities or [])
 
-    startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
-    capabilities are these."""
-    if app.available_modalities is None:
-        return ["PhoneAudio"]
-    return list(app.available_modalities)
+
+def can_start_phone_audio(app: ApplicationState) -> bool:
+    """startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
+    capabilities are supportedModalities once makeMeAvailable or a PUT has set them. Before,
+    makeMeAvailable_ref: "a user can initiate communications, such as ... starting a phone
+    call, without invoking this capability"."""
+    if app.available_modalities is None and "supportedModalities" not in app.communication_put:
+        return True
+    return "PhoneAudio" in supported_modalities(app)
 
 
 def exists(app: ApplicationState, conv: ConversationState | None) -> bool:

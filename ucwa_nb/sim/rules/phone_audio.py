@@ -127,9 +127,7 @@ def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
                       props: dict[str, Any]) -> InvitationState:
     """startPhoneAudio: call-via-work in a new peer-to-peer conversation with ``to``."""
     values = phone_audio_input(world, token, app, "startPhoneAudio", props, needs_to=True)
-    if "PhoneAudio" not in offers.supported_modalities(app):
-        # startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities";
-        # [infer] the capabilities are communication's supportedModalities.
+    if not offers.can_start_phone_audio(app):
         raise SimError(403, "Forbidden", None,
                        "Phone audio is not listed in the capabilities.")
     conv = world.add_conversation(app.user, values.get("subject") or "", [], _now_utc(),

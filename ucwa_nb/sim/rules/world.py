@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -134,7 +135,11 @@ class World:
         app_id = str(self._next_app)
         self._next_app += 1
         app = ApplicationState(app_id, user, values["userAgent"], values["endpointId"],
-                               values["culture"], values.get("instanceId"), Channel(self.now))
+                               values["culture"], values.get("instanceId"), Channel(self.now),
+                               # Random on a real server (PayloadFormat); derived from the
+                               # ids here so that notebook outputs stay the same run to run.
+                               communication_guid=str(uuid.uuid5(
+                                   uuid.NAMESPACE_URL, f"ucwa-nb:{user.key}:{app_id}")))
         user.apps[app_id] = app
         self.apps[app_id] = app
         return app, True
