@@ -209,10 +209,8 @@ def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
     batch = events_of(_poll(session, session.events_href, timeout=0.2))
     next_href = batch.href("next")
     assert next_href is not None
-    deadline = time.monotonic() + 5
-    while session.get(session.app_href).status_code == 200:
-        assert time.monotonic() < deadline, "the application never expired"
-        time.sleep(0.05)
+    # No request at all meanwhile: any request would keep it alive (application_ref).
+    time.sleep(1.0 + 0.6)
     for response in (
         session.get(session.app_href),
         _poll(session, next_href, timeout=0.2),
@@ -223,6 +221,19 @@ def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
         assert response.status_code == 404, response.text
         reason = reason_of(response)
         assert (reason.code, reason.subcode) == ("NotFound", "ApplicationNotFound")
+
+
+def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
+    # application_ref: "The application resource will expire if the application remains idle
+    # (i.e. no HTTP requests are received for a period of time from the application)".
+    sim = lab.start(application_expiry=0.6, callback_grace=0.2)
+    session = lab.sign_in(sim, collect=False)
+    events_of(_poll(session, session.events_href, timeout=0.2))  # polled once, then never
+    for _ in range(6):  # 1.2 s: twice the expiry, with a GET every 0.2 s
+        time.sleep(0.2)
+        assert session.get(session.app_href).status_code == 200
+    time.sleep(0.6 + 0.5)
+    assert session.get(session.app_href).status_code == 404
 
 
 def test_a_parked_poll_keeps_the_application_alive(lab: Lab) -> None:

@@ -55,8 +55,8 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class ServerSettings:
-    # Seconds without a parked or recently released event poll before an application is
-    # deleted. Real servers wait 15 minutes; tests make it short.
+    # Seconds without any request of the application (a parked poll counts all along)
+    # before it is deleted. Real servers wait 15 minutes; tests make it short.
     application_expiry: float = 900.0
     # An operation POST needs a live event channel: a poll parked now or released within
     # this many seconds. Otherwise 500 CallbackChannelError. [infer] ucwa-protocol.md 2.4.

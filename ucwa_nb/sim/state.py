@@ -90,6 +90,8 @@ class ApplicationState:
     phone_number: str | None = None
     # communication's PUT (rules/communication.py): the GUID-named property it must carry,
     # the ETag it must match, and the values it set.
+    # When the application last made any request (rules/world.py: it keeps it alive).
+    last_request: float = 0.0
     communication_guid: str = ""
     communication_etag: int = 1
     communication_put: dict[str, Any] = field(default_factory=dict)

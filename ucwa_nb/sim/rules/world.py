@@ -138,6 +138,7 @@ class World:
                                values["culture"], values.get("instanceId"), Channel(self.now),
                                # Random on a real server (PayloadFormat); derived from the
                                # ids here so that notebook outputs stay the same run to run.
+                               last_request=self.now(),
                                communication_guid=str(uuid.uuid5(
                                    uuid.NAMESPACE_URL, f"ucwa-nb:{user.key}:{app_id}")))
         user.apps[app_id] = app
@@ -148,13 +149,19 @@ class World:
         app = self.apps.get(app_id)
         # Only the application asked for: the lifespan's sweeper expires the others, so no
         # request pays for a scan of every application on the server.
-        if app is not None and app.channel.idle_for() > self.settings.application_expiry:
+        if app is not None and self._idle_for(app) > self.settings.application_expiry:
             self.delete_application(app)
             app = None
         # Another user's application is reported exactly like a missing one.
         if app is None or app.user is not token.user:
             raise SimError(404, "NotFound", "ApplicationNotFound")
+        # application_ref: the application expires when "no HTTP requests are received for a
+        # period of time from the application": any request of it counts, not only polls.
+        app.last_request = self.now()
         return app
+
+    def _idle_for(self, app: ApplicationState) -> float:
+        return min(app.channel.idle_for(), self.now() - app.last_request)
 
     def delete_application(self, app: ApplicationState) -> None:
         app.deleted = True
@@ -168,7 +175,7 @@ class World:
     def expire_idle(self) -> None:
         limit = self.settings.application_expiry
         for app in list(self.apps.values()):
-            if app.channel.idle_for() > limit:
+            if self._idle_for(app) > limit:
                 self.delete_application(app)
 
     # ------------------------------------------------------------------ faults
