@@ -166,6 +166,7 @@ def communication(app: ApplicationState) -> Resource:
     and the etag, ``supportedModalities`` empty until makeMeAvailable (or a PUT) sets it."""
     put = app.communication_put
     props: dict[str, object] = {
+        # The walkthroughs' wording (CreateAnApplication, EventChannelDetails).
         app.communication_guid: "please pass this in a PUT request",
         "phoneNumber": put.get("phoneNumber") or app.phone_number or app.user.spec.phone,
         "audioPreference": put.get("audioPreference", "PhoneAudio"),

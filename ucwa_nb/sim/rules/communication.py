@@ -19,10 +19,8 @@ from ucwa_nb.sim.rules import notify
 from ucwa_nb.sim.rules.world import World, case_insensitive
 from ucwa_nb.sim.state import ApplicationState
 
-__all__ = ["PUT_MARKER", "etag", "put_communication"]
+__all__ = ["etag", "put_communication"]
 
-# The walkthroughs' wording (CreateAnApplication, EventChannelDetails).
-PUT_MARKER = "please pass this in a PUT request"
 MAX_PHONE_NUMBER = 100  # communication_ref: phoneNumber "The maximum length is 100 characters"
 # communication_ref's PUT body: the values each property takes.
 CHOICES: dict[str, tuple[str, ...]] = {
