@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
+
 from ucwa_nb import Event, Sender, Simulator
 
 from .scenarios import Lab
@@ -25,14 +27,15 @@ def _start_href(session: Session) -> str:
     return session.href(session.communication(), "startPhoneAudio")
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_a_new_call_adds_the_conversation_and_its_participants_in_the_traces_order(
-        lab: Lab, sim: Simulator) -> None:
+        lab: Lab, sim: Simulator, fmt: Format) -> None:
     # localParticipant_ref: added, "This event is raised when the user is first added."
     # participant_ref: added, "The application will receive this event when the participant
     # is first added to the conversation." Order as the real trace (SendAnIM): conversation
     # added, localParticipant added, the modality updated; then conversation updated,
     # participant added, the modality updated, and only then the invitation's completed.
-    session = lab.sign_in(sim)
+    session = lab.sign_in(sim, fmt=fmt)
     collector = session.collector
     assert collector is not None
     before = len(collector.snapshot())
