@@ -204,7 +204,7 @@ def _connect(flows: Flows, url: str, **kwargs: Any) -> Session:
 
 def _connect_with(flows: Flows, client: httpx.Client, url: str, **kwargs: Any) -> Session:
     try:
-        session = ucwa_nb.connect(url, http_client=client, poll_timeout=5.0, **kwargs)
+        session = ucwa_nb.connect(url, http_client=client, **{"poll_timeout": 5.0, **kwargs})
     except BaseException:
         client.close()
         raise
@@ -446,7 +446,8 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
         assert url.startswith("http://127.0.0.1:"), url
         flows.passwords |= {ALICE[1], BOB[1], WRONG_PASSWORD}
         flows.tokens.add(MADE_UP_TOKEN)
-        alice = _connect(flows, url, username=ALICE[0], password=ALICE[1])
+        # `ucwa-nb serve` runs the default scenario: real servers' 180 s minimum poll.
+        alice = _connect(flows, url, username=ALICE[0], password=ALICE[1], poll_timeout=180.0)
         conversation = {c.subject: c for c in alice.conversations()}["Project sync"]
         assert alice.add_phone_audio(conversation, to=JOHN).wait(WAIT).status == "Success"
         _expect(flows, UcwaError, alice.add_phone_audio, conversation, to=JOHN,
@@ -459,7 +460,7 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
             flows.tokens |= {token, bearer_of(alice.http_client).token or ""}
             # A careless client that puts its token in the URL.
             raw.get(url + "/oauth/user", params={"access_token": token})
-        bob = _connect(flows, url, token=token, format="xml")
+        bob = _connect(flows, url, token=token, format="xml", poll_timeout=180.0)
         bob.conversations()
         for kwargs in ({"username": ALICE[0], "password": WRONG_PASSWORD},
                        {"token": MADE_UP_TOKEN}):

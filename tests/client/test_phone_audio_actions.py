@@ -58,7 +58,10 @@ def test_start_hold_resume_stop(make_session: MakeSession, fmt: str) -> None:
     with pytest.raises(ValidationError, match="resumePhoneAudio is not offered now"):
         call.resume()
     call.stop()
-    assert _phone_audio_links(session, call) == {"addPhoneAudio"}  # ended: may start again
+    # The conversation startPhoneAudio made ends with its call (conversation_ref, deleted:
+    # "Delivered when the conversation resource is deleted"): the invitation no longer
+    # links to it, and there is nothing left to stop.
+    assert "From the notebook" not in [c.subject for c in session.conversations()]
     with pytest.raises(ValidationError, match="stopPhoneAudio is not offered now"):
         call.stop()
 
@@ -119,3 +122,19 @@ def test_offered_link_and_draft_use_the_one_definition(session: Session) -> None
         (prepared.url, prepared.body, prepared.problems)
     conversation = session.conversations()[0]
     assert session.offered_link(HOLD_PHONE_AUDIO, conversation) is None  # not connected
+
+
+def test_a_call_answered_in_a_derived_conversation_is_acted_on_there(
+        make_session: MakeSession) -> None:
+    # derivedPhoneAudio_ref: "the [phoneAudio] modality will be served from a different
+    # [conversation] because the [acceptedByParticipant] is different from the current remote
+    # [participant] of the conversation where [phoneAudio] was added."
+    session = make_session()
+    budget = {c.subject: c for c in session.conversations()}["Budget review"]
+    call = session.add_phone_audio(budget, to=JOHN)
+    assert call.wait(WAIT).status == "Success"
+    call.hold()
+    call.resume()
+    call.stop()
+    with pytest.raises(ValidationError, match="stopPhoneAudio is not offered now"):
+        call.stop()

@@ -54,7 +54,7 @@ KINDS = ("raw POST", "raw GET + POST", "add_phone_audio", "PreparedCall.send()")
 def scenario_dict(conversations: int) -> dict[str, Any]:
     """One user with ``conversations`` conversations with John, who answers at once."""
     return {
-        "server": {"ring_timeout": 0.0},
+        "server": {"ring_timeout": 0.0, "min_poll_timeout": 1.0},  # polls of 60 s
         "users": [{
             "uri": "sip:" + USER[0],
             "password": USER[1],

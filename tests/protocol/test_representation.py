@@ -869,7 +869,12 @@ def test_xml_output_writes_true_false_and_iso_dates() -> None:
     assert f'xmlns="{NAMESPACE}"'.encode() in body
     assert b'<property name="local">True</property>' in body
     assert b'<property name="anonymous">False</property>' in body
-    assert b'<property name="joined">2016-09-26T16:20:24.587000-07:00</property>' in body
+    # conversation_ref's XML sample: <property name="created">2016-09-26T16:20:24.8356669
+    # -07:00</property>: seven fractional digits.
+    assert b'<property name="joined">2016-09-26T16:20:24.5870000-07:00</property>' in body
+    # conversations_ref: <link .../> <property name="rel">conversations</property>, right
+    # after the links, on a top-level resource too.
+    assert b'<property name="rel">participant</property><property name="local">' in body
     assert b'<property name="n">3</property>' in body
     assert b'<property name="x">True</property>' in build_input({"x": True}, "xml")
 

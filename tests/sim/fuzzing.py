@@ -63,6 +63,7 @@ LIMIT = SCENARIO.server.max_body_bytes
 # ucwa-protocol.md 5.2: the code of every synchronous error status the simulator may answer.
 CODE_OF_STATUS = {400: "BadRequest", 403: "Forbidden", 404: "NotFound",
                   405: "MethodNotAllowed", 409: "Conflict", 410: "Gone",
+                  412: "PreconditionFailed", 428: "PreconditionRequired",  # PUT communication
                   413: "EntityTooLarge", 415: "UnsupportedMediaType", 500: "ServiceFailure",
                   503: "ServiceUnavailable"}
 # ucwa-protocol.md 1.3: the token endpoint's OAuth errors.

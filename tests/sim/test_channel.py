@@ -10,9 +10,9 @@ import time
 import httpx
 import pytest
 
-from ucwa_nb import Events, Simulator
+from ucwa_nb import Events, Scenario, Simulator
 
-from .scenarios import Lab
+from .scenarios import Lab, default_scenario_dict
 from .ucwa_http import (
     Background,
     Session,
@@ -50,8 +50,8 @@ def _add_call(session: Session, operation_id: str, to: str = "sip:john@contoso.c
 def test_timeout_answers_an_empty_batch_with_only_next(lab: Lab, sim: Simulator) -> None:
     session = lab.sign_in(sim, collect=False)
     start = time.monotonic()
-    # A timeout below the server's minimum (0.2 s in these scenarios) is raised to it.
-    response = _poll(session, session.events_href, timeout=0)
+    # The lowest timeout these scenarios allow (0.2 s; real servers: 180 s).
+    response = _poll(session, session.events_href, timeout=0.2)
     elapsed = time.monotonic() - start
     assert response.status_code == 200
     assert 0.15 <= elapsed < 3
@@ -67,7 +67,7 @@ def test_timeout_answers_an_empty_batch_with_only_next(lab: Lab, sim: Simulator)
     assert next_href is not None
     assert next_href != session.events_href
     # The next empty batch follows on from it.
-    again = events_of(_poll(session, next_href, timeout=0))
+    again = events_of(_poll(session, next_href, timeout=0.2))
     assert again.href("self") == next_href
     assert again.href("next") not in (None, next_href, session.events_href)
 
@@ -115,7 +115,9 @@ def test_ack_next_replay_and_resync(lab: Lab, sim: Simulator) -> None:
     assert stale_batch.senders == []
     assert stale_batch.href("next") is None
     assert stale_batch.href("resync") == last  # the first unacknowledged batch
-    assert set(stale.json()["_links"]) == {"self", "resync"}
+    # EventsInUCWA: "the event response will contain nothing but a \"resync\" link"
+    assert set(stale.json()) == {"_links"}
+    assert set(stale.json()["_links"]) == {"resync"}
 
     # An ack beyond the next batch to form is out of range too.
     future_ack = with_params(href.split("?")[0], ack=10_000)
@@ -178,7 +180,7 @@ def test_lower_priority_poll_does_not_replace_a_higher_one(lab: Lab, sim: Simula
 def test_events_reach_a_poll_made_after_they_happened(lab: Lab, sim: Simulator) -> None:
     session = lab.sign_in(sim, collect=False)
     # One poll makes the channel live; then a call happens while nobody is polling.
-    empty = events_of(_poll(session, session.events_href, timeout=0))
+    empty = events_of(_poll(session, session.events_href, timeout=0.2))
     href = empty.href("next")
     assert href is not None
     _add_call(session, "op-late")
@@ -204,16 +206,14 @@ def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
     conversation = session.conversation("Project sync")
     add_href = session.href(session.follow(conversation, "phoneAudio"), "addPhoneAudio")
     # The last poll: from its answer on, nobody polls.
-    batch = events_of(_poll(session, session.events_href, timeout=0))
+    batch = events_of(_poll(session, session.events_href, timeout=0.2))
     next_href = batch.href("next")
     assert next_href is not None
-    deadline = time.monotonic() + 5
-    while session.get(session.app_href).status_code == 200:
-        assert time.monotonic() < deadline, "the application never expired"
-        time.sleep(0.05)
+    # No request at all meanwhile: any request would keep it alive (application_ref).
+    time.sleep(1.0 + 0.6)
     for response in (
         session.get(session.app_href),
-        _poll(session, next_href, timeout=0),
+        _poll(session, next_href, timeout=0.2),
         session.get(session.href(session.application, "events")),
         session.get(conversation.href or ""),
         session.post(add_href, {"to": "sip:john@contoso.com"}),
@@ -221,6 +221,19 @@ def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
         assert response.status_code == 404, response.text
         reason = reason_of(response)
         assert (reason.code, reason.subcode) == ("NotFound", "ApplicationNotFound")
+
+
+def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
+    # application_ref: "The application resource will expire if the application remains idle
+    # (i.e. no HTTP requests are received for a period of time from the application)".
+    sim = lab.start(application_expiry=0.6, callback_grace=0.2)
+    session = lab.sign_in(sim, collect=False)
+    events_of(_poll(session, session.events_href, timeout=0.2))  # polled once, then never
+    for _ in range(6):  # 1.2 s: twice the expiry, with a GET every 0.2 s
+        time.sleep(0.2)
+        assert session.get(session.app_href).status_code == 200
+    time.sleep(0.6 + 0.5)
+    assert session.get(session.app_href).status_code == 404
 
 
 def test_a_parked_poll_keeps_the_application_alive(lab: Lab) -> None:
@@ -292,3 +305,56 @@ def test_xml_events_need_the_ucwa_xml_accept(lab: Lab, sim: Simulator) -> None:
     assert started.resource is not None
     assert started.resource.get("operationId") == "op-xml"
     assert started.resource.get("state") == "Connecting"
+
+
+def _faithful(lab: Lab) -> Simulator:
+    """The default scenario's server settings: the event channel bounds of real servers."""
+    return lab.start(Scenario.from_dict(default_scenario_dict(), name="faithful"))
+
+
+@pytest.mark.parametrize(("params", "bad"), [
+    # events_ref, timeout: "The minimum possible value is 180 seconds and the maximum
+    # possible value is 1800 seconds."
+    ({"timeout": "179"}, "timeout"),
+    ({"timeout": "1"}, "timeout"),
+    ({"timeout": "1801"}, "timeout"),
+    # medium: "The minimum possible value is 5 seconds and the maximum possible value is
+    # 1800 seconds." low: the same.
+    ({"medium": "4"}, "medium"),
+    ({"low": "1"}, "low"),
+    ({"low": "1801"}, "low"),
+])
+def test_event_channel_bounds_are_the_pages_by_default(lab: Lab, params: dict[str, str],
+                                                        bad: str) -> None:
+    session = lab.sign_in(_faithful(lab), collect=False)
+    response = session.get(with_params(session.events_href, **params), timeout=3)
+    assert response.status_code == 400
+    reason = reason_of(response)
+    assert (reason.code, reason.subcode) == ("BadRequest", "ParameterValidationFailure")
+    assert bad in reason.parameters
+    assert "180" in reason.parameters[bad] or "5" in reason.parameters[bad]
+
+
+def test_the_lowest_documented_values_are_accepted(lab: Lab) -> None:
+    # timeout "The default value is 180 seconds"; 180 and medium=low=5 park the poll.
+    sim = _faithful(lab)
+    session = lab.sign_in(sim, collect=False)
+    pending = _park(sim, session, session.events_href, timeout=180, medium=5, low=5)
+    assert sim.scenario.server.min_poll_timeout == 180
+    assert sim.scenario.server.min_poll_aggregation == 5
+    # Deleting the application releases the parked poll at once.
+    assert session.client.delete(session.app_href).status_code == 204
+    assert pending.result().status_code == 404
+
+
+def test_event_parameters_are_remembered_until_changed(lab: Lab, sim: Simulator) -> None:
+    # EventChannelDetails: "they are remembered by the server and will take effect for the
+    # next P-GET until the client changes them again."
+    session = lab.sign_in(sim, collect=False)
+    first = events_of(_poll(session, session.events_href, timeout=0.3))
+    next_href = first.href("next")
+    assert next_href is not None
+    start = time.monotonic()
+    response = session.get(next_href, timeout=10)  # no timeout parameter: 0.3 s, not 180
+    assert response.status_code == 200
+    assert time.monotonic() - start < 5

@@ -104,7 +104,7 @@ def test_callback_channel_error_after_not_polling_for_the_grace(lab: Lab) -> Non
     session = lab.sign_in(sim, collect=False)
     href = _operation_href(session, "addPhoneAudio")
     # One poll, answered at once by its timeout: the channel is live for the grace window.
-    batch = events_of(session.get(with_params(session.events_href, timeout=0)))
+    batch = events_of(session.get(with_params(session.events_href, timeout=0.2)))
     assert batch.href("next") is not None
     time.sleep(0.5)
     response = session.post(href, {"to": JOHN})

@@ -172,7 +172,9 @@ def test_start_phone_audio_takes_to_from_the_query(lab: Lab, sim: Simulator) -> 
     assert session.collector.wait_completed("from-query").status == "Success"
 
 
-def test_a_failed_start_leaves_a_disconnected_conversation(lab: Lab, sim: Simulator) -> None:
+def test_a_failed_start_ends_its_conversation(lab: Lab, sim: Simulator) -> None:
+    # conversation_ref, deleted: "Delivered when the conversation resource is deleted."
+    # The conversation startPhoneAudio made ends with its call: it is deleted.
     session = lab.sign_in(sim)
     assert session.collector is not None
     response = session.post(_start_href(session), {"operationId": "busy",
@@ -182,11 +184,17 @@ def test_a_failed_start_leaves_a_disconnected_conversation(lab: Lab, sim: Simula
     assert completed.status == "Failure"
     assert completed.reason is not None
     assert (completed.reason.code, completed.reason.subcode) == ("RemoteFailure", "Busy")
-    conversation = session.resource(_invitation(
-        session.collector.for_operation("busy"), "completed").links["conversation"][0].href)
-    assert conversation.get("state") == "Disconnected"
-    # Gone from the active conversations (?filter=active).
-    assert conversation.href not in {c.href for c in session.conversations()}
+    href = _invitation(session.collector.for_operation("busy"),
+                       "completed").links["conversation"][0].href
+    events = session.collector.wait_for(lambda got: any(
+        e.type == "deleted" and e.link.href == href for _, e in got))
+    deleted = [(s.rel, e.link.rel) for s, e in events if e.type == "deleted"]
+    # localParticipant_ref, deleted: "Indicates that the user has left a conversation."
+    assert deleted == [("conversation", "localParticipant"), ("communication", "conversation")]
+    assert session.get(href).status_code == 404
+    assert href not in {c.href for c in session.conversations()}
+    # The invitation no longer links to a conversation that does not exist.
+    assert session.resource(response.headers["location"]).link("conversation") is None
 
 
 START_ERRORS: list[tuple[str, dict[str, Any], int, str, str | None, set[str]]] = [
@@ -253,12 +261,14 @@ def test_local_participant_and_invitation_from(lab: Lab, sim: Simulator, fmt: Fo
     invitation = session.resource(response.headers["location"])
     assert invitation.links["from"][0].href == local.href
     assert invitation.embedded["from"][0].get("uri") == "sip:alice@contoso.com"
-    # John answered a conversation he was not in: he is a participant of it now.
+    # John answered a conversation he was not in. phoneAudioInvitation_ref: "In the case of
+    # [addPhoneAudio], the corresponding phoneAudioInvitation will cause the creation of a
+    # new, related conversation ([derivedConversation]) with the new remote [participant]s."
     assert completed.resource is not None
     accepted = completed.resource.embedded["acceptedByParticipant"][0]
     assert session.resource(accepted.href or "").get("uri") == JOHN
     after = session.follow(session.conversation("Budget review"), "participants")
-    assert JOHN in {p.get("uri") for p in after.embedded["participant"]}
+    assert JOHN not in {p.get("uri") for p in after.embedded["participant"]}
 
 
 def test_links_to_unknown_people_are_not_shown(lab: Lab, sim: Simulator) -> None:

@@ -258,7 +258,7 @@ def test_unknown_paths_get_a_ucwa_shaped_404(session: Session, accept: str) -> N
 
 
 @pytest.mark.parametrize(("method", "target"), [
-    ("GET", "addPhoneAudio"), ("PUT", "root"), ("DELETE", "conversation"),
+    ("GET", "addPhoneAudio"), ("PUT", "root"), ("PUT", "conversation"),
     ("POST", "events"), ("PATCH", "application"), ("GET", "token"), ("DELETE", "user")])
 def test_wrong_method_gets_405(session: Session, shared_sim: Simulator, add_href: str,
                                method: str, target: str) -> None:

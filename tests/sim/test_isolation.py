@@ -49,7 +49,7 @@ def test_another_users_token_gets_404_application_not_found(lab: Lab, sim: Simul
         ("POST", log_href, {}),
         ("POST", location + "/cancel", None),
         ("DELETE", alice.app_href, None),
-        ("GET", with_params(alice.events_href, timeout=0), None),
+        ("GET", with_params(alice.events_href, timeout=0.2), None),
     ]:
         kwargs: dict[str, Any] = {}
         if body is not None:

@@ -78,6 +78,12 @@ class Crawler:
     operations: dict[str, tuple[str, str]] = field(default_factory=dict)  # href: rel, where
     frontier: list[tuple[str, str, str]] = field(default_factory=list)  # rel, href, where
     next_events: str | None = None
+    # Conversations the event channel reported deleted (the call that made them ended, or the
+    # user left): links to them, or under them, seen in earlier events rightly lead nowhere.
+    gone: set[str] = field(default_factory=set)
+    # href asked for -> the self href of what it answered (derivedConversation answers the
+    # derived conversation), so that links to a gone resource through another path are known.
+    answered_as: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ discovery
 
@@ -114,7 +120,9 @@ class Crawler:
             self.see(sender.rel, sender.href, "events sender")
             for event in sender.events:
                 where = f"events {sender.rel} {event.type} {event.link.rel}"
-                if event.type != "deleted":  # a deleted resource may rightly be gone
+                if event.type == "deleted":  # a deleted resource may rightly be gone
+                    self.gone.add(event.link.href)
+                else:
                     self.see(event.link.rel, event.link.href, where)
                 if event.in_ is not None:
                     self.see(event.in_.rel, event.in_.href, where)
@@ -149,10 +157,14 @@ class Crawler:
                 return
         raise AssertionError("the event channel never went quiet")
 
+    def is_gone(self, href: str) -> bool:
+        target = self.answered_as.get(href, href)
+        return any(target == gone or target.startswith(gone + "/") for gone in self.gone)
+
     def get_all(self) -> None:
         while self.frontier:
             rel, href, where = self.frontier.pop(0)
-            if href in self.got:
+            if href in self.got or self.is_gone(href):
                 continue
             self.got.add(href)
             response = self.session.get(href)
@@ -161,6 +173,8 @@ class Crawler:
                     format_of(response.headers.get("content-type")) is not None:
                 parsed = body_of(response)
                 if isinstance(parsed, Resource):
+                    if parsed.href is not None and parsed.href != href.split("?")[0]:
+                        self.answered_as[href] = parsed.href
                     self.see_resource(parsed, f"GET {rel}")
 
     def post_round(self) -> bool:
@@ -255,7 +269,8 @@ def test_every_link_leads_somewhere(lab: Lab, fmt: Format) -> None:
                      ("POST", "holdPhoneAudio"), ("POST", "resumePhoneAudio"),
                      ("POST", "cancel"), ("POST", "makeMeAvailable"),
                      ("GET", "localParticipant"), ("GET", "from"), ("GET", "participant"),
-                     ("GET", "phoneAudioInvitation")]:
+                     ("GET", "phoneAudioInvitation"), ("GET", "derivedConversation"),
+                     ("GET", "derivedPhoneAudio")]:
         assert expected in checked, f"the crawl never reached {expected}"
     # GET links answer 200 (a resource or the xframe page); operations succeed or refuse
     # with a documented client error, never a server error.

@@ -195,7 +195,7 @@ def test_serve_prints_the_url_and_accounts_answers_and_stops_on_sigint() -> None
         assert port > 0
         server = SimpleNamespace(url=url, base_url=url.split("/autodiscover")[0])
         session = sign_in(server)
-        collector = session.collect()
+        collector = session.collect(poll_timeout=180.0)  # the default scenario's minimum
         # The channel is live once the first poll has arrived; a call proves it end to end.
         deadline = time.monotonic() + 10
         while True:

@@ -40,7 +40,8 @@ def fast_scenario_data(**server: Any) -> dict[str, Any]:
     """The default scenario (default.toml) as a dict, with short delays for tests."""
     text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
     data = deepcopy(tomllib.loads(text))
-    data["server"].update({"ring_timeout": 0.3, **server})
+    # min_poll_timeout: the widget tests poll for 1 s, below the 180 s real servers allow.
+    data["server"].update({"ring_timeout": 0.3, "min_poll_timeout": 0.2, **server})
     for contact in data["contacts"]:
         if "after" in contact:
             contact["after"] = 0.05

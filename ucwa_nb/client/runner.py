@@ -116,7 +116,18 @@ class OperationRunner:
             if operation is CANCEL and invitation.link("cancel") is None:
                 raise ValidationError({"call": f"the call is no longer in progress "
                                                f"({invitation.get('state')})"})
-            offering = self.offering_resource(operation, invitation)
+            path = operation.path
+            if path == ("phoneAudio",) and invitation.link("derivedPhoneAudio") is not None:
+                # derivedPhoneAudio_ref: answered by someone new, the call is served from
+                # a derived conversation; its phoneAudio is the one to act on.
+                path = ("derivedPhoneAudio",)
+            if path and invitation.link(path[0]) is None:
+                # The call's conversation has ended (conversation deleted): nothing to act on.
+                raise ValidationError({"call": f"{operation.rel} is not offered now (the "
+                                               f"call's conversation has ended)"})
+            offering = invitation
+            for rel in path:
+                offering = self._navigator.follow(offering, rel)
             url = self._navigator.link(offering, operation.rel)
             if url is None:
                 raise ValidationError({"call": f"{operation.rel} is not offered now "

@@ -2,8 +2,9 @@
 
 ``model`` (Resource, Events, Reason, ...), ``json_codec`` and ``xml_codec`` (one dialect
 each), ``representation`` (media types; parse and build in either dialect), ``phone`` (SIP
-and tel URIs, E.164 with a dial plan) and ``rules`` (what the reference pages fix: limits,
-names, the checks of an operation's input). Nothing here imports the rest of ucwa_nb.
+and tel URIs, E.164 with a dial plan) ``rules`` (what the reference pages fix: limits,
+names, the checks of an operation's input) and ``cardinality`` (which JSON relations are
+always arrays). Nothing here imports the rest of ucwa_nb.
 """
 
 from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri

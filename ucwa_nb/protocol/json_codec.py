@@ -2,7 +2,9 @@
 
 Properties are members, ``rel`` names the type, ``_links`` maps a rel to one
 ``{"href", "title"}`` object or to an array of them, ``_embedded`` maps a rel to a resource or
-an array of resources, and dates are ASP.NET AJAX strings ``"\\/Date(ms)\\/"``.
+an array of resources, and dates are ASP.NET AJAX strings ``"\\/Date(ms)\\/"``. Which
+of the two shapes a relation takes when building comes from ``cardinality`` (PayloadFormat:
+always the same shape for a given rel); the parser accepts both.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ucwa_nb.protocol.cardinality import Where, is_many
 from ucwa_nb.protocol.model import Event, Events, Link, ParseError, Reason, Resource, Sender
 
 # --------------------------------------------------------------------------- parsing
@@ -221,7 +224,19 @@ def _json_scalar(value: Any) -> Any:
     return value
 
 
-def _json_of_links(links: Mapping[str, Iterable[Link]]) -> dict[str, Any]:
+def _one_or_many(owner: str | None, where: Where, rel: str,
+                 rendered: list[dict[str, Any]]) -> Any:
+    """An array for a multi-valued relation (even with one item), an object otherwise.
+
+    A relation outside the table that holds several items is a gap in the table; it is still
+    written as an array, so that nothing is lost."""
+    if is_many(owner, where, rel) or len(rendered) != 1:
+        return rendered
+    return rendered[0]
+
+
+def _json_of_links(links: Mapping[str, Iterable[Link]],
+                   owner: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for rel, items in links.items():
         rendered = []
@@ -231,8 +246,7 @@ def _json_of_links(links: Mapping[str, Iterable[Link]]) -> dict[str, Any]:
                 entry["title"] = link.title
             rendered.append(entry)
         if rendered:
-            # A rel that repeats is always an array; a single link is an object.
-            out[rel] = rendered[0] if len(rendered) == 1 else rendered
+            out[rel] = _one_or_many(owner, "_links", rel, rendered)
     return out
 
 
@@ -245,17 +259,19 @@ def _json_of_resource(resource: Resource) -> dict[str, Any]:
     if resource.href is not None:
         links["self"] = [Link("self", resource.href)]
     links.update(resource.links)
-    data["_links"] = _json_of_links(links)
+    data["_links"] = _json_of_links(links, resource.rel)
     if resource.embedded:
-        data["_embedded"] = _json_of_embedded(resource.embedded)
+        data["_embedded"] = _json_of_embedded(resource.embedded, resource.rel)
     return data
 
 
-def _json_of_embedded(embedded: Mapping[str, list[Resource]]) -> dict[str, Any]:
+def _json_of_embedded(embedded: Mapping[str, list[Resource]],
+                      owner: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for rel, items in embedded.items():
         rendered = [_json_of_resource(r) for r in items]
-        out[rel] = rendered[0] if len(rendered) == 1 else rendered
+        if rendered:
+            out[rel] = _one_or_many(owner, "_embedded", rel, rendered)
     return out
 
 

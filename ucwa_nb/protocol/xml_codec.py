@@ -61,7 +61,10 @@ def _xml_text(value: Any) -> str:
         return "True" if value else "False"
     if isinstance(value, datetime):
         aware: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.isoformat(timespec="microseconds")
+        # As the samples write them (PayloadFormat: ISO 8601): seven fractional digits and
+        # a numeric offset, "2016-09-26T16:20:24.8356669-07:00". Python has six.
+        text = aware.isoformat(timespec="microseconds")
+        return text[:26] + "0" + text[26:]
     if value is None:
         return ""
     return str(value)
@@ -236,7 +239,8 @@ def _xml_add_properties(parent: ET.Element, properties: Mapping[str, Any]) -> No
             ET.SubElement(parent, "property", name=name).text = _xml_text(value)
 
 
-def _xml_of_resource(resource: Resource, embedded_as: str | None = None) -> ET.Element:
+def _xml_of_resource(resource: Resource, embedded_as: str | None = None,
+                     in_event: bool = False) -> ET.Element:
     root = ET.Element("resource")
     rel = embedded_as or resource.rel
     if rel is not None:
@@ -246,14 +250,17 @@ def _xml_of_resource(resource: Resource, embedded_as: str | None = None) -> ET.E
     for links in resource.links.values():
         for link in links:
             _xml_add_link(root, link)
-    if embedded_as and resource.rel and resource.rel != embedded_as:
-        # As the phoneAudioInvitation sample does for acceptedByParticipant: the element's
-        # rel names the relation, a rel property keeps the resource's own rel.
+    # Every GET sample repeats the resource's own rel as a property after the links, top level
+    # and embedded alike (conversations_ref: <property name="rel">conversations</property>;
+    # phoneAudioInvitation_ref: <resource rel="acceptedByParticipant" ...> <property
+    # name="rel">participant</property>). The event-channel sample (EventChannelDetails) has
+    # none in its embedded resource: there it is written only to carry a rel that differs.
+    if resource.rel and (not in_event or resource.rel != embedded_as):
         ET.SubElement(root, "property", name="rel").text = resource.rel
     _xml_add_properties(root, resource.properties)
     for key, items in resource.embedded.items():
         for item in items:
-            root.append(_xml_of_resource(item, key))
+            root.append(_xml_of_resource(item, key, in_event))
     return root
 
 
@@ -288,7 +295,7 @@ def _xml_of_event(event: Event) -> ET.Element:
         ET.SubElement(node, "in", in_attrs)
     for key, items in event.embedded.items():
         for item in items:
-            node.append(_xml_of_resource(item, key))
+            node.append(_xml_of_resource(item, key, in_event=True))
     if event.reason is not None:
         node.append(_xml_of_reason(event.reason))
     return node

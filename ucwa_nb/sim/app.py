@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
@@ -23,7 +24,32 @@ from ucwa_nb.sim.routes.common import world_of
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.trainer import BasicTrainerGate, TrainerGate
 
-__all__ = ["create_app"]
+__all__ = ["UCWA_VERSION", "create_app"]
+
+# Versioning.md: "All UCWA responses include the header named 'X-MS-UcwaVersion' that
+# identifies the resource-revision that the server served for a given request." Its sample's
+# value, the only one the pages show [infer].
+UCWA_VERSION = "1.7"
+
+
+class _VersionHeader:
+    """Adds X-MS-UcwaVersion to every response, errors and the 401 challenge included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-ms-ucwaversion", UCWA_VERSION.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
 
 
 def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlette:
@@ -40,7 +66,8 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlet
         # and then re-raises (uvicorn logs a traceback and drops the connection). Handled
         # here instead, any other exception is a plain 500 ServiceFailure, never a stack
         # trace in a response.
-        middleware=[Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
+        middleware=[Middleware(_VersionHeader),
+                    Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
     )
     app.state.world = world

@@ -75,6 +75,9 @@ class Channel:
         self.polls = 0
         self._release_handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._pending_since: dict[Priority, float] = {}
+        # The timeout/low/medium the application last asked for (EventChannelDetails: the
+        # server remembers them for the next P-GETs; routes/events.py reads and writes them).
+        self.parameters: dict[str, float] = {}
 
     # ------------------------------------------------------------------ state
 

@@ -68,6 +68,10 @@ TEMPLATES: dict[str, str] = {
     # phone-audio invitations
     "phoneAudioInvitation": _INVITATION,
     "cancel": _INVITATION + "/cancel",
+    # derivedConversation_ref / derivedPhoneAudio_ref samples:
+    # ".../invitations/665/derivedConversation", ".../invitations/665/derivedPhoneAudio"
+    "derivedConversation": _INVITATION + "/derivedConversation",
+    "derivedPhoneAudio": _INVITATION + "/derivedPhoneAudio",
 }
 
 

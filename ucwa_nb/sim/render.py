@@ -162,16 +162,23 @@ def contact(app: ApplicationState, uri: str, name: str) -> Resource:
 
 
 def communication(app: ApplicationState) -> Resource:
+    """As CreateAnApplication's trace shows it: the GUID-named property to pass back in a PUT
+    and the etag, ``supportedModalities`` empty until makeMeAvailable (or a PUT) sets it."""
+    put = app.communication_put
+    props: dict[str, object] = {
+        # The walkthroughs' wording (CreateAnApplication, EventChannelDetails).
+        app.communication_guid: "please pass this in a PUT request",
+        "phoneNumber": put.get("phoneNumber") or app.phone_number or app.user.spec.phone,
+        "audioPreference": put.get("audioPreference", "PhoneAudio"),
+        "conversationHistory": put.get("conversationHistory", "Enabled"),
+        "supportedModalities": offers.supported_modalities(app),
+        "supportedMessageFormats": list(put.get("supportedMessageFormats", ["Plain"])),
+        "etag": str(app.communication_etag),
+    }
     return Resource(
         "communication",
         _in_app("communication", app),
-        {
-            "phoneNumber": app.phone_number or app.user.spec.phone,
-            "audioPreference": "PhoneAudio",
-            "conversationHistory": "Enabled",
-            "supportedModalities": offers.supported_modalities(app),
-            "supportedMessageFormats": ["Plain"],
-        },
+        props,
         _links(
             ("conversations", _in_app("conversations", app) + "?filter=active"),
             ("conversationLogs", _in_app("conversationLogs", app)),
@@ -242,16 +249,18 @@ def _local_participant_path(app: ApplicationState, conv: ConversationState) -> s
     return paths.path("participant", app=app.id, conv=conv.id, participant=app.user.key)
 
 
-def local_participant(app: ApplicationState, conv: ConversationState) -> Resource:
+def local_participant(app: ApplicationState, conv: ConversationState,
+                      rel: str = "participant") -> Resource:
     """The user in a conversation (localParticipant_ref; also an invitation's ``from``,
-    from_ref). Its rel is participant, as embedded in the reference samples; the samples'
-    rels "localParticipant" and "from" name the link that led there [infer]."""
+    from_ref). Embedded (an invitation's ``from``, the localParticipant added event) its rel
+    is participant, as in the samples and the SendAnIM trace; GET on it answers rel
+    localParticipant, as localParticipant_ref's GET sample (``rel="localParticipant"``)."""
     spec = app.user.spec
     props: dict[str, object] = {"name": spec.name, "uri": spec.uri, "local": True,
                                 "anonymous": False, "sourceNetwork": "SameEnterprise"}
     if spec.phone:
         props["workPhoneNumber"] = spec.phone
-    return Resource("participant", _local_participant_path(app, conv), props, _links(
+    return Resource(rel, _local_participant_path(app, conv), props, _links(
         ("contact", paths.path("contact", app=app.id, person=app.user.key)),
         ("conversation", _in_conversation("conversation", app, conv)),
         ("me", _in_app("me", app)),
@@ -359,14 +368,21 @@ def invitation(inv: InvitationState, scenario: Scenario) -> Resource:
     if inv.operation_id is not None:
         props["operationId"] = inv.operation_id
     links = [(rel, invitation_path(inv, rel)) for rel in offers.invitation_operations(inv)]
-    links += [
-        ("conversation", _in_conversation("conversation", app, conv)),
-        ("phoneAudio", _in_conversation("phoneAudio", app, conv)),
-        *_contact_links(app, inv.to, scenario, "to"),
-        ("from", _local_participant_path(app, conv)),
-    ]
-    embedded = {"from": [local_participant(app, conv)]}
-    if inv.accepted_by is not None:
-        embedded["acceptedByParticipant"] = [participant(app, conv, inv.accepted_by, scenario)]
+    # A conversation that ended or was left no longer exists: no link leads to it.
+    if offers.exists(app, conv):
+        links += [("conversation", _in_conversation("conversation", app, conv)),
+                  ("phoneAudio", _in_conversation("phoneAudio", app, conv))]
+    if offers.exists(app, inv.derived):
+        links += [("derivedConversation", invitation_path(inv, "derivedConversation")),
+                  ("derivedPhoneAudio", invitation_path(inv, "derivedPhoneAudio"))]
+    links += _contact_links(app, inv.to, scenario, "to")
+    embedded: dict[str, list[Resource]] = {}
+    if offers.exists(app, conv):
+        links.append(("from", _local_participant_path(app, conv)))
+        embedded["from"] = [local_participant(app, conv)]
+    answered_in = inv.derived or conv
+    if inv.accepted_by is not None and offers.exists(app, answered_in):
+        embedded["acceptedByParticipant"] = [
+            participant(app, answered_in, inv.accepted_by, scenario)]
     return Resource("phoneAudioInvitation", invitation_path(inv), props, _links(*links),
                     embedded)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.channel import Channel
@@ -89,6 +90,13 @@ class ApplicationState:
     # Set by makeMeAvailable (None until then): the modalities and the number it gave.
     available_modalities: list[str] | None = None
     phone_number: str | None = None
+    # communication's PUT (rules/communication.py): the GUID-named property it must carry,
+    # the ETag it must match, and the values it set.
+    # When the application last made any request (rules/world.py: it keeps it alive).
+    last_request: float = 0.0
+    communication_guid: str = ""
+    communication_etag: int = 1
+    communication_put: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +112,8 @@ class InvitationState:
     status: str | None = None  # "Success" | "Failure" once completed
     reason: Reason | None = None
     accepted_by: str | None = None
+    # addPhoneAudio answered by someone new: the conversation the call went to.
+    derived: ConversationState | None = None
     task: asyncio.Task[None] | None = None
 
     @property

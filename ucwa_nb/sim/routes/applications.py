@@ -10,6 +10,7 @@ from starlette.responses import Response
 from ucwa_nb.sim import render
 from ucwa_nb.sim.http import read_input, ucwa_response
 from ucwa_nb.sim.routes.common import app_of, created, max_body, route, token_of, world_of
+from ucwa_nb.sim.rules import communication as communication_rules
 from ucwa_nb.sim.rules import me as me_rules
 from ucwa_nb.sim.rules import phone_audio
 
@@ -45,8 +46,16 @@ async def make_me_available(request: Request) -> Response:
 
 
 async def communication(request: Request) -> Response:
+    """GET, with the ETag a PUT must match (communication_ref's sample: an Etag header);
+    PUT, conditional (rules/communication.py): 200 with no body and the new ETag."""
     _, app = app_of(request)
-    return ucwa_response(request, render.communication(app))
+    if request.method == "PUT":
+        props = await read_input(request, max_body(request))
+        communication_rules.put_communication(world_of(request), app,
+                                              request.headers.get("if-match"), props)
+        return Response(status_code=200, headers={"ETag": communication_rules.etag(app)})
+    return ucwa_response(request, render.communication(app),
+                         headers={"ETag": communication_rules.etag(app)})
 
 
 async def start_phone_audio(request: Request) -> Response:
@@ -60,6 +69,6 @@ ROUTES = [
     route("application", application, "GET", "DELETE"),
     route("me", me, "GET"),
     route("makeMeAvailable", make_me_available, "POST"),
-    route("communication", communication, "GET"),
+    route("communication", communication, "GET", "PUT"),
     route("startPhoneAudio", start_phone_audio, "POST"),
 ]

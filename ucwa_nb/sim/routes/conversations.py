@@ -33,6 +33,13 @@ async def conversation(request: Request) -> Response:
     return ucwa_response(request, render.conversation(app, conv))
 
 
+async def leave_conversation(request: Request) -> Response:
+    _, app, conv = conversation_of(request)
+    await read_body(request, max_body(request))
+    rules.leave_conversation(world_of(request), app, conv)
+    return Response(status_code=204)
+
+
 async def participants(request: Request) -> Response:
     _, app, conv = conversation_of(request)
     return ucwa_response(request, render.participants(app, conv, world_of(request).scenario))
@@ -42,7 +49,7 @@ async def participant(request: Request) -> Response:
     _, app, conv = conversation_of(request)
     key = request.path_params["participant"]
     if key == app.user.key:
-        return ucwa_response(request, render.local_participant(app, conv))
+        return ucwa_response(request, render.local_participant(app, conv, "localParticipant"))
     uri = "sip:" + key
     if uri not in conv.participants:
         raise SimError(404, "NotFound", None)
@@ -84,6 +91,7 @@ async def resume_phone_audio(request: Request) -> Response:
 ROUTES = [
     route("conversations", conversations, "GET"),
     route("conversation", conversation, "GET"),
+    route("conversation", leave_conversation, "DELETE"),
     route("participants", participants, "GET"),
     route("participant", participant, "GET"),
     route("phoneAudio", phone_audio, "GET"),

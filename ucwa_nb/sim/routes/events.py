@@ -28,6 +28,10 @@ __all__ = ["MAX_POLL_TIMEOUT", "ROUTES"]
 MAX_POLL_TIMEOUT = 1800.0
 
 
+# events_ref's defaults, used until the application names its own value.
+DEFAULTS = {"low": 15.0, "medium": 5.0}
+
+
 async def events(request: Request) -> Response:
     world = world_of(request)
     settings = world.settings
@@ -35,24 +39,21 @@ async def events(request: Request) -> Response:
     query = dict(parse_qsl(request.url.query))
     try:
         ack = int(query.get("ack", "1"))
-        timeout = float(query.get("timeout", settings.default_poll_timeout))
         priority = max(0, int(query.get("priority", "0")))
-        low = float(query.get("low", "15"))
-        medium = float(query.get("medium", "5"))
+        given: dict[str, float] = {name: float(query[name])
+                                   for name in ("timeout", "low", "medium") if name in query}
     except ValueError:
         raise SimError(400, "BadRequest", "ParameterValidationFailure",
                        parameters={"ack": "ack, timeout, priority, low and medium must "
                                           "be numbers."}) from None
-    # float() reads "nan" and "inf": NaN survives the clamp below and, handed to
-    # call_later, breaks the ordering of the event loop's timer heap (the poll and other
-    # timers fire late or at once). Refuse non-finite values like other bad numbers.
-    bad = [name for name, value in (("timeout", timeout), ("low", low), ("medium", medium))
-           if not math.isfinite(value)]
-    if bad:
-        raise SimError(400, "BadRequest", "ParameterValidationFailure",
-                       parameters={name: "This parameter must be a finite number."
-                                   for name in bad})
-    timeout = min(max(timeout, settings.min_poll_timeout), MAX_POLL_TIMEOUT)
+    _check_bounds(given, settings.min_poll_timeout, settings.min_poll_aggregation)
+    # EventChannelDetails: the parameters "are remembered by the server and will take effect
+    # for the next P-GET until the client changes them again".
+    remembered = app.channel.parameters
+    remembered.update(given)
+    timeout = remembered.get("timeout", settings.default_poll_timeout)
+    low = remembered.get("low", DEFAULTS["low"])
+    medium = remembered.get("medium", DEFAULTS["medium"])
     if world.closing:
         # Shutting down: a poll parked now would hold uvicorn's shutdown until its
         # graceful timeout. Answer it as the parked ones were.
@@ -82,10 +83,12 @@ def _events_response(request: Request, app: ApplicationState,
         raise SimError(404, "NotFound", "ApplicationNotFound")
     if outcome.kind == "shutdown":
         raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
-    links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
     if outcome.kind == "resync":
-        links["resync"] = [Link("resync", f"{base}?ack={outcome.ack}")]
-        return ucwa_response(request, Events(links))
+        # EventsInUCWA: "the event response will contain nothing but a "resync" link,
+        # pointing to the last event package that the client has not yet acknowledged".
+        return ucwa_response(request, Events(
+            {"resync": [Link("resync", f"{base}?ack={outcome.ack}")]}))
+    links = {"self": [Link("self", f"{base}?ack={outcome.ack}")]}
     links["next"] = [Link("next", f"{base}?ack={outcome.ack + 1}")]
     senders: list[Sender] = []
     for pending in outcome.events:
@@ -112,6 +115,31 @@ async def _unless_hung_up(request: Request,
     finally:
         watcher.cancel()
     return future.result() if future.done() else None
+
+
+def _check_bounds(given: dict[str, float], min_timeout: float,
+                  min_aggregation: float) -> None:
+    """events_ref: timeout "The minimum possible value is 180 seconds and the maximum possible
+    value is 1800 seconds"; low and medium "The minimum possible value is 5 seconds and the
+    maximum possible value is 1800 seconds" (the minimums are scenario settings).
+
+    The page names no error for a value outside them. [infer] Refused with the generic
+    400 ParameterValidationFailure rather than clamped: a client asking for 30 s and getting
+    a 180 s hold would take its poll for lost; refusing shows the mistake on the simulator
+    instead of on the first real server."""
+    bad: dict[str, str] = {}
+    for name, value in given.items():
+        # float() reads "nan" and "inf": NaN, handed to call_later, breaks the ordering of
+        # the event loop's timer heap. Refuse non-finite values like other bad numbers.
+        if not math.isfinite(value):
+            bad[name] = "This parameter must be a finite number."
+            continue
+        lowest = min_timeout if name == "timeout" else min_aggregation
+        if not lowest <= value <= MAX_POLL_TIMEOUT:
+            bad[name] = (f"{name} must be between {lowest:g} and {MAX_POLL_TIMEOUT:g} "
+                         f"seconds.")
+    if bad:
+        raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=bad)
 
 
 ROUTES = [route("events", events, "GET")]

@@ -35,6 +35,15 @@ async def conversation_log(request: Request) -> Response:
     return ucwa_response(request, render.conversation_log(app, log, world_of(request).scenario))
 
 
+async def delete_conversation_log(request: Request) -> Response:
+    """conversationLog_ref, DELETE: "Removes the past conversation instance." 204; no event
+    is documented for logs. A call continuing it goes on in its own conversation."""
+    _, app, log = log_of(request)
+    await read_body(request, max_body(request))
+    app.user.logs.pop(log.id, None)
+    return Response(status_code=204)
+
+
 async def recipient(request: Request) -> Response:
     _, app, log = log_of(request)
     uri = "sip:" + request.path_params["recipient"]
@@ -59,6 +68,7 @@ async def continue_phone_audio(request: Request) -> Response:
 ROUTES = [
     route("conversationLogs", conversation_logs, "GET"),
     route("conversationLog", conversation_log, "GET"),
+    route("conversationLog", delete_conversation_log, "DELETE"),
     route("continuePhoneAudio", continue_phone_audio, "POST"),
     route("conversationLogRecipient", recipient, "GET"),
     route("markAsRead", mark_as_read, "POST"),

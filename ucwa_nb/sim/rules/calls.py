@@ -14,11 +14,23 @@ target and bridges the two legs (ucwa-protocol.md sections 2.6 and 7). On the ev
               RemoteFailure/Declined         the callee declined
               NotFound/DestinationNotFound   the callee does not exist
               Timeout                        the callee never answered
+
+Before ``completed`` the conversation's own events (the real trace's order, SendAnIM): a
+new conversation is added with the user's localParticipant, and on answer the callee joins
+it (participant added) and its phoneAudio connects. A conversation made by the call ends
+with it: conversation deleted after the failure's completed, or when its phone audio stops.
+
+addPhoneAudio answered by someone who is not the conversation's remote participant creates
+a derived conversation (phoneAudioInvitation_ref: "In the case of [addPhoneAudio], the
+corresponding phoneAudioInvitation will cause the creation of a new, related conversation
+([derivedConversation]) with the new remote [participant]s"); the original conversation's
+phone audio goes back to Disconnected.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
@@ -26,9 +38,14 @@ from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import notify, offers
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import PhoneSpec
-from ucwa_nb.sim.state import ApplicationState, ConversationState, InvitationState
+from ucwa_nb.sim.state import (
+    ApplicationState,
+    ConversationState,
+    InvitationState,
+    UserState,
+)
 
-__all__ = ["cancel", "complete", "place", "run_call"]
+__all__ = ["cancel", "complete", "end_conversation", "place", "run_call"]
 
 
 def place(world: World, app: ApplicationState, kind: str, conv: ConversationState, to: str,
@@ -45,7 +62,7 @@ def place(world: World, app: ApplicationState, kind: str, conv: ConversationStat
     conv.on_hold = False
     # started goes out before the 201 is written: clients must correlate by operationId.
     notify.invitation_changed(world, inv, "started")
-    notify.conversation_changed(world, app.user, conv, added=added)
+    notify.conversation_changed(world, app.user, conv, added=added, local_joined=added)
     inv.task = asyncio.get_running_loop().create_task(run_call(world, inv))
     return inv
 
@@ -56,17 +73,59 @@ def complete(world: World, inv: InvitationState, status: str, state: str,
         return
     inv.status, inv.state, inv.reason, inv.accepted_by = status, state, reason, accepted_by
     conv = inv.conversation
-    conv.phone_audio_state = "Connected" if status == "Success" else "Disconnected"
-    if status == "Success":
-        conv.state = "Connected"
-        if accepted_by is not None and accepted_by not in conv.participants:
-            # [infer] who answered is now a participant of the conversation, so the
-            # acceptedByParticipant resource can be fetched from its participants.
-            conv.participants.append(accepted_by)
-    elif conv.ends_with_call:
-        conv.state = "Disconnected"
+    user = inv.app.user
+    if status == "Success" and accepted_by is not None:
+        if inv.kind == "addPhoneAudio" and accepted_by not in conv.participants:
+            _derive(world, inv, accepted_by)
+        else:
+            conv.phone_audio_state = "Connected"
+            conv.state = "Connected"
+            joined = None if accepted_by in conv.participants else accepted_by
+            if joined is not None:
+                conv.participants.append(joined)
+            notify.conversation_changed(world, user, conv, joined=joined)
+        notify.invitation_changed(world, inv, "completed")
+        return
+    conv.phone_audio_state = "Disconnected"
+    if not conv.ends_with_call:
+        notify.conversation_changed(world, user, conv)
+        notify.invitation_changed(world, inv, "completed")
+        return
+    # [infer] The modality's update before completed (as SendAnIM orders them), the
+    # conversation's end after it, so that the completed invitation still links to it.
+    notify.phone_audio_changed(world, user, conv)
     notify.invitation_changed(world, inv, "completed")
-    notify.conversation_changed(world, inv.app.user, conv)
+    end_conversation(world, user, conv)
+
+
+def _derive(world: World, inv: InvitationState, accepted_by: str) -> None:
+    """The derived conversation of an addPhoneAudio answered by someone new (module doc)."""
+    conv = inv.conversation
+    user = inv.app.user
+    # [infer] subject and importance carried over; a new thread.
+    derived = world.add_conversation(user, conv.subject, [], datetime.now(UTC),
+                                     conv.importance, [])
+    derived.ends_with_call = True
+    derived.call = inv
+    derived.state = derived.phone_audio_state = "Connecting"
+    inv.derived = derived
+    notify.conversation_changed(world, user, derived, added=True, local_joined=True)
+    derived.state = derived.phone_audio_state = "Connected"
+    derived.participants.append(accepted_by)
+    notify.conversation_changed(world, user, derived, joined=accepted_by)
+    conv.phone_audio_state = "Disconnected"
+    notify.phone_audio_changed(world, user, conv)
+
+
+def end_conversation(world: World, user: UserState, conv: ConversationState) -> None:
+    """The user leaves ``conv`` (DELETE, or the end of the call that made it): its phone
+    audio stops, the lifecycle events go out, and the resource no longer exists."""
+    stopped = conv.phone_audio_state != "Disconnected"
+    conv.phone_audio_state = "Disconnected"
+    conv.on_hold = False
+    conv.state = "Disconnected"
+    notify.conversation_ended(world, user, conv, phone_audio_stopped=stopped)
+    user.conversations.pop(conv.id, None)
 
 
 def cancel(world: World, inv: InvitationState) -> None:

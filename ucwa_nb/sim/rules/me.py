@@ -67,3 +67,4 @@ def make_me_available(world: World, app: ApplicationState, props: dict[str, Any]
     app.available_modalities = list(modalities)
     app.phone_number = normalized
     notify.communication_changed(world, app)
+    notify.me_changed(world, app)

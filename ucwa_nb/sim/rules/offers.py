@@ -19,7 +19,9 @@ from ucwa_nb.sim.state import (
 
 __all__ = [
     "active_modalities",
+    "can_start_phone_audio",
     "conversation_log_operations",
+    "exists",
     "invitation_operations",
     "is_active",
     "me_operations",
@@ -60,13 +62,29 @@ def conversation_log_operations(log: ConversationLogState) -> tuple[str, ...]:
 
 
 def supported_modalities(app: ApplicationState) -> list[str]:
-    """communication's supportedModalities: PhoneAudio until makeMeAvailable names its own.
+    """communication's supportedModalities: none until makeMeAvailable names them
+    (CreateAnApplication's trace: "supportedModalities":[] in a fresh application), or what
+    a PUT on communication set last."""
+    put = app.communication_put.get("supportedModalities")
+    if put is not None:
+        return list(put)
+    return list(app.available_modalities or [])
 
-    startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
-    capabilities are these."""
-    if app.available_modalities is None:
-        return ["PhoneAudio"]
-    return list(app.available_modalities)
+
+def can_start_phone_audio(app: ApplicationState) -> bool:
+    """startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
+    capabilities are supportedModalities once makeMeAvailable or a PUT has set them. Before,
+    makeMeAvailable_ref: "a user can initiate communications, such as ... starting a phone
+    call, without invoking this capability"."""
+    if app.available_modalities is None and "supportedModalities" not in app.communication_put:
+        return True
+    return "PhoneAudio" in supported_modalities(app)
+
+
+def exists(app: ApplicationState, conv: ConversationState | None) -> bool:
+    """Whether ``conv`` is still one of the user's conversations (not left, not ended): links
+    to it are shown only then."""
+    return conv is not None and app.user.conversations.get(conv.id) is conv
 
 
 def is_active(conv: ConversationState) -> bool:
@@ -75,8 +93,9 @@ def is_active(conv: ConversationState) -> bool:
 
 
 def active_modalities(conv: ConversationState) -> list[str]:
-    """The conversation's modalities, with PhoneAudio while its phone audio is connected."""
-    modalities = list(conv.modalities)
-    if conv.phone_audio_state == "Connected" and "PhoneAudio" not in modalities:
-        modalities.append("PhoneAudio")
-    return modalities
+    """conversation_ref: "activeModalities | The active media in the conversation", members of
+    ConversationModalityType (ApplicationSharing, Audio, DataCollaboration, Messaging, Video:
+    no PhoneAudio). [infer] Phone audio is therefore not listed (its phoneAudio resource's
+    state tells), rather than passed off as Audio, which is VoIP; a conversation made by a
+    call shows none (SendAnIM: a new conversation's "activeModalities": [])."""
+    return list(conv.modalities)

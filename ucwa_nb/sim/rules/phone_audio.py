@@ -29,6 +29,7 @@ __all__ = [
     "add_phone_audio",
     "continue_phone_audio",
     "hold_phone_audio",
+    "leave_conversation",
     "phone_audio_input",
     "start_phone_audio",
     "stop_phone_audio",
@@ -108,9 +109,10 @@ def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
                        "Phone audio is already being continued from this conversation log.")
     # [infer] The callee comes from the log: its first recipient, in a new conversation
     # that carries the log's subject and threadId.
+    # The callee joins when the call connects (participant added); the conversation is
+    # created now (conversation_ref: created "Creation time stamp in UTC").
     spec = log.spec
-    conv = world.add_conversation(app.user, spec.subject, list(spec.recipients),
-                                  spec.created, spec.importance, [])
+    conv = world.add_conversation(app.user, spec.subject, [], _now_utc(), spec.importance, [])
     conv.thread_id = log.thread_id
     conv.ends_with_call = True
     conv.state = "Connecting"
@@ -124,13 +126,10 @@ def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
                       props: dict[str, Any]) -> InvitationState:
     """startPhoneAudio: call-via-work in a new peer-to-peer conversation with ``to``."""
     values = phone_audio_input(world, token, app, "startPhoneAudio", props, needs_to=True)
-    if "PhoneAudio" not in offers.supported_modalities(app):
-        # startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities";
-        # [infer] the capabilities are communication's supportedModalities.
+    if not offers.can_start_phone_audio(app):
         raise SimError(403, "Forbidden", None,
                        "Phone audio is not listed in the capabilities.")
-    conv = world.add_conversation(app.user, values.get("subject") or "",
-                                  [values["to"]], _now_utc(),
+    conv = world.add_conversation(app.user, values.get("subject") or "", [], _now_utc(),
                                   values.get("importance") or "Normal", [])
     if values.get("threadId"):
         conv.thread_id = values["threadId"]  # [infer] continues that thread
@@ -150,11 +149,23 @@ def stop_phone_audio(world: World, app: ApplicationState, conv: ConversationStat
     if inv is not None and inv.in_progress:
         calls.cancel(world, inv)
         return
+    if conv.ends_with_call:
+        calls.end_conversation(world, app.user, conv)
+        return
     conv.phone_audio_state = "Disconnected"
     conv.on_hold = False
-    if conv.ends_with_call:
-        conv.state = "Disconnected"
     notify.conversation_changed(world, app.user, conv)
+
+
+def leave_conversation(world: World, app: ApplicationState, conv: ConversationState) -> None:
+    """DELETE conversation (conversation_ref: "Removes the user from the communication, which
+    ends the conversation. This operation tears down all active modalities."): 204.
+    [infer] A call still ringing is cancelled first (its completed: LocalFailure/Canceled)."""
+    inv = conv.call
+    if inv is not None and inv.in_progress:
+        calls.cancel(world, inv)
+    if app.user.conversations.get(conv.id) is conv:
+        calls.end_conversation(world, app.user, conv)
 
 
 def hold_phone_audio(world: World, app: ApplicationState, conv: ConversationState,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,8 @@ class World:
         user.next_conversation += 1
         conv = ConversationState(conv_id, subject, participants, created,
                                  _thread_id(user.spec.uri, "conversation", conv_id, subject),
-                                 importance, modalities=modalities or ["Messaging"])
+                                 importance,
+                                 modalities=["Messaging"] if modalities is None else modalities)
         user.conversations[conv_id] = conv
         return conv
 
@@ -163,7 +165,12 @@ class World:
         app_id = str(self._next_app)
         self._next_app += 1
         app = ApplicationState(app_id, user, values["userAgent"], values["endpointId"],
-                               values["culture"], values.get("instanceId"), Channel(self.now))
+                               values["culture"], values.get("instanceId"), Channel(self.now),
+                               # Random on a real server (PayloadFormat); derived from the
+                               # ids here so that notebook outputs stay the same run to run.
+                               last_request=self.now(),
+                               communication_guid=str(uuid.uuid5(
+                                   uuid.NAMESPACE_URL, f"ucwa-nb:{user.key}:{app_id}")))
         user.apps[app_id] = app
         self.apps[app_id] = app
         return app, True
@@ -179,7 +186,7 @@ class World:
         app = self.apps.get(app_id)
         # Only the application asked for: the lifespan's sweeper expires the others, so no
         # request pays for a scan of every application on the server.
-        if app is not None and app.channel.idle_for() > self.settings.application_expiry:
+        if app is not None and self._idle_for(app) > self.settings.application_expiry:
             self.delete_application(app)
             app = None
         if app is not None and app.overflowed:
@@ -191,7 +198,13 @@ class World:
         # Another user's application is reported exactly like a missing one.
         if app is None or app.user is not token.user:
             raise SimError(404, "NotFound", "ApplicationNotFound")
+        # application_ref: the application expires when "no HTTP requests are received for a
+        # period of time from the application": any request of it counts, not only polls.
+        app.last_request = self.now()
         return app
+
+    def _idle_for(self, app: ApplicationState) -> float:
+        return min(app.channel.idle_for(), self.now() - app.last_request)
 
     def delete_application(self, app: ApplicationState) -> None:
         app.deleted = True
@@ -207,7 +220,7 @@ class World:
         for app in list(self.apps.values()):
             if app.overflowed:
                 self.retire_application(app, "InactiveApplicationExpired")
-            elif app.channel.idle_for() > limit:
+            elif self._idle_for(app) > limit:
                 self.delete_application(app)
 
     # ------------------------------------------------------------------ one user's calls
