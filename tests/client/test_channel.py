@@ -137,15 +137,16 @@ def test_replaced_poll_is_logged_and_the_channel_carries_on(session: Session) ->
     assert _types(call) == SUCCESS_TYPES
 
 
-def _assert_recreated(session: Session, old_app: str) -> None:
+def _assert_recreated(session: Session, old_app: str, status: int = 404,
+                      subcode: str = "ApplicationNotFound") -> None:
     channel = session.event_channel
     assert channel is not None
     wait_until(lambda: channel.recreated == 1, what="the application to be re-created")
     assert session.application_url != old_app
-    assert any("ApplicationNotFound" in e for e in channel.errors)
+    assert any(subcode in e for e in channel.errors)
     df = session.log.df
-    gone = df[(df.rel == "events") & (df.status == 404)]
-    assert gone.subcode.tolist() == ["ApplicationNotFound"]
+    gone = df[(df.rel == "events") & (df.status == status)]
+    assert gone.subcode.tolist() == [subcode]
     again = df[(df.rel == "applications") & (df.seq > gone.seq.iloc[0])]
     assert again.status.tolist() == [201]
 
@@ -189,7 +190,8 @@ def test_application_expires_while_the_channel_is_paused(make_sim: MakeSim,
     time.sleep(0.6)  # twice the expiry, nobody polling: the server deletes the application
     paused.clear()
     resume.set()
-    _assert_recreated(session, old_app)
+    # Expired for inactivity: 410 Gone (GenericSynchronousErrors, ApplicationDashboard).
+    _assert_recreated(session, old_app, 410, "InactiveApplicationExpired")
     call = _place_and_complete(session, index=1, to=MARIA)
     assert call.status == "Failure"
     assert _types(call)[0] == "started"

@@ -440,14 +440,16 @@ def test_parameter_validation_failure(session: Session, conversations: list[Conv
     assert error.reason.parameters == error.parameters
 
 
-def test_forbidden_for_a_token_without_the_scope(make_session: MakeSession) -> None:
+def test_no_call_without_a_call_scope(make_session: MakeSession) -> None:
+    # The guest has neither Conversations.Initiate nor Conversations.Receive: the server
+    # offers no link to a call, so the client has nowhere to send one and says so.
     guest = make_session(user=GUEST)
     conversation = guest.conversations()[0]
-    error = _raises_ucwa(guest, lambda: guest.add_phone_audio(conversation, to=JOHN))
-    assert (error.status, error.code, error.subcode) == (403, "Forbidden", None)
+    with pytest.raises(ValidationError, match="addPhoneAudio is not offered"):
+        guest.add_phone_audio(conversation, to=JOHN)
     log = guest.conversation_logs()[0]
-    error = _raises_ucwa(guest, lambda: guest.continue_phone_audio(log))
-    assert (error.status, error.code) == (403, "Forbidden")
+    with pytest.raises(ValidationError, match="continuePhoneAudio is not offered"):
+        guest.continue_phone_audio(log)
 
 
 # --------------------------------------------------------------------------- failure events

@@ -200,7 +200,7 @@ def test_events_reach_a_poll_made_after_they_happened(lab: Lab, sim: Simulator) 
     assert types[-1] == "completed"
 
 
-def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
+def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
     sim = lab.start(application_expiry=1.0, callback_grace=0.3)
     session = lab.sign_in(sim, collect=False)
     conversation = session.conversation("Project sync")
@@ -218,9 +218,11 @@ def test_unpolled_application_expires_and_then_answers_404(lab: Lab) -> None:
         session.get(conversation.href or ""),
         session.post(add_href, {"to": "sip:john@contoso.com"}),
     ):
-        assert response.status_code == 404, response.text
+        # GenericSynchronousErrors: "InactiveApplicationExpired | An inactive application
+        # expired.", answered 410 Gone (ApplicationDashboard's table).
+        assert response.status_code == 410, response.text
         reason = reason_of(response)
-        assert (reason.code, reason.subcode) == ("NotFound", "ApplicationNotFound")
+        assert (reason.code, reason.subcode) == ("Gone", "InactiveApplicationExpired")
 
 
 def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
@@ -233,7 +235,7 @@ def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
         time.sleep(0.2)
         assert session.get(session.app_href).status_code == 200
     time.sleep(0.6 + 0.5)
-    assert session.get(session.app_href).status_code == 404
+    assert session.get(session.app_href).status_code == 410
 
 
 def test_a_parked_poll_keeps_the_application_alive(lab: Lab) -> None:

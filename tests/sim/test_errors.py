@@ -294,20 +294,43 @@ def test_an_operation_id_of_exactly_50_characters_is_accepted(lab: Lab, sim: Sim
 # ------------------------------------------------------------------------- 403 Forbidden
 
 
+# add/continuePhoneAudio_ref (the current generation's scope table): "The user must have at
+# least one of these scopes for operations on the resource to be allowed." The scopes are
+# Conversations.Initiate and Conversations.Receive.
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("rel", OPERATIONS)
-def test_forbidden_without_the_initiate_scope(lab: Lab, shared_sim: Simulator, rel: str,
-                                              fmt: Format) -> None:
-    guest = lab.sign_in(shared_sim, "guest@contoso.com", fmt=fmt)
-    if rel == "addPhoneAudio":
-        href = guest.href(guest.phone_audio("Observer"), rel)
-    else:
-        href = guest.href(guest.conversation_log("Observed call"), rel)
+def test_forbidden_with_neither_call_scope(lab: Lab, shared_sim: Simulator, rel: str,
+                                           fmt: Format) -> None:
+    guest = lab.sign_in(shared_sim, "guest@contoso.com", fmt=fmt)  # User.ReadWrite only
+    offering = guest.phone_audio("Observer") if rel == "addPhoneAudio" else \
+        guest.conversation_log("Observed call")
+    # No link to what would be refused (Hypermedia.md: a link means "possible now") ...
+    assert offering.link(rel) is None, offering.links
+    # ... and the request sent anyway, to where Alice's link leads, is refused.
+    assert offering.href is not None
+    href = f"{offering.href}/{rel}"
     body = {"to": JOHN} if rel == "addPhoneAudio" else {}
     reason = _expect(guest.post(href, body), 403, "Forbidden", None, fmt)
     assert "Conversations.Initiate" in (reason.message or "")
+    assert "Conversations.Receive" in (reason.message or "")
     # Reading is still allowed.
-    assert guest.get(href.rsplit("/", 1)[0]).status_code == 200
+    assert guest.get(offering.href).status_code == 200
+
+
+@pytest.mark.parametrize("scope", ["Conversations.Initiate", "Conversations.Receive"])
+def test_either_call_scope_is_enough(lab: Lab, scope: str) -> None:
+    data = fast_scenario_dict()
+    alice = next(u for u in data["users"] if u["uri"] == "sip:alice@contoso.com")
+    alice["scopes"] = [scope]
+    session = lab.sign_in(lab.start(Scenario.from_dict(data)))
+    conversation = next(c for c in session.conversations()
+                        if c.get("subject") == "Project sync")
+    phone_audio = session.follow(conversation, "phoneAudio")
+    response = session.post(session.href(phone_audio, "addPhoneAudio"),
+                            {"operationId": "scoped", "to": JOHN})
+    assert response.status_code == 201, response.text
 
 
 # ------------------------------------------------------------------------- negotiation

@@ -230,8 +230,14 @@ def test_start_phone_audio_channel_scope_and_faults(lab: Lab, sim: Simulator) ->
     session = lab.sign_in(sim, collect=False)
     _expect(session.post(_start_href(session), {"to": JOHN}), 500, "ServiceFailure",
             "CallbackChannelError")
+    # The guest has neither call scope: communication offers no startPhoneAudio link, and the
+    # request sent anyway (startPhoneAudio_ref: at least one of Conversations.Initiate or
+    # Conversations.Receive) is refused.
     guest = lab.sign_in(sim, "guest@contoso.com")
-    _expect(guest.post(_start_href(guest), {"to": JOHN}), 403, "Forbidden", None)
+    communication = guest.communication()
+    assert communication.link("startPhoneAudio") is None
+    _expect(guest.post(f"{communication.href}/startPhoneAudio", {"to": JOHN}), 403,
+            "Forbidden", None)
     session.collect(sim)
     sim.inject_fault("startPhoneAudio", "TooManyGroups")
     _expect(session.post(_start_href(session), {"to": JOHN}), 409, "Conflict", "TooManyGroups")

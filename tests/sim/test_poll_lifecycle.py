@@ -45,7 +45,7 @@ def test_a_poll_whose_client_hung_up_is_let_go(lab: Lab) -> None:
     assert reason_of(response).subcode == "CallbackChannelError"
     # Any request keeps an application alive (application_ref), so wait without asking.
     time.sleep(1.0 + 0.6)
-    assert session.get(session.app_href).status_code == 404, \
+    assert session.get(session.app_href).status_code == 410, \
         "the application of a client that hung up never expired"
 
 

@@ -372,17 +372,15 @@ def test_injected_server_errors_are_shown_with_status_code_and_subcode(
 
 
 @pytest.mark.parametrize("kind", ["add", "continue"])
-def test_guest_without_scope_gets_403(
+def test_guest_without_a_call_scope_is_offered_no_call(
         lab: Lab, shared_sim: Simulator, kind: Kind) -> None:
+    # No call scope, so no link: the form says the operation is not offered and sends nothing.
     session = lab.connect(GUEST, sim=shared_sim)
     form = make_form(session, kind)
-    assert form.send.disabled is False
-    form.send.click()
-    response = text_of(form.response.value)
-    assert "403 Forbidden" in response
-    assert "Conversations.Initiate" in response
     rel = "addPhoneAudio" if kind == "add" else "continuePhoneAudio"
-    assert list(posts(session, rel).status) == [403]
+    assert form.send.disabled is True
+    assert f"{rel} is not offered" in text_of(form.messages.value)
+    assert posts(session, rel).empty
 
 
 @pytest.mark.parametrize("kind", ["add", "continue"])

@@ -4,8 +4,9 @@ It follows ``next``/``resync``/``resume`` links (never editing ``ack`` itself), 
 batches strictly in order, and recovers from what real servers do:
 
 * 409 Conflict/PGetReplaced: another poll replaced ours; retry after a pause.
-* 404 NotFound/ApplicationNotFound: the application expired; re-create it (the session says
-  so in the log) and continue from the new application's events link.
+* 404 NotFound/ApplicationNotFound or 410 Gone/InactiveApplicationExpired: the application is
+  gone; re-create it (the session says so in the log) and continue from the new
+  application's events link.
 * network errors, timeouts, 5xx: retry the same URL (ack semantics make that safe) with a
   bounded exponential back-off.
 
@@ -48,6 +49,12 @@ QUICK_ANSWER = 1.0
 # an empty batch at `timeout`, so only a slow network, a proxy or a stuck server goes past it.
 READ_GRACE = 30.0
 
+
+# The answers that say the application is gone: 404 for one the server no longer knows, 410 for
+# one it expired for inactivity (ApplicationDashboard). The page advises showing the 410 to the
+# user and waiting for them to restart; [infer] in a notebook the log row and ``errors`` show
+# it, and the channel re-creates the application at once so that the session keeps working.
+_APPLICATION_GONE = {(404, "ApplicationNotFound"), (410, "InactiveApplicationExpired")}
 
 class ChannelHost(Protocol):
     """What the channel needs from the session it serves."""
@@ -194,8 +201,8 @@ class EventChannel:
             return
         reason = reason_of(response.content, response.headers.get("content-type"))
         subcode = reason.subcode if reason else None
-        if status == 404 and subcode == "ApplicationNotFound":
-            self._note("the application expired (404 ApplicationNotFound); re-creating it")
+        if (status, subcode) in _APPLICATION_GONE:
+            self._note(f"the application expired ({status} {subcode}); re-creating it")
             if self.failures_in_a_row:  # no poll answered since the last trouble: wait first
                 self._backoff()
             else:

@@ -182,7 +182,7 @@ def communication(app: ApplicationState) -> Resource:
         _links(
             ("conversations", _in_app("conversations", app) + "?filter=active"),
             ("conversationLogs", _in_app("conversationLogs", app)),
-            ("startPhoneAudio", _in_app("startPhoneAudio", app)),
+            *[(rel, _in_app(rel, app)) for rel in offers.allowed(app, ("startPhoneAudio",))],
         ),
     )
 
@@ -278,7 +278,7 @@ def participants(app: ApplicationState, conv: ConversationState,
 def phone_audio(app: ApplicationState, conv: ConversationState) -> Resource:
     links = [("conversation", _in_conversation("conversation", app, conv))]
     links += [(rel, _in_conversation(rel, app, conv))
-              for rel in offers.phone_audio_operations(conv)]
+              for rel in offers.allowed(app, offers.phone_audio_operations(conv))]
     return Resource("phoneAudio", _in_conversation("phoneAudio", app, conv),
                     {"state": conv.phone_audio_state}, _links(*links))
 
@@ -312,7 +312,8 @@ def conversation_log(app: ApplicationState, log: ConversationLogState,
     recipients = [log_recipient(app, log, uri, scenario) for uri in spec.recipients]
     # No continueMessaging nor conversationLogTranscripts: the simulator has no messaging
     # and keeps no transcripts, so they would lead nowhere.
-    links = [(rel, _in_log(rel, app, log)) for rel in offers.conversation_log_operations(log)]
+    links = [(rel, _in_log(rel, app, log))
+             for rel in offers.allowed(app, offers.conversation_log_operations(log))]
     properties: dict[str, object] = {
         "creationTime": spec.created,
         "direction": spec.direction,

@@ -18,12 +18,16 @@ from ucwa_nb.sim.state import (
 )
 
 __all__ = [
+    "CALL_OPERATIONS",
+    "CALL_SCOPES",
     "active_modalities",
+    "allowed",
     "can_start_phone_audio",
     "conversation_log_operations",
     "exists",
     "invitation_operations",
     "is_active",
+    "may_place_calls",
     "me_operations",
     "phone_audio_operations",
     "supported_modalities",
@@ -69,6 +73,25 @@ def supported_modalities(app: ApplicationState) -> list[str]:
     if put is not None:
         return list(put)
     return list(app.available_modalities or [])
+
+
+# add/continue/startPhoneAudio_ref (the current generation's scope tables): "The user must
+# have at least one of these scopes for operations on the resource to be allowed."
+CALL_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
+CALL_OPERATIONS = ("addPhoneAudio", "continuePhoneAudio", "startPhoneAudio")
+
+
+def may_place_calls(scopes: tuple[str, ...]) -> bool:
+    """Whether a token with ``scopes`` may add, continue or start phone audio."""
+    return any(scope in scopes for scope in CALL_SCOPES)
+
+
+def allowed(app: ApplicationState, operations: tuple[str, ...]) -> tuple[str, ...]:
+    """``operations`` less those the application's user may not use: a resource offers no
+    link its user would be refused (403) on (Hypermedia.md: a link means "possible now")."""
+    if may_place_calls(app.user.spec.scopes):
+        return operations
+    return tuple(op for op in operations if op not in CALL_OPERATIONS)
 
 
 def can_start_phone_audio(app: ApplicationState) -> bool:

@@ -35,7 +35,6 @@ __all__ = [
     "stop_phone_audio",
 ]
 
-INITIATE_SCOPE = "Conversations.Initiate"
 IMPORTANCE = ("Normal", "Urgent", "Emergency")
 START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own input
 
@@ -46,9 +45,9 @@ START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own in
 def phone_audio_input(world: World, token: TokenState, app: ApplicationState, rel: str,
                       props: dict[str, Any], needs_to: bool) -> dict[str, Any]:
     """Validate an add/continue/startPhoneAudio body; return normalised values."""
-    if INITIATE_SCOPE not in token.scopes:
-        raise SimError(403, "Forbidden", None,
-                       f"The token does not carry the {INITIATE_SCOPE} scope.")
+    if not offers.may_place_calls(token.scopes):
+        raise SimError(403, "Forbidden", None, "The token carries neither the "
+                       + " nor the ".join(offers.CALL_SCOPES) + " scope.")
     world.check_fault(rel, app.user)
     world.admit_call(app.user)
     settings = world.settings

@@ -187,7 +187,9 @@ class World:
         # Only the application asked for: the lifespan's sweeper expires the others, so no
         # request pays for a scan of every application on the server.
         if app is not None and self._idle_for(app) > self.settings.application_expiry:
-            self.delete_application(app)
+            # GenericSynchronousErrors: "InactiveApplicationExpired | An inactive application
+            # expired." (410 Gone, ApplicationDashboard); 404 stays for ids never seen.
+            self.retire_application(app, "InactiveApplicationExpired")
             app = None
         if app is not None and app.overflowed:
             self.retire_application(app, "InactiveApplicationExpired")
@@ -221,7 +223,7 @@ class World:
             if app.overflowed:
                 self.retire_application(app, "InactiveApplicationExpired")
             elif self._idle_for(app) > limit:
-                self.delete_application(app)
+                self.retire_application(app, "InactiveApplicationExpired")
 
     # ------------------------------------------------------------------ one user's calls
 
