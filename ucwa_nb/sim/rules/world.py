@@ -220,9 +220,7 @@ class World:
     def expire_idle(self) -> None:
         limit = self.settings.application_expiry
         for app in list(self.apps.values()):
-            if app.overflowed:
-                self.retire_application(app, "InactiveApplicationExpired")
-            elif self._idle_for(app) > limit:
+            if app.overflowed or self._idle_for(app) > limit:
                 self.retire_application(app, "InactiveApplicationExpired")
 
     # ------------------------------------------------------------------ one user's calls
