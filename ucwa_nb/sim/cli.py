@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--passwords-file", metavar="FILE",
                        help="write every account and its password to FILE (readable by you "
                             "only), for the trainer to hand out")
+    serve.add_argument("--prefix", metavar="PATH",
+                       help="serve under this path prefix, as behind a reverse proxy that "
+                            "forwards it (e.g. /services/ucwa-nb/); default: the scenario's "
+                            "[server] root_path")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
@@ -37,9 +41,10 @@ def _parser() -> argparse.ArgumentParser:
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}{paths.TOKEN}"]
+             f"  token endpoint:    {sim.base_url}{sim.root_path}{paths.TOKEN}"]
     if sim.scenario.trainer is not None:
-        lines.append(f"  trainer's view:    {sim.base_url}{paths.TEMPLATES['activity']} "
+        lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
+                     f"{paths.TEMPLATES['activity']} "
                      f"(as {sim.scenario.trainer.username})")
     lines.append("  accounts:")
     users = sim.scenario.users
@@ -68,15 +73,16 @@ def write_passwords(scenario: Scenario, path: str) -> None:
 
 
 def serve(host: str, port: int, scenario_file: str | None, *,
-          passwords_file: str | None = None, show_passwords: bool = False) -> int:
+          passwords_file: str | None = None, show_passwords: bool = False,
+          prefix: str | None = None) -> int:
     try:
         scenario = Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
         if passwords_file:
             write_passwords(scenario, passwords_file)
-        sim = Simulator(scenario, host=host, port=port, start=False)
+        sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix)
         sim.serve_forever(on_ready=lambda: print(
             _describe(sim, show_passwords, passwords_file), flush=True))
-    except (ScenarioError, SimulatorError, OSError) as exc:
+    except (ScenarioError, SimulatorError, OSError, ValueError) as exc:
         print(f"ucwa-nb serve: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -89,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args.host, args.port, args.scenario,
-                     passwords_file=args.passwords_file, show_passwords=args.show_passwords)
+                     passwords_file=args.passwords_file, show_passwords=args.show_passwords,
+                     prefix=args.prefix)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

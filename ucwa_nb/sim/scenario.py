@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
+from ucwa_nb.sim import paths
 
 __all__ = [
     "Behaviour",
@@ -77,6 +78,9 @@ class ServerSettings:
     # How long a phone rings before the attempt gives up (never_answers behaviours).
     ring_timeout: float = 3.0
     server_fqdn: str = "fe1.contoso.com"
+    # The path prefix a reverse proxy forwards unchanged, e.g. "/services/ucwa-nb" for a
+    # JupyterHub service: every route, href, Location and token URL is under it (paths.py).
+    root_path: str = ""
     # ---- a shared server stays fair (README, "A classroom simulator"); 0 turns a limit off.
     # Applications one user may hold; creating one more retires the least recently used,
     # which answers 410 Gone/TooManyApplications from then on.
@@ -319,6 +323,11 @@ class _Loader:
             # would refuse every body with 413) is a mistake in the file, not a setting.
             if expected in (int, float) and not (value >= 0 and math.isfinite(value)):
                 raise ScenarioError(f"server.{key} must be a finite number >= 0")
+            if key == "root_path":
+                try:
+                    value = paths.normal_prefix(value)
+                except ValueError as exc:
+                    raise ScenarioError(f"server.root_path: {exc}") from None
             values[key] = value
         return ServerSettings(**values)
 
