@@ -48,6 +48,8 @@ TEMPLATES: dict[str, str] = {
     "token": TOKEN,
     # the simulator's own, for trainers: not UCWA
     "activity": "/_simulator/activity",
+    # where JupyterHub's OAuth login comes back (the hub's default for a service)
+    "oauth_callback": "/oauth_callback",
     # the application and what hangs off it
     "applications": APPLICATIONS,
     "application": _APP,
