@@ -18,9 +18,10 @@ from ucwa_nb.sim.hub import HubTrainerGate
 from ucwa_nb.sim.server import SimulatorError
 
 PREFIX = "/services/ucwa-nb"
-USERS: dict[str, dict[str, Any]] = {"token-trainer": {"name": "trainer", "groups": ["ucwa-nb-trainers"]},
-         "token-admin": {"name": "root", "admin": True, "groups": []},
-         "token-alice": {"name": "alice", "groups": ["students"]}}
+USERS: dict[str, dict[str, Any]] = {
+    "token-trainer": {"name": "trainer", "groups": ["ucwa-nb-trainers"]},
+    "token-admin": {"name": "root", "admin": True, "groups": []},
+    "token-alice": {"name": "alice", "groups": ["students"]}}
 
 
 class FakeHubOAuth:
