@@ -29,6 +29,7 @@ from ucwa_nb.client.call import PhoneAudioCall
 from ucwa_nb.client.channel import EventChannel
 from ucwa_nb.client.delivery import EventDelivery
 from ucwa_nb.client.embedded import EmbeddedServer, embedded_simulator
+from ucwa_nb.client.environment import ENV_URL, target
 from ucwa_nb.client.errors import UcwaError, ValidationError
 from ucwa_nb.client.hooks import ExchangeHooks, absolute
 from ucwa_nb.client.navigation import Navigator
@@ -128,6 +129,8 @@ class Session:
             self._preferences, self._clock)
         self._poll_timeout = poll_timeout
         self.event_channel: EventChannel | None = None
+        # Where connect() took the URL from: "argument", "environment" or "embedded".
+        self.connected_via = "embedded" if simulator is not None else "argument"
 
     # ------------------------------------------------------------------ settings
 
@@ -369,14 +372,21 @@ class Session:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
+    @property
+    def where(self) -> str:
+        """Who is signed in, at which host, and where that came from (never a secret):
+        ``sip:alice@contoso.com at 127.0.0.1:8080 (from UCWA_NB_URL)``."""
         who = self.me.get("uri") if self.me is not None else "?"
-        where = urlsplit(self.application_url or "").netloc
+        host = urlsplit(self.application_url or "").netloc
+        origin = f" (from {ENV_URL})" if self.connected_via == "environment" else ""
+        return f"{who} at {host}{origin}"
+
+    def __repr__(self) -> str:
         trouble = ""
         channel = self.event_channel
         if channel is not None and channel.state == "retrying":
             trouble = f"; event channel retrying: {channel.last_error}"
-        return f"<Session {who} at {where} ({self.format}, {len(self.log)} log rows{trouble})>"
+        return f"<Session {self.where} ({self.format}, {len(self.log)} log rows{trouble})>"
 
 
 def _send(prepared: PreparedCall, validate: bool) -> PhoneAudioCall:
@@ -394,8 +404,11 @@ def connect(url: str | None = None, *, username: str | None = None,
             timeout: float = 30.0) -> Session:
     """Sign in and start an application with its event channel.
 
-    With no URL: the embedded simulator (started on first use) and its demo user. With a
-    domain (``contoso.com``): autodiscovery. With a URL: that autodiscover root.
+    With no URL: ``UCWA_NB_URL`` with ``UCWA_NB_USERNAME`` and ``UCWA_NB_PASSWORD`` (or
+    ``UCWA_NB_TOKEN``) when set (a class on JupyterHub sets them), else the embedded
+    simulator (started on first use) and its demo user; arguments given win (see
+    ``client/environment.py``). With a domain (``contoso.com``): autodiscovery. With a URL:
+    that autodiscover root.
 
     ``operation_ids``: None for random ones, ``"sequential"`` for ids that are the same on
     every run (00...01, 00...02, ...), or a function that returns the next one.
@@ -405,6 +418,8 @@ def connect(url: str | None = None, *, username: str | None = None,
     your own ``http_client``.
     """
     new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
+    where = target(url, username, password, token)
+    url, username, password, token = where.url, where.username, where.password, where.token
     simulator = None
     if url is None:
         simulator = embedded_simulator()
@@ -416,6 +431,7 @@ def connect(url: str | None = None, *, username: str | None = None,
     session = Session(client, log=log, format=format, region=region, user_agent=user_agent,
                       clock=clock, operation_ids=new_operation_id, poll_timeout=poll_timeout,
                       simulator=simulator, owns_client=http_client is None)
+    session.connected_via = where.source
     try:
         session.sign_in(url, username=username, password=password, token=token)
         session.create_application()

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.routes import ROUTES
@@ -67,6 +68,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlet
         # here instead, any other exception is a plain 500 ServiceFailure, never a stack
         # trace in a response.
         middleware=[Middleware(_VersionHeader),
+                    Middleware(_Prefix, prefix=world.settings.root_path),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
     )
@@ -74,6 +76,29 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlet
     app.state.trainer_gate = trainer_gate or BasicTrainerGate(world.scenario.trainer,
                                                               world.signin)
     return app
+
+
+class _Prefix:
+    """Serve under ``[server] root_path`` (paths.py): a request outside it is 404 NotFound;
+    one inside it gets ASGI's ``root_path`` (Starlette routes what follows it, and
+    ``request.base_url`` includes it) and the prefix for the hrefs written meanwhile."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.prefix:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            response = error_response(Request(scope), SimError(404, "NotFound"))
+            await response(scope, receive, send)
+            return
+        with paths.prefixed(self.prefix):
+            await self.app({**scope, "root_path": scope.get("root_path", "") + self.prefix},
+                           receive, send)
 
 
 async def _sim_error(request: Request, exc: Exception) -> Response:

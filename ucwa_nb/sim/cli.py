@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.scenario import Scenario, ScenarioError
 from ucwa_nb.sim.server import Simulator, SimulatorError
+from ucwa_nb.sim.trainer import TrainerGate
 
 __all__ = ["main"]
 
@@ -29,6 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--passwords-file", metavar="FILE",
                        help="write every account and its password to FILE (readable by you "
                             "only), for the trainer to hand out")
+    serve.add_argument("--prefix", metavar="PATH",
+                       help="serve under this path prefix, as behind a reverse proxy that "
+                            "forwards it (e.g. /services/ucwa-nb/); default: the scenario's "
+                            "[server] root_path")
+    serve.add_argument("--jupyterhub", action="store_true",
+                       help="run as a JupyterHub service: address and prefix from "
+                            "JUPYTERHUB_SERVICE_URL and JUPYTERHUB_SERVICE_PREFIX, the "
+                            "trainer's view behind the hub's login (docs/classroom.md)")
+    serve.add_argument("--trainer-group", default=None, metavar="GROUP",
+                       help="with --jupyterhub: the hub group that sees the trainer's view "
+                            "(default ucwa-nb-trainers)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
@@ -37,9 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}{paths.TOKEN}"]
+             f"  token endpoint:    {sim.base_url}{sim.root_path}{paths.TOKEN}"]
     if sim.scenario.trainer is not None:
-        lines.append(f"  trainer's view:    {sim.base_url}{paths.TEMPLATES['activity']} "
+        lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
+                     f"{paths.TEMPLATES['activity']} "
                      f"(as {sim.scenario.trainer.username})")
     lines.append("  accounts:")
     users = sim.scenario.users
@@ -67,16 +82,32 @@ def write_passwords(scenario: Scenario, path: str) -> None:
         out.write(text)
 
 
+def hub_service(environ: Mapping[str, str], group: str | None) -> dict[str, Any]:
+    """Simulator settings for a JupyterHub service, from what the hub puts in its
+    environment: where to listen, the prefix the proxy forwards, the hub's OAuth gate."""
+    from ucwa_nb.sim.hub import TRAINER_GROUP, HubTrainerGate, hub_oauth
+
+    url = urlsplit(environ.get("JUPYTERHUB_SERVICE_URL", ""))
+    if not url.hostname or not url.port:
+        raise SimulatorError("--jupyterhub: JUPYTERHUB_SERVICE_URL (host and port) is not "
+                             "set; give the service a url in jupyterhub_config.py")
+    return {"host": url.hostname, "port": url.port,
+            "prefix": environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"),
+            "trainer_gate": HubTrainerGate(hub_oauth(), group or TRAINER_GROUP)}
+
+
 def serve(host: str, port: int, scenario_file: str | None, *,
-          passwords_file: str | None = None, show_passwords: bool = False) -> int:
+          passwords_file: str | None = None, show_passwords: bool = False,
+          prefix: str | None = None, trainer_gate: TrainerGate | None = None) -> int:
     try:
         scenario = Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
         if passwords_file:
             write_passwords(scenario, passwords_file)
-        sim = Simulator(scenario, host=host, port=port, start=False)
+        sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix,
+                        trainer_gate=trainer_gate)
         sim.serve_forever(on_ready=lambda: print(
             _describe(sim, show_passwords, passwords_file), flush=True))
-    except (ScenarioError, SimulatorError, OSError) as exc:
+    except (ScenarioError, SimulatorError, OSError, ValueError) as exc:
         print(f"ucwa-nb serve: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -88,8 +119,16 @@ def serve(host: str, port: int, scenario_file: str | None, *,
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        return serve(args.host, args.port, args.scenario,
-                     passwords_file=args.passwords_file, show_passwords=args.show_passwords)
+        where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
+        if args.jupyterhub:
+            try:
+                where = hub_service(os.environ, args.trainer_group)
+            except (SimulatorError, ImportError) as exc:
+                print(f"ucwa-nb serve: {exc}", file=sys.stderr)
+                return 2
+        return serve(where["host"], where["port"], args.scenario,
+                     passwords_file=args.passwords_file, show_passwords=args.show_passwords,
+                     prefix=where["prefix"], trainer_gate=where.get("trainer_gate"))
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

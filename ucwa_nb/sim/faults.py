@@ -111,9 +111,15 @@ class PollFaultLayer:
         self._holds: set[asyncio.Future[None]] = set()
         self._released = False  # the server is stopping: hold nothing any more
 
+    def _route_path(self, scope: Scope) -> str:
+        """The path without the server's prefix (``[server] root_path``), as routed."""
+        path: str = scope["path"]
+        prefix = self.world.settings.root_path
+        return path[len(prefix):] if prefix and path.startswith(prefix + "/") else path
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (not self.faults.active or scope["type"] != "http" or scope["method"] != "GET"
-                or (match := _EVENTS_PATH.match(scope["path"])) is None):
+                or (match := _EVENTS_PATH.match(self._route_path(scope))) is None):
             await self.app(scope, receive, send)
             return
         user = self._user_of(match["app"])

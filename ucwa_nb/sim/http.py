@@ -101,7 +101,8 @@ def error_response(request: Request, error: SimError) -> Response:
 
 def challenge(request: Request, fqdn: str) -> Response:
     """401 with the two WWW-Authenticate headers of a real server (ucwa-protocol.md 1.3)."""
-    token_url = str(request.base_url).rstrip("/") + paths.TOKEN
+    # base_url carries ASGI's root_path: the token URL is under the prefix too.
+    token_url = str(request.base_url).rstrip("/") + paths.TEMPLATES["token"]
     body = b"<html><head><title>401 - Unauthorized</title></head><body>" \
            b"<h1>401 - Unauthorized: Access is denied due to invalid credentials.</h1>" \
            b"</body></html>"

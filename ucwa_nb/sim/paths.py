@@ -7,11 +7,25 @@ the route its href leads to. Paths follow the real traces in the docs
 (``/ucwa/oauth/v1/applications/<id>/...``, phoneAudio under its conversation); see
 ucwa-protocol.md sections 1 and 8. Path parameters are written in Starlette's ``{name}``
 syntax and are plain strings (no convertors), so ``path`` fills them in as they are.
+
+Behind a reverse proxy that forwards a prefix unchanged (JupyterHub's proxy serves a service
+at ``/services/<name>/``), every path is under that prefix: the ``root_path`` setting
+(``[server] root_path``, ``ucwa-nb serve --prefix``). The routes stay the templates below
+(the app sets ASGI's ``root_path`` and Starlette matches what follows it); ``path`` writes
+every href with the prefix of the server at hand, held in a context variable that the app
+sets for each request and the server for its event loop. One process can run simulators
+with different prefixes side by side (tests do), so the prefix is never a module global.
 """
 
 from __future__ import annotations
 
-__all__ = ["APPLICATIONS", "ROOT", "TEMPLATES", "TOKEN", "USER", "XFRAME", "path"]
+import contextlib
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+__all__ = ["APPLICATIONS", "ROOT", "TEMPLATES", "TOKEN", "USER", "XFRAME", "normal_prefix",
+           "path", "prefix", "prefixed", "set_prefix"]
 
 ROOT = "/autodiscover/autodiscoverservice.svc/root"
 USER = ROOT + "/oauth/user"
@@ -34,6 +48,8 @@ TEMPLATES: dict[str, str] = {
     "token": TOKEN,
     # the simulator's own, for trainers: not UCWA
     "activity": "/_simulator/activity",
+    # where JupyterHub's OAuth login comes back (the hub's default for a service)
+    "oauth_callback": "/oauth_callback",
     # the application and what hangs off it
     "applications": APPLICATIONS,
     "application": _APP,
@@ -75,7 +91,40 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+_PREFIX: ContextVar[str] = ContextVar("ucwa_nb_sim_prefix", default="")
+# Segments of URL-safe characters: a prefix is written into every href and header as it is.
+_PREFIX_SHAPE = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*")
+
+
+def normal_prefix(value: str) -> str:
+    """``/services/ucwa-nb/`` -> ``/services/ucwa-nb``; ``""`` or ``/`` -> ``""`` (none)."""
+    text = value.strip()
+    text = "/" + text.strip("/") if text.strip("/") else ""
+    if not _PREFIX_SHAPE.fullmatch(text):
+        raise ValueError(f"not a URL path prefix: {value!r}")
+    return text
+
+
+def prefix() -> str:
+    """The prefix of the server serving the current request or event loop ("" if none)."""
+    return _PREFIX.get()
+
+
+def set_prefix(value: str) -> None:
+    """Set the prefix for this context (a server's event loop thread, before it starts)."""
+    _PREFIX.set(value)
+
+
+@contextlib.contextmanager
+def prefixed(value: str) -> Iterator[None]:
+    token = _PREFIX.set(value)
+    try:
+        yield
+    finally:
+        _PREFIX.reset(token)
+
+
 def path(name: str, **params: str) -> str:
-    """The path of route ``name`` with its parameters filled in, e.g.
-    ``path("conversation", app="101", conv="1")``."""
-    return TEMPLATES[name].format(**params)
+    """The path of route ``name`` with its parameters filled in, under the current prefix,
+    e.g. ``path("conversation", app="101", conv="1")``."""
+    return _PREFIX.get() + TEMPLATES[name].format(**params)

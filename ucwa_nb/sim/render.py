@@ -78,13 +78,14 @@ def _contact_links(app: ApplicationState, uri: str, scenario: Scenario,
 
 
 def root() -> Resource:
-    return Resource("root", paths.ROOT, {}, _links(("user", paths.USER),
-                                                   ("xframe", paths.XFRAME)))
+    return Resource("root", paths.path("root"), {}, _links(("user", paths.path("user")),
+                                                           ("xframe", paths.path("xframe"))))
 
 
 def user() -> Resource:
-    return Resource("user", paths.USER, {}, _links(("applications", paths.APPLICATIONS),
-                                                   ("xframe", paths.XFRAME)))
+    return Resource("user", paths.path("user"), {},
+                    _links(("applications", paths.path("applications")),
+                           ("xframe", paths.path("xframe"))))
 
 
 # ---------------------------------------------------------------------- the application

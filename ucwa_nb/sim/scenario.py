@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
+from ucwa_nb.sim import paths
 
 __all__ = [
     "Behaviour",
@@ -80,6 +82,9 @@ class ServerSettings:
     # How long a phone rings before the attempt gives up (never_answers behaviours).
     ring_timeout: float = 3.0
     server_fqdn: str = "fe1.contoso.com"
+    # The path prefix a reverse proxy forwards unchanged, e.g. "/services/ucwa-nb" for a
+    # JupyterHub service: every route, href, Location and token URL is under it (paths.py).
+    root_path: str = ""
     # ---- a shared server stays fair (README, "A classroom simulator"); 0 turns a limit off.
     # Applications one user may hold; creating one more retires the least recently used,
     # which answers 410 Gone/TooManyApplications from then on.
@@ -214,6 +219,19 @@ class TrainerSpec:
 
 
 @dataclass(frozen=True)
+class HubUsersSpec:
+    """``[classroom] hub_users = true``: a JupyterHub user ``name`` signs in as
+    ``name@domain`` with the password the hub derives from the class's ``password_seed``
+    (docs/jupyterhub_config.py hands it to each user's server), and gets an account on
+    first sign-in if the scenario has none of that name (rules/hub_users.py)."""
+
+    domain: str
+    seed: str = field(repr=False)
+    first_phone: int  # hub accounts' phones follow the attendees'
+    limit: int = 500  # accounts made on first sign-in, at most
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Who exists in the simulated world and how they behave: users, contacts, phones,
     faults, server settings (``from_toml``, ``from_dict``, ``default()``)."""
@@ -226,6 +244,7 @@ class Scenario:
     name: str = "custom"
     poll_faults: PollFaultSpec | None = None
     trainer: TrainerSpec | None = None
+    hub_users: HubUsersSpec | None = None
 
     def user(self, uri_or_name: str) -> UserSpec | None:
         key = uri_or_name.lower().removeprefix("sip:")
@@ -296,7 +315,40 @@ class _Loader:
             if "poll_faults" in self.data else None
         trainer = self.trainer(self.data["trainer"]) if "trainer" in self.data else None
         return Scenario(tuple(users), contacts, phones, faults, server,
-                        str(self.data.get("name", name)), poll_faults, trainer)
+                        str(self.data.get("name", name)), poll_faults, trainer,
+                        self.hub_users(self.data.get("classroom")))
+
+    def hub_users(self, raw: Any) -> HubUsersSpec | None:
+        if raw is None or not raw.get("hub_users", False):
+            return None
+        if raw["hub_users"] is not True:
+            raise ScenarioError("classroom.hub_users must be true or false")
+        seed = self.seed(raw)
+        if seed is None:
+            raise ScenarioError("classroom.hub_users needs password_seed or password_seed_env: "
+                                "the hub derives each user's password from it")
+        first = int(self.number(raw.get("first_phone", "+14255550300"), "US",
+                                 "classroom.first_phone").lstrip("+"))
+        return HubUsersSpec(str(raw.get("domain", "contoso.com")), seed,
+                            first + int(raw.get("attendees", 0)) + 1)
+
+    def seed(self, raw: dict[str, Any]) -> str | None:
+        """``password_seed``, or the environment variable ``password_seed_env`` names (a
+        JupyterHub service gets it from the hub's config, never from a file)."""
+        seed = raw.get("password_seed")
+        if "password_seed_env" in raw:
+            if seed is not None:
+                raise ScenarioError("classroom: password_seed or password_seed_env, not both")
+            name = raw["password_seed_env"]
+            seed = os.environ.get(name) if isinstance(name, str) else None
+            if not seed:
+                raise ScenarioError(f"classroom.password_seed_env: the environment variable "
+                                    f"{name!r} is not set")
+        if seed is not None and (not isinstance(seed, str) or len(seed) < MIN_SEED):
+            # An attendee could try every short seed against their own password.
+            raise ScenarioError(f"classroom.password_seed must be a string of {MIN_SEED} "
+                                "characters or more, as secret as the passwords it makes")
+        return seed
 
     def trainer(self, raw: Any) -> TrainerSpec:
         _only(raw, "trainer", {"username", "password"})
@@ -322,6 +374,11 @@ class _Loader:
             # would refuse every body with 413) is a mistake in the file, not a setting.
             if expected in (int, float) and not (value >= 0 and math.isfinite(value)):
                 raise ScenarioError(f"server.{key} must be a finite number >= 0")
+            if key == "root_path":
+                try:
+                    value = paths.normal_prefix(value)
+                except ValueError as exc:
+                    raise ScenarioError(f"server.root_path: {exc}") from None
             values[key] = value
         settings = ServerSettings(**values)
         if not settings.min_poll_timeout <= settings.default_poll_timeout <= 1800:
@@ -389,34 +446,23 @@ class _Loader:
         trainer who prints the list before class."""
         if raw is None:
             return []
-        _only(raw, "classroom", {"attendees", "domain", "password_seed", "first_phone"},
+        _only(raw, "classroom", {"attendees", "domain", "password_seed", "password_seed_env",
+                                 "first_phone", "hub_users"},
               hint="password_prefix made guessable passwords and is gone; "
                    "see password_seed" if "password_prefix" in raw else "")
         count = raw.get("attendees", 0)
         if not isinstance(count, int) or not 0 <= count <= 500:
             raise ScenarioError("classroom.attendees must be an integer from 0 to 500")
         domain = str(raw.get("domain", "contoso.com"))
-        seed = raw.get("password_seed")
-        if seed is not None and (not isinstance(seed, str) or len(seed) < MIN_SEED):
-            # An attendee could try every short seed against their own password.
-            raise ScenarioError(f"classroom.password_seed must be a string of {MIN_SEED} "
-                                "characters or more, as secret as the passwords it makes")
+        seed = self.seed(raw)
         # A bad first_phone used to escape as a bare ValueError from int().
         first_phone = self.number(raw.get("first_phone", "+14255550300"), "US",
                                   "classroom.first_phone")
         first = int(first_phone.lstrip("+"))
-        users = []
-        for n in range(1, count + 1):
-            uri = f"sip:attendee{n:02d}@{domain}"
-            users.append(UserSpec(
-                uri=uri, password=_attendee_password(seed, uri), name=f"Attendee {n:02d}",
-                phone=f"tel:+{first + n}",
-                conversations=(ConversationSpec("Class exercise", ("sip:john@contoso.com",)),),
-                conversation_logs=(
-                    ConversationLogSpec("Earlier call with John", ("sip:john@contoso.com",)),
-                ),
-            ))
-        return users
+        uris = [f"sip:attendee{n:02d}@{domain}" for n in range(1, count + 1)]
+        return [attendee(uri, _attendee_password(seed, uri), f"Attendee {n:02d}",
+                         f"tel:+{first + n}")
+                for n, uri in enumerate(uris, start=1)]
 
     def conversation(self, raw: dict[str, Any], where: str) -> ConversationSpec:
         _only(raw, where, {"subject", "participants", "created", "importance", "modalities"})
@@ -494,6 +540,22 @@ _PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-
 
 
 MIN_SEED = 16
+
+
+def attendee(uri: str, password: str, name: str, phone: str) -> UserSpec:
+    """A class account: a conversation to call John in, and a past call with him."""
+    return UserSpec(
+        uri=uri, password=password, name=name, phone=phone,
+        conversations=(ConversationSpec("Class exercise", ("sip:john@contoso.com",)),),
+        conversation_logs=(
+            ConversationLogSpec("Earlier call with John", ("sip:john@contoso.com",)),
+        ),
+    )
+
+
+def attendee_password(seed: str, uri: str) -> str:
+    """The password of account ``uri`` under the class's seed (what the hub hands out)."""
+    return _attendee_password(seed, uri)
 
 
 def _attendee_password(seed: str | None, uri: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import socket
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
 from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
+from ucwa_nb.sim.trainer import TrainerGate
 
 __all__ = ["Simulator", "SimulatorError"]
 
@@ -48,8 +50,17 @@ class Simulator:
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, host: str = "127.0.0.1",
-                 port: int = 0, *, start: bool = True) -> None:
+                 port: int = 0, *, start: bool = True, root_path: str | None = None,
+                 trainer_gate: TrainerGate | None = None) -> None:
+        """``root_path``: serve under this path prefix, as behind a reverse proxy that
+        forwards it (``/services/ucwa-nb/`` on JupyterHub); default: the scenario's
+        ``[server] root_path``. ``trainer_gate``: who sees ``/_simulator/activity``
+        (default: the scenario's ``[trainer]`` by HTTP Basic; trainer.py)."""
         self.scenario = _load(scenario)
+        if root_path is not None:
+            self.scenario = dataclasses.replace(self.scenario, server=dataclasses.replace(
+                self.scenario.server, root_path=paths.normal_prefix(root_path)))
+        self.trainer_gate = trainer_gate
         self.host = host
         self.world = World(self.scenario)
         self.poll_faults = PollFaults(self.scenario.poll_faults)
@@ -68,7 +79,8 @@ class Simulator:
     # ------------------------------------------------------------------ lifecycle
 
     def _make_server(self) -> _Server:
-        layer = PollFaultLayer(create_app(self.world), self.world, self.poll_faults)
+        layer = PollFaultLayer(create_app(self.world, self.trainer_gate), self.world,
+                               self.poll_faults)
         guard = ConnectionGuard(self.scenario.server)
         server = _Server(self._config(layer, guard), self.world, layer, guard)
         layer.connections = server.server_state.connections
@@ -111,6 +123,8 @@ class Simulator:
         failure: list[BaseException] = []
 
         def run() -> None:
+            # Every task of this loop (calls ringing, the sweeper) writes hrefs under it.
+            paths.set_prefix(self.root_path)
             loop = asyncio.new_event_loop()
             self._loop = loop
             server = self._server
@@ -221,9 +235,14 @@ class Simulator:
         return f"http://{host}:{self.port}"
 
     @property
+    def root_path(self) -> str:
+        """The path prefix everything is served under ("" for none)."""
+        return self.scenario.server.root_path
+
+    @property
     def url(self) -> str:
         """The autodiscover root, to give to ``ucwa_nb.connect``."""
-        return self.base_url + paths.ROOT
+        return self.base_url + self.root_path + paths.ROOT
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -238,7 +257,8 @@ class Simulator:
             raise SimulatorError("the simulator is not running")
 
         async def wrapper() -> T:
-            return fn()
+            with paths.prefixed(self.root_path):  # the caller's thread has its own context
+                return fn()
 
         future = asyncio.run_coroutine_threadsafe(wrapper(), loop)
         try:
@@ -311,6 +331,7 @@ class Simulator:
         """Serve in the calling thread until Ctrl-C (uvicorn handles the signals)."""
         sock = self._bind()
         self._socket = sock
+        paths.set_prefix(self.root_path)  # for the loop uvicorn runs in this thread
         server = self._make_server()
         if on_ready is not None:
             on_ready()

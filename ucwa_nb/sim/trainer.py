@@ -3,18 +3,20 @@
 A ``TrainerGate`` decides from the request. The default, ``BasicTrainerGate``, checks HTTP
 Basic credentials against the scenario's ``[trainer]`` account, under the same sign-in rate
 limits as the token endpoint; with no ``[trainer]`` nobody gets in (``Simulator.activity()``
-in Python still works). Another gate (a JupyterHub login, say) is a class with the same
-``allows`` method, given to ``create_app``.
+in Python still works). Another gate (a JupyterHub login: ``hub.HubTrainerGate``) is a
+class with the same ``admit`` (and, for a login that comes back, ``callback``), given to
+``create_app``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets
-from typing import Protocol
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.scenario import TrainerSpec
@@ -25,14 +27,33 @@ __all__ = ["BasicTrainerGate", "TrainerGate", "Verdict"]
 Verdict = tuple[bool, float]
 
 
-class TrainerGate(Protocol):
-    def allows(self, request: Request) -> Verdict: ...
+class TrainerGate:
+    """Who may see the trainer's pages."""
+
+    async def admit(self, request: Request) -> Response | None:
+        """None to let the request in, else the answer that refuses it."""
+        raise NotImplementedError
+
+    async def callback(self, request: Request) -> Response:
+        """Where a login this gate started comes back (``<prefix>/oauth_callback``)."""
+        return Response("Not found.\n", 404, media_type="text/plain")
 
 
-class BasicTrainerGate:
+class BasicTrainerGate(TrainerGate):
     def __init__(self, trainer: TrainerSpec | None, limits: SignInLimits) -> None:
         self.trainer = trainer
         self.limits = limits
+
+    async def admit(self, request: Request) -> Response | None:
+        allowed, wait = self.allows(request)
+        if allowed:
+            return None
+        headers = {"WWW-Authenticate": 'Basic realm="ucwa-nb trainer", charset="UTF-8"',
+                   "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        if wait:
+            headers["Retry-After"] = str(max(1, math.ceil(min(wait, 86400.0))))
+        return Response("The trainer's credentials are required.\n", 429 if wait else 401,
+                        headers, media_type="text/plain")
 
     def allows(self, request: Request) -> Verdict:
         credentials = _basic(request.headers.get("authorization"))

@@ -85,7 +85,10 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.timeline = w.HTML()
         self.errors = w.Output()
         super().__init__(children=[
-            w.HTML(f"<b>{self.kind}</b>"),
+            # Where the form sends (host and user, never a secret): on a hub, the account
+            # the environment signed in as.
+            w.HTML(f"<b>{self.kind}</b> <span style='color:{MUTED}'>as "
+                   f"{html.escape(session.where)}</span>"),
             w.HBox([self.picker, self.refresh]),
             *self._target_rows(),
             self.phone_number,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
@@ -29,14 +28,9 @@ CHUNK = 250  # rows encoded per turn of the event loop
 
 async def activity(request: Request) -> Response:
     gate: TrainerGate = request.app.state.trainer_gate
-    allowed, wait = gate.allows(request)
-    if not allowed:
-        headers = {"WWW-Authenticate": 'Basic realm="ucwa-nb trainer", charset="UTF-8"',
-                   **COMMON_HEADERS}
-        if wait:
-            headers["Retry-After"] = str(max(1, math.ceil(min(wait, 86400.0))))
-        return Response("The trainer's credentials are required.\n", 429 if wait else 401,
-                        headers, media_type="text/plain")
+    refusal = await gate.admit(request)
+    if refusal is not None:
+        return refusal
     calls = world_of(request).calls()
     return StreamingResponse(_rows(calls), media_type="application/json",
                              headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
@@ -51,4 +45,10 @@ async def _rows(calls: list[InvitationState]) -> AsyncIterator[bytes]:
     yield b"]"
 
 
-ROUTES = [route("activity", activity, "GET")]
+async def oauth_callback(request: Request) -> Response:
+    """Where the hub's login comes back to (a JupyterHub service's ``oauth_callback``)."""
+    gate: TrainerGate = request.app.state.trainer_gate
+    return await gate.callback(request)
+
+
+ROUTES = [route("activity", activity, "GET"), route("oauth_callback", oauth_callback, "GET")]

@@ -23,7 +23,8 @@ from ucwa_nb.protocol.representation import Event
 from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.limits import SignInLimits
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario
+from ucwa_nb.sim.rules.hub_users import hub_account
+from ucwa_nb.sim.scenario import FAULTS, FaultSpec, HubUsersSpec, Scenario, UserSpec
 from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationLogState,
@@ -70,16 +71,21 @@ class World:
         # Set by shutdown(), cleared when a server starts serving this world (app lifespan):
         # while set, new event polls are answered 503 at once instead of parking.
         self.closing = False
+        self.hub_accounts = 0  # made on first sign-in ([classroom] hub_users)
         for spec in scenario.users:
-            user = UserState(spec)
-            for c in spec.conversations:
-                self.add_conversation(user, c.subject, list(c.participants), c.created,
-                                      c.importance, list(c.modalities))
-            for n, log_spec in enumerate(spec.conversation_logs, start=1):
-                log_id = f"{n}"
-                user.logs[log_id] = ConversationLogState(
-                    log_id, log_spec, _thread_id(spec.uri, "log", log_id, log_spec.subject))
-            self.users[user.key] = user
+            self._add_user(spec)
+
+    def _add_user(self, spec: UserSpec) -> UserState:
+        user = UserState(spec)
+        for c in spec.conversations:
+            self.add_conversation(user, c.subject, list(c.participants), c.created,
+                                  c.importance, list(c.modalities))
+        for n, log_spec in enumerate(spec.conversation_logs, start=1):
+            log_id = f"{n}"
+            user.logs[log_id] = ConversationLogState(
+                log_id, log_spec, _thread_id(spec.uri, "log", log_id, log_spec.subject))
+        self.users[user.key] = user
+        return user
 
     def add_conversation(self, user: UserState, subject: str, participants: list[str],
                          created: Any, importance: str = "Normal",
@@ -97,6 +103,8 @@ class World:
 
     def issue_token(self, username: str, password: str) -> TokenState | None:
         user = self.users.get(username.lower().removeprefix("sip:"))
+        if user is None and self.scenario.hub_users is not None:
+            user = self._hub_user(self.scenario.hub_users, username, password)
         # compare_digest refuses str with non-ASCII characters (TypeError, which became a
         # 500 for a password such as "é"): compare the UTF-8 bytes instead.
         if user is None or not secrets.compare_digest(
@@ -111,6 +119,14 @@ class World:
         while limit and len(user.tokens) > limit:  # the oldest sign-in is signed out
             self.tokens.pop(user.tokens.pop(0), None)
         return token
+
+    def _hub_user(self, spec: HubUsersSpec, username: str, password: str) -> UserState | None:
+        """A JupyterHub user signing in for the first time (rules/hub_users.py)."""
+        account = hub_account(spec, username, password, self.hub_accounts)
+        if account is None:
+            return None
+        self.hub_accounts += 1
+        return self._add_user(account)
 
     def purge_expired_tokens(self) -> int:
         """Forget expired tokens (the sweeper calls this); returns how many."""

@@ -1,0 +1,76 @@
+"""ucwa-nb on JupyterHub: the fragment to add to a hub's jupyterhub_config.py
+(docs/classroom.md explains it; tests/sim/test_hub_config.py runs it).
+
+- `ucwa-nb serve --jupyterhub` runs as a hub-managed service at /services/ucwa-nb/;
+- every user's server gets UCWA_NB_URL, UCWA_NB_USERNAME and UCWA_NB_PASSWORD through
+  Spawner.environment, so `ucwa_nb.connect()` signs in as that hub user with no password
+  typed; the password is an HMAC of the account under the class's seed, which only the hub
+  and the simulator know, so nobody can compute another user's;
+- the hub group ucwa-nb-trainers sees /services/ucwa-nb/_simulator/activity (hub login).
+
+Needs: UCWA_NB_SEED in the hub's environment (32+ random characters, e.g.
+`python3 -c "import secrets; print(secrets.token_urlsafe(32))"`), and `ucwa-nb` installed
+where the service runs. Self-contained (no import of ucwa_nb) so it also fits a hub image
+without it (Zero to JupyterHub's hub.extraConfig).
+"""
+
+import hashlib
+import hmac
+import os
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub provides it)
+
+UCWA_NB_SERVICE = "ucwa-nb"
+UCWA_NB_PORT = int(os.environ.get("UCWA_NB_PORT", "10101"))
+UCWA_NB_DOMAIN = os.environ.get("UCWA_NB_DOMAIN", "contoso.com")
+UCWA_NB_SEED = os.environ["UCWA_NB_SEED"]
+UCWA_NB_SCENARIO = os.environ.get("UCWA_NB_SCENARIO", "")  # a class scenario with hub_users
+# Where users' servers reach the service: the hub's proxy (public URL) or, on Kubernetes,
+# the hub's service address; see docs/classroom.md.
+UCWA_NB_PUBLIC_URL = os.environ.get("UCWA_NB_PUBLIC_URL", "http://127.0.0.1:8000")
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_"
+
+
+def ucwa_nb_password(seed: str, uri: str) -> str:
+    """The password of account ``uri`` (sip:name@domain): as the simulator derives it."""
+    number = int.from_bytes(hmac.digest(seed.encode(), uri.encode(), hashlib.sha256))
+    letters = []
+    for _ in range(16):
+        number, digit = divmod(number, len(_ALPHABET))
+        letters.append(_ALPHABET[digit])
+    return "".join(letters)
+
+
+def _username(spawner: object) -> str:
+    return f"{spawner.user.name}@{UCWA_NB_DOMAIN}"  # type: ignore[attr-defined]
+
+
+def _password(spawner: object) -> str:
+    return ucwa_nb_password(UCWA_NB_SEED, "sip:" + _username(spawner))
+
+
+_command = ["ucwa-nb", "serve", "--jupyterhub"]
+if UCWA_NB_SCENARIO:
+    _command += ["--scenario", UCWA_NB_SCENARIO]
+
+c.JupyterHub.services = [*c.JupyterHub.get("services", []), {
+    "name": UCWA_NB_SERVICE,
+    "url": f"http://127.0.0.1:{UCWA_NB_PORT}",
+    "command": _command,
+    "environment": {"UCWA_NB_SEED": UCWA_NB_SEED},
+    "oauth_no_confirm": True,
+}]
+c.JupyterHub.load_groups = {**c.JupyterHub.get("load_groups", {}),
+                            "ucwa-nb-trainers": {"users": []}}
+c.JupyterHub.load_roles = [*c.JupyterHub.get("load_roles", []), {
+    # users may log in to the service (its trainer's page checks the group)
+    "name": "user", "scopes": ["self", f"access:services!service={UCWA_NB_SERVICE}"],
+}]
+c.Spawner.environment = {
+    **c.Spawner.get("environment", {}),
+    "UCWA_NB_URL": f"{UCWA_NB_PUBLIC_URL}/services/{UCWA_NB_SERVICE}"
+                   "/autodiscover/autodiscoverservice.svc/root",
+    "UCWA_NB_USERNAME": _username,
+    "UCWA_NB_PASSWORD": _password,
+}

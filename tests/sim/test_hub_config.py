@@ -1,0 +1,59 @@
+"""docs/jupyterhub_config.py, the fragment a hub's config takes: run with a traitlets Config
+as JupyterHub runs it; the passwords it hands out are the ones the simulator accepts."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+
+from ucwa_nb import Scenario
+from ucwa_nb.sim.rules.world import World
+
+from .scenarios import fast_scenario_dict
+
+FRAGMENT = Path(__file__).resolve().parents[2] / "docs" / "jupyterhub_config.py"
+SEED = "a class secret of 32 characters!"
+
+
+def _run(monkeypatch: pytest.MonkeyPatch) -> tuple[Config, dict[str, Any]]:
+    monkeypatch.setenv("UCWA_NB_SEED", SEED)
+    monkeypatch.setenv("UCWA_NB_DOMAIN", "class.example")
+    config = Config()
+    namespace: dict[str, Any] = {"get_config": lambda: config}
+    exec(compile(FRAGMENT.read_text("utf-8"), str(FRAGMENT), "exec"), namespace)
+    return config, namespace
+
+
+def _spawner(name: str) -> Any:
+    return types.SimpleNamespace(user=types.SimpleNamespace(name=name))
+
+
+def test_the_fragment_runs_the_service_and_hands_out_credentials(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config, _ = _run(monkeypatch)
+    service = config.JupyterHub.services[-1]
+    assert service["name"] == "ucwa-nb"
+    assert service["command"][:3] == ["ucwa-nb", "serve", "--jupyterhub"]
+    env = config.Spawner.environment
+    assert env["UCWA_NB_URL"].endswith(
+        "/services/ucwa-nb/autodiscover/autodiscoverservice.svc/root")
+    assert env["UCWA_NB_USERNAME"](_spawner("maria")) == "maria@class.example"
+    assert "ucwa-nb-trainers" in config.JupyterHub.load_groups
+
+
+def test_the_handed_out_password_signs_in_that_user_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config, _ = _run(monkeypatch)
+    data = fast_scenario_dict()
+    data["classroom"] = {"domain": "class.example", "hub_users": True,
+                         "password_seed_env": "UCWA_NB_SEED"}
+    world = World(Scenario.from_dict(data))
+    password = config.Spawner.environment["UCWA_NB_PASSWORD"]
+    maria, pierre = _spawner("maria"), _spawner("pierre")
+    assert world.issue_token("maria@class.example", password(maria)) is not None
+    assert world.issue_token("pierre@class.example", password(maria)) is None
+    assert world.issue_token("pierre@class.example", password(pierre)) is not None
