@@ -21,12 +21,13 @@ from ucwa_nb import Conversation, ConversationLog, Session, Simulator
 
 # Whole directories of long runs, so that ``pytest -m "not slow"`` is a fast inner loop
 # (under two minutes on two cores): the browser tests (JupyterLab in Chromium), the
-# reliability tests (load, faults, restarts), the Binder replay (a fresh virtual environment)
+# reliability tests (load, faults, restarts), the Binder replay (a fresh virtual environment),
+# the plain-clone check (the whole suite collected three times in a copy of the repository)
 # and the notebooks under nbval (a kernel each, ~40 s in all, replaying flows that the
 # client and widget tests cover). Single slow tests elsewhere carry @pytest.mark.slow.
 _TESTS = Path(__file__).parent
 SLOW_PATHS = (_TESTS / "browser", _TESTS / "reliability", _TESTS / "test_binder.py",
-              _TESTS.parent / "notebooks")
+              _TESTS / "test_plain_clone.py", _TESTS.parent / "notebooks")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

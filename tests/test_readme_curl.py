@@ -111,6 +111,7 @@ def _run(script: str, base: str, cwd: Path) -> str:
     return log.read_text("utf-8", errors="replace")
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_the_walk_through_makes_a_call(simulator_url: str, tmp_path: Path) -> None:
     script = walk_through()
     # Step 5 waits three seconds, plenty for the demo scenario's call (about one second);

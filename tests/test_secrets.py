@@ -428,6 +428,7 @@ class ChildOutput:
             thread.join(timeout)
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
     """The CLI simulator as a trainer runs it; its stdout and stderr are read after flows
     of every kind. Its banner lists the scenario's accounts with their passwords, by

@@ -10,6 +10,7 @@ replaceable, so each test changes one answer into an attacker's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -79,8 +80,12 @@ class LoopbackServer:
         return self.origin + path
 
     def stop(self) -> None:
+        # force_exit: no graceful wait for the connections a test left open (a parked event
+        # poll, a drip), which would hold every teardown for seconds.
         self.server.should_exit = True
+        self.server.force_exit = True
         self.thread.join(5)
+        assert not self.thread.is_alive(), "the hostile server did not stop"
 
 
 def answer(body: Any = None, status: int = 200, headers: dict[str, str] | None = None,
@@ -124,9 +129,18 @@ def fake_ucwa(**overrides: Handler) -> dict[str, Handler]:
         return JSONResponse({"_links": {"self": {"href": "/user"},
                                         "applications": {"href": "/applications"}}})
 
+    deleted = asyncio.Event()  # set by DELETE /app, which releases the parked poll at once
+
     async def events(request: Request) -> Response:
-        await asyncio.sleep(5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(deleted.wait(), 5)
+        if deleted.is_set():
+            return JSONResponse({"code": "NotFound", "subcode": "ApplicationNotFound"}, 404)
         return JSONResponse({"_links": {"next": {"href": "/app/events?ack=2"}}})
+
+    async def delete(request: Request) -> Response:
+        deleted.set()
+        return Response(status_code=204)
 
     handlers: dict[str, Handler] = {
         "root": answer(links["root"]),
@@ -135,7 +149,7 @@ def fake_ucwa(**overrides: Handler) -> dict[str, Handler]:
         "applications": answer(links["application"], 201),
         "events": events,
         "conversations": answer({"_links": {"self": {"href": "/app/conversations"}}}),
-        "delete": answer(raw=b"", status=204),
+        "delete": delete,
     }
     handlers.update(overrides)
     return {"/root": handlers["root"], "/user": handlers["user"], "/token": handlers["token"],

@@ -168,6 +168,7 @@ def test_application_deleted_behind_the_clients_back(session: Session) -> None:
     assert session.continue_phone_audio(logs[0]).wait(WAIT).status == "Success"
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_application_expires_while_the_channel_is_paused(make_sim: MakeSim,
                                                         make_session: MakeSession) -> None:
     sim = make_sim(application_expiry=0.3)

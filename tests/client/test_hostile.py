@@ -194,6 +194,7 @@ def _count(server: LoopbackServer, what: str) -> int:
     return sum(1 for method, path, _, _ in server.seen if f"{method} {path}" == what)
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_application_not_found_forever_does_not_flood(serve: Serve,
                                                       sessions: list[Session]) -> None:
     gone = answer({"code": "NotFound", "subcode": "ApplicationNotFound",
@@ -209,6 +210,7 @@ def test_application_not_found_forever_does_not_flood(serve: Serve,
     assert channel.failures_in_a_row >= created - 1
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 @pytest.mark.parametrize("batch", [
     {"_links": {"next": {"href": "/app/events?ack=2"}}},  # at once, no events
     {"_links": {"self": {"href": "/app/events"}}},         # no next link

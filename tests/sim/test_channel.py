@@ -200,6 +200,7 @@ def test_events_reach_a_poll_made_after_they_happened(lab: Lab, sim: Simulator) 
     assert types[-1] == "completed"
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
     sim = lab.start(application_expiry=1.0, callback_grace=0.3)
     session = lab.sign_in(sim, collect=False)
@@ -225,6 +226,7 @@ def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
         assert (reason.code, reason.subcode) == ("Gone", "InactiveApplicationExpired")
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
     # application_ref: "The application resource will expire if the application remains idle
     # (i.e. no HTTP requests are received for a period of time from the application)".

@@ -256,6 +256,7 @@ def describe(visits: list[Visit]) -> str:
                      for v in by_rel.values())
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_every_link_leads_somewhere(lab: Lab, fmt: Format) -> None:
     sim = lab.start(crawler_scenario())
@@ -281,6 +282,7 @@ def test_every_link_leads_somewhere(lab: Lab, fmt: Format) -> None:
             assert visit.status in (200, 201, 204, 409), visit
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_the_crawler_finds_a_dead_link(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """A link nobody serves, added to a resource, is reported without being listed here."""
     real_me = render.me

@@ -29,6 +29,7 @@ def _wait(condition: object, timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_a_poll_whose_client_hung_up_is_let_go(lab: Lab) -> None:
     sim = lab.start(application_expiry=1.0, callback_grace=0.3)
     session = lab.sign_in(sim, collect=False)

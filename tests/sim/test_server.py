@@ -57,6 +57,7 @@ def _cycle(scenario: Scenario) -> None:
     assert not sim.running
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd")
 def test_twenty_start_stop_cycles_leak_no_thread_and_no_fd() -> None:
     drain_stopping()  # simulators of earlier tests still stopping in the background
@@ -181,6 +182,7 @@ class _Output:
         return "".join(self.lines)
 
 
+@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_serve_prints_the_url_and_accounts_answers_and_stops_on_sigint() -> None:
     process = subprocess.Popen([*_command(), "serve", "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
