@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
-from collections.abc import Callable
+import concurrent.futures
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.routing import Route
@@ -21,6 +23,13 @@ from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.state import ApplicationState, ConversationState, TokenState
 
 FORBIDDEN_LAYERS = ("ucwa_nb.client", "ucwa_nb.log", "ucwa_nb.widgets", "ucwa_nb.display")
+
+
+def _run_apart(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(check())`` on a thread of its own: Playwright's sync API (the browser
+    tests, earlier in the same run) leaves an event loop running on the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(check())).result(timeout=60)
 
 
 def test_every_route_is_named_and_placed_by_the_route_table() -> None:
@@ -100,7 +109,7 @@ def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
         assert _accepted(operations[rel]) == shown
         world.shutdown()
 
-    asyncio.run(check())
+    _run_apart(check)
 
 
 def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
@@ -112,7 +121,7 @@ def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
             assert _accepted(lambda: me.make_me_available(world, app, {})) == shown
         assert "makeMeAvailable" not in render.me(app).links
 
-    asyncio.run(check())
+    _run_apart(check)
 
 
 def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None:
@@ -133,4 +142,4 @@ def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None
         assert "continuePhoneAudio" in render.conversation_log(app, log, world.scenario).links
         world.shutdown()
 
-    asyncio.run(check())
+    _run_apart(check)

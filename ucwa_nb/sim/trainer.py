@@ -18,6 +18,7 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.scenario import TrainerSpec
 
@@ -35,8 +36,9 @@ class TrainerGate:
         raise NotImplementedError
 
     async def callback(self, request: Request) -> Response:
-        """Where a login this gate started comes back (``<prefix>/oauth_callback``)."""
-        return Response("Not found.\n", 404, media_type="text/plain")
+        """Where a login this gate started comes back (``<prefix>/oauth_callback``). A gate
+        that starts no login has no such page: the UCWA-shaped 404 of any unknown path."""
+        raise SimError(404, "NotFound", None)
 
 
 class BasicTrainerGate(TrainerGate):
