@@ -3,6 +3,7 @@ as JupyterHub runs it; the passwords it hands out are the ones the simulator acc
 
 from __future__ import annotations
 
+import tomllib
 import types
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,16 @@ def test_the_handed_out_password_signs_in_that_user_only(
     assert world.issue_token("maria@class.example", password(maria)) is not None
     assert world.issue_token("pierre@class.example", password(maria)) is None
     assert world.issue_token("pierre@class.example", password(pierre)) is not None
+
+
+def test_the_guides_class_scenario_loads_and_its_callee_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The TOML block of docs/classroom.md, as a trainer would copy it.
+    guide = (FRAGMENT.parent / "classroom.md").read_text("utf-8")
+    block = guide.split("```toml\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("UCWA_NB_SEED", SEED)
+    scenario = Scenario.from_dict(tomllib.loads(block), name="class")
+    john = scenario.contact("sip:john@contoso.com")
+    assert john is not None
+    assert john.behaviour == "answers"
+    assert scenario.hub_users is not None

@@ -89,8 +89,8 @@ class ServerSettings:
     # Applications one user may hold; creating one more retires the least recently used,
     # which answers 410 Gone/TooManyApplications from then on.
     max_applications_per_user: int = 8
-    # Events kept for an application that is not polling; beyond it the oldest are dropped
-    # and the channel's next poll is told to resync.
+    # Events kept for an application that is not polling; beyond it no more are kept and the
+    # application is retired (410 Gone/InactiveApplicationExpired from then on).
     max_pending_events: int = 500
     # Phone-audio calls one user may have ringing or connecting at once (409
     # Conflict/TooManyConversations beyond it), and finished calls kept for the history.

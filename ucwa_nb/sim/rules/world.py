@@ -37,8 +37,8 @@ from ucwa_nb.sim.state import (
 __all__ = ["World", "activity_row", "case_insensitive", "known_person_name"]
 
 MAX_APP_FIELD = 100
-# Applications retired for TooManyApplications, remembered so that their next request is
-# answered 410 rather than 404; the oldest are forgotten beyond this many.
+# Applications retired (TooManyApplications, InactiveApplicationExpired), remembered so that
+# their next request is answered 410 rather than 404; the oldest are forgotten beyond this many.
 RETIRED_KEPT = 4096
 
 
