@@ -14,8 +14,15 @@ from collections.abc import Callable, Generator
 import httpx
 
 from ucwa_nb.client.discovery import candidate_roots, parse_challenge, same_domain
-from ucwa_nb.client.errors import DiscoveryError, Redact, SignInError, UcwaError, oauth_error
-from ucwa_nb.client.hooks import absolute, json_of, tag
+from ucwa_nb.client.errors import (
+    DiscoveryError,
+    Redact,
+    SignInError,
+    UcwaError,
+    json_of,
+    oauth_error,
+)
+from ucwa_nb.client.hooks import absolute, tag
 from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.trust import Trust, bearer_of, home_domain
 from ucwa_nb.log.exchange_log import ExchangeLog

@@ -23,7 +23,7 @@ from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.protocol.representation import reason_of as ucwa_reason_of
 
 __all__ = ["DiscoveryError", "SignInError", "UcwaError", "UntrustedHostError",
-           "ValidationError", "oauth_error"]
+           "ValidationError", "json_of", "oauth_error"]
 
 Redact = Callable[[str], str]
 
@@ -120,17 +120,19 @@ def _body_of(response: httpx.Response) -> bytes:
         return b""
 
 
-def _json_of(body: bytes) -> Any:
+def json_of(response: httpx.Response) -> Any:
+    """The JSON of a response's body, None when it is none (not JSON, hostile nesting, a
+    streamed body that was cut short)."""
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, or hostile nesting
+        return json.loads(_body_of(response))
+    except (ValueError, RecursionError):
         return None
 
 
 def oauth_error(response: httpx.Response) -> tuple[str, str | None] | None:
     """The OAuth ``error`` and ``error_description`` of a token endpoint's answer (RFC 6749
     section 5.2), None when the body is not one."""
-    data = _json_of(_body_of(response))
+    data = json_of(response)
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         description = data.get("error_description")
         return data["error"], description if isinstance(description, str) else None

@@ -17,7 +17,6 @@ raise; a raw call of the user's gets the part that was read. A row keeps at most
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Event, Sender, format_of
 
 __all__ = ["LOG_BODY_LIMIT", "READ_LIMIT", "CutShort", "ExchangeHooks", "absolute",
-           "json_of", "outcome_of", "tag"]
+           "outcome_of", "tag"]
 
 _KEY = "ucwa_nb"
 # UCWA answers are kilobytes (an event batch of a busy application some tens of them): a
@@ -56,14 +55,6 @@ def outcome_of(request: httpx.Request) -> CutShort | None:
     meta = request.extensions.get(_KEY)
     value = meta.get("outcome") if isinstance(meta, dict) else None
     return value if isinstance(value, CutShort) else None
-
-
-def json_of(response: httpx.Response) -> Any:
-    """The JSON of a body, None when it is none (hostile nesting included)."""
-    try:
-        return json.loads(response.content)
-    except (ValueError, RecursionError, httpx.ResponseNotRead):
-        return None
 
 
 def _deadline(request: httpx.Request, started: float) -> float | None:
