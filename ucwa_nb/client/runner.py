@@ -33,8 +33,11 @@ class OperationRunner:
 
     def offering_resource(self, operation: Operation, start: Resource) -> Resource:
         """The resource that offers ``operation``'s link, reached from ``start``."""
+        return self._follow_path(start, operation.path)
+
+    def _follow_path(self, start: Resource, path: tuple[str, ...]) -> Resource:
         resource = start
-        for rel in operation.path:
+        for rel in path:
             resource = self._navigator.follow(resource, rel)
         return resource
 
@@ -125,9 +128,7 @@ class OperationRunner:
                 # The call's conversation has ended (conversation deleted): nothing to act on.
                 raise ValidationError({"call": f"{operation.rel} is not offered now (the "
                                                f"call's conversation has ended)"})
-            offering = invitation
-            for rel in path:
-                offering = self._navigator.follow(offering, rel)
+            offering = self._follow_path(invitation, path)
             url = self._navigator.link(offering, operation.rel)
             if url is None:
                 raise ValidationError({"call": f"{operation.rel} is not offered now "
