@@ -24,7 +24,9 @@ UCWA_NB_SERVICE = "ucwa-nb"
 UCWA_NB_PORT = int(os.environ.get("UCWA_NB_PORT", "10101"))
 UCWA_NB_DOMAIN = os.environ.get("UCWA_NB_DOMAIN", "contoso.com")
 UCWA_NB_SEED = os.environ["UCWA_NB_SEED"]
-UCWA_NB_SCENARIO = os.environ.get("UCWA_NB_SCENARIO", "")  # a class scenario with hub_users
+# A class scenario with [classroom] hub_users; without one, the default scenario, every hub
+# user with an account made like its demo user (the one the notebooks are written for).
+UCWA_NB_SCENARIO = os.environ.get("UCWA_NB_SCENARIO", "")
 # Where users' servers reach the service: the hub's proxy (public URL) or, on Kubernetes,
 # the hub's service address; see docs/classroom.md.
 UCWA_NB_PUBLIC_URL = os.environ.get("UCWA_NB_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -58,7 +60,7 @@ c.JupyterHub.services = [*c.JupyterHub.get("services", []), {
     "name": UCWA_NB_SERVICE,
     "url": f"http://127.0.0.1:{UCWA_NB_PORT}",
     "command": _command,
-    "environment": {"UCWA_NB_SEED": UCWA_NB_SEED},
+    "environment": {"UCWA_NB_SEED": UCWA_NB_SEED, "UCWA_NB_DOMAIN": UCWA_NB_DOMAIN},
     "oauth_no_confirm": True,
 }]
 c.JupyterHub.load_groups = {**c.JupyterHub.get("load_groups", {}),

@@ -57,6 +57,25 @@ def test_parse_challenge_as_real_servers_send_it() -> None:
         "00000004-0000-0ff1-ce00-000000000000")
 
 
+def test_parse_challenge_joined_into_one_header_by_a_proxy() -> None:
+    # configurable-http-proxy (JupyterHub's proxy, Node's http module) sends the two
+    # WWW-Authenticate headers as one, comma-separated, as RFC 9110 5.3 allows; seen when
+    # the simulator ran as a hub service (tests/browser/test_jupyterhub.py).
+    joined = ('Bearer trusted_issuers="00000002-0000-0ff1-ce00-000000000000@contoso.com", '
+              'client_id="00000004-0000-0ff1-ce00-000000000000", '
+              'MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",'
+              'grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"')
+    assert parse_challenge([joined]) == Challenge(
+        "https://lyncweb.contoso.com/WebTicket/oauthtoken",
+        ("urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting", "password"),
+        "00000002-0000-0ff1-ce00-000000000000@contoso.com",
+        "00000004-0000-0ff1-ce00-000000000000")
+    # The other order, with a quoted comma and an escaped quote in a parameter.
+    other = parse_challenge(['MsRtcOAuth href="https://x.contoso.com/t", grant_type="password"'
+                             ', Bearer realm="a \\"quoted\\", comma", client_id="c"'])
+    assert other == Challenge("https://x.contoso.com/t", ("password",), None, "c")
+
+
 def test_parse_challenge_unquoted_href() -> None:
     found = parse_challenge(["MsRtcOAuth href=https://x.contoso.com/WebTicket/oauthtoken,"
                              "grant_type=password"])

@@ -5,6 +5,7 @@ and ``ucwa-nb serve --jupyterhub``'s settings from the hub's environment."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,8 +14,9 @@ import pytest
 from client_support import fast_scenario
 
 from ucwa_nb import Simulator
-from ucwa_nb.sim.cli import hub_service
+from ucwa_nb.sim.cli import hub_service, scenario_to_serve
 from ucwa_nb.sim.hub import HubTrainerGate
+from ucwa_nb.sim.scenario import ScenarioError
 from ucwa_nb.sim.server import SimulatorError
 
 PREFIX = "/services/ucwa-nb"
@@ -135,5 +137,21 @@ def test_serve_jupyterhub_reads_the_hubs_environment(monkeypatch: pytest.MonkeyP
     gate = settings["trainer_gate"]
     assert isinstance(gate, HubTrainerGate)
     assert gate.group == "teachers"
+    assert settings["hub_domain"] == "contoso.com"  # UCWA_NB_DOMAIN unless set
     with pytest.raises(SimulatorError, match="JUPYTERHUB_SERVICE_URL"):
         hub_service({}, None)
+
+
+def test_serve_jupyterhub_without_a_scenario_serves_the_default_one_to_hub_users(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("UCWA_NB_SEED", "a class secret of 32 characters!")
+    scenario = scenario_to_serve(None, "class.example")
+    assert scenario.name == "default"
+    assert scenario.hub_users is not None
+    assert scenario.hub_users.domain == "class.example"
+    # A class scenario must let hub users in: the passwords the hub hands out need it.
+    plain = tmp_path / "plain.toml"
+    plain.write_text('[[users]]\nuri = "sip:a@contoso.com"\npassword = "p"\n', "utf-8")
+    with pytest.raises(ScenarioError, match="hub_users"):
+        scenario_to_serve(str(plain), "contoso.com")
+    assert scenario_to_serve(str(plain), None).hub_users is None  # not on a hub: as it is

@@ -62,6 +62,40 @@ def test_nobody_signs_in_as_someone_else(username: str, password: str) -> None:
     assert world.hub_accounts == 0
 
 
+def test_a_new_hub_account_is_made_like_the_demo_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    # So that the notebooks, written for the demo user, run unchanged for every hub user.
+    monkeypatch.setenv("UCWA_NB_SEED", SEED)
+    world = World(Scenario.for_jupyterhub("contoso.com"))
+    token = world.issue_token("ada@contoso.com", _password("ada", "contoso.com"))
+    assert token is not None
+    ada, demo = token.user.spec, world.scenario.demo_user
+    assert (ada.uri, ada.name) == ("sip:ada@contoso.com", "ada")
+    assert ada.conversations == demo.conversations
+    assert ada.conversation_logs == demo.conversation_logs
+    assert (ada.scopes, ada.own_phone) == (demo.scopes, demo.own_phone)
+    assert ada.phone != demo.phone
+
+
+def test_on_a_hub_the_hub_says_who_signs_in_to_its_domain(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default scenario's passwords are in the README: on a shared hub, anyone could use
+    # them and see what the hub user "alice" does. Only the hub's password opens alice.
+    monkeypatch.setenv("UCWA_NB_SEED", SEED)
+    world = World(Scenario.for_jupyterhub("contoso.com"))
+    assert world.issue_token("alice@contoso.com", "ucwa-demo") is None
+    token = world.issue_token("alice@contoso.com", _password("alice", "contoso.com"))
+    assert token is not None
+    assert token.user.spec is world.scenario.demo_user  # the listed account, not a new one
+    assert world.hub_accounts == 0
+
+
+def test_accounts_outside_the_hubs_domain_keep_their_passwords() -> None:
+    data = fast_scenario_dict()  # alice@contoso.com, password ucwa-demo
+    data["classroom"] = {"domain": "class.example", "hub_users": True, "password_seed": SEED}
+    world = World(Scenario.from_dict(data))
+    assert world.issue_token("alice@contoso.com", "ucwa-demo") is not None
+
+
 def test_without_hub_users_an_unknown_user_gets_nothing() -> None:
     data = fast_scenario_dict()
     data["classroom"] = {"attendees": 1, "domain": "class.example", "password_seed": SEED}

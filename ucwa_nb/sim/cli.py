@@ -56,6 +56,9 @@ def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) 
         lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
                      f"{paths.TEMPLATES['activity']} "
                      f"(as {sim.scenario.trainer.username})")
+    if sim.scenario.hub_users is not None:
+        lines.append(f"  hub users:         <hub name>@{sim.scenario.hub_users.domain}, with the "
+                     "password the hub hands to their server")
     lines.append("  accounts:")
     users = sim.scenario.users
     for user in users[:20]:
@@ -93,14 +96,18 @@ def hub_service(environ: Mapping[str, str], group: str | None) -> dict[str, Any]
                              "set; give the service a url in jupyterhub_config.py")
     return {"host": url.hostname, "port": url.port,
             "prefix": environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"),
-            "trainer_gate": HubTrainerGate(hub_oauth(), group or TRAINER_GROUP)}
+            "trainer_gate": HubTrainerGate(hub_oauth(), group or TRAINER_GROUP),
+            "hub_domain": environ.get("UCWA_NB_DOMAIN") or "contoso.com"}
 
 
 def serve(host: str, port: int, scenario_file: str | None, *,
           passwords_file: str | None = None, show_passwords: bool = False,
-          prefix: str | None = None, trainer_gate: TrainerGate | None = None) -> int:
+          prefix: str | None = None, trainer_gate: TrainerGate | None = None,
+          hub_domain: str | None = None) -> int:
+    """Run the simulator until Ctrl-C; ``hub_domain``: run as a JupyterHub service whose
+    users sign in to that domain (the default scenario unless ``scenario_file``)."""
     try:
-        scenario = Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
+        scenario = scenario_to_serve(scenario_file, hub_domain)
         if passwords_file:
             write_passwords(scenario, passwords_file)
         sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix,
@@ -116,6 +123,22 @@ def serve(host: str, port: int, scenario_file: str | None, *,
     return 0
 
 
+def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scenario:
+    """The scenario file's, else the default; on a hub (``hub_domain``), one that lets the
+    hub's users in."""
+    if hub_domain is None:
+        return Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
+    if not scenario_file:
+        return Scenario.for_jupyterhub(hub_domain)
+    scenario = Scenario.from_toml(scenario_file)
+    # The hub hands every user's server a password derived from the seed
+    # (docs/jupyterhub_config.py): without hub_users nobody could sign in with it.
+    if scenario.hub_users is None:
+        raise ScenarioError(f"{scenario_file}: --jupyterhub needs [classroom] hub_users = true "
+                            "and password_seed_env (docs/classroom.md)")
+    return scenario
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -128,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
         return serve(where["host"], where["port"], args.scenario,
                      passwords_file=args.passwords_file, show_passwords=args.show_passwords,
-                     prefix=where["prefix"], trainer_gate=where.get("trainer_gate"))
+                     prefix=where["prefix"], trainer_gate=where.get("trainer_gate"),
+                     hub_domain=where.get("hub_domain"))
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

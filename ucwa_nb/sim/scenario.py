@@ -268,8 +268,17 @@ class Scenario:
 
     @classmethod
     def default(cls) -> Scenario:
-        text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
-        return cls.from_dict(tomllib.loads(text), name="default")
+        return cls.from_dict(_default_data(), name="default")
+
+    @classmethod
+    def for_jupyterhub(cls, domain: str = "contoso.com",
+                       seed_env: str = "UCWA_NB_SEED") -> Scenario:
+        """The default scenario for a class on JupyterHub (``ucwa-nb serve --jupyterhub``
+        with no scenario): every hub user signs in to ``domain`` with the password the hub
+        derives from the seed in ``$seed_env``, to an account made like the demo user."""
+        data = _default_data()
+        data["classroom"] = {"domain": domain, "hub_users": True, "password_seed_env": seed_env}
+        return cls.from_dict(data, name="default")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Scenario:
@@ -282,6 +291,11 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict[str, Any], name: str = "custom") -> Scenario:
         return _Loader(data).scenario(name)
+
+
+def _default_data() -> dict[str, Any]:
+    text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
+    return tomllib.loads(text)
 
 
 class _Loader:

@@ -23,7 +23,7 @@ from ucwa_nb.protocol.representation import Event
 from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.limits import SignInLimits
-from ucwa_nb.sim.rules.hub_users import hub_account
+from ucwa_nb.sim.rules.hub_users import hub_account, hub_name, is_hub_password
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, HubUsersSpec, Scenario, UserSpec
 from ucwa_nb.sim.state import (
     ApplicationState,
@@ -102,14 +102,8 @@ class World:
     # ------------------------------------------------------------------ sign-in
 
     def issue_token(self, username: str, password: str) -> TokenState | None:
-        user = self.users.get(username.lower().removeprefix("sip:"))
-        if user is None and self.scenario.hub_users is not None:
-            user = self._hub_user(self.scenario.hub_users, username, password)
-        # compare_digest refuses str with non-ASCII characters (TypeError, which became a
-        # 500 for a password such as "é"): compare the UTF-8 bytes instead.
-        if user is None or not secrets.compare_digest(
-                user.spec.password.encode("utf-8", "surrogatepass"),
-                password.encode("utf-8", "surrogatepass")):
+        user = self._signing_in(username, password)
+        if user is None:
             return None
         token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                       self.now() + self.settings.token_lifetime)
@@ -120,11 +114,32 @@ class World:
             self.tokens.pop(user.tokens.pop(0), None)
         return token
 
-    def _hub_user(self, spec: HubUsersSpec, username: str, password: str) -> UserState | None:
-        """A JupyterHub user signing in for the first time (rules/hub_users.py)."""
-        account = hub_account(spec, username, password, self.hub_accounts)
-        if account is None:
+    def _signing_in(self, username: str, password: str) -> UserState | None:
+        """The user these credentials open, if any."""
+        hub = self.scenario.hub_users
+        name = hub_name(hub, username) if hub is not None else None
+        if hub is not None and name is not None:
+            return self._hub_user(hub, name, password)
+        user = self.users.get(username.lower().removeprefix("sip:"))
+        # compare_digest refuses str with non-ASCII characters (TypeError, which became a
+        # 500 for a password such as "é"): compare the UTF-8 bytes instead.
+        if user is None or not secrets.compare_digest(
+                user.spec.password.encode("utf-8", "surrogatepass"),
+                password.encode("utf-8", "surrogatepass")):
             return None
+        return user
+
+    def _hub_user(self, spec: HubUsersSpec, name: str, password: str) -> UserState | None:
+        """A JupyterHub user: only the hub's password opens an account in its domain, and
+        one the scenario does not list is made on first sign-in (rules/hub_users.py)."""
+        if not is_hub_password(spec, name, password):
+            return None
+        user = self.users.get(f"{name}@{spec.domain.lower()}")
+        if user is not None:
+            return user
+        if self.hub_accounts >= spec.limit:
+            return None
+        account = hub_account(spec, name, self.scenario.demo_user, self.hub_accounts)
         self.hub_accounts += 1
         return self._add_user(account)
 
