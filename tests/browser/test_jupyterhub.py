@@ -3,8 +3,9 @@
 The hub runs the simulator as its service with docs/jupyterhub_config.py (tests/browser/
 jupyterhub.py starts it). Two attendees log in: each opens the quick start, runs all and
 sends the form's call, which connects, signed in as their own account with no password
-typed. Neither can read the other's call nor sign in as the other. The trainer, logged in to
-the hub, sees both calls in the trainer's view; an attendee is refused there.
+typed; one of them runs it all again and calls again. Neither can read the other's call nor
+sign in as the other. The trainer, logged in to the hub, sees both attendees' calls in the
+trainer's view; an attendee is refused there.
 
 One test, in the order a class happens: each step needs the one before it.
 """
@@ -65,15 +66,19 @@ def person(browser: Browser, name: str) -> Iterator[Page]:
         context.close()
 
 
-def send_from_the_quickstart(hub: JupyterHub, page: Page, name: str) -> str:
-    """Log in, open the quick start on one's own server, run all, send the form's call and
-    see it connect; returns the call's URL (the 201's Location)."""
+def open_the_quickstart(hub: JupyterHub, page: Page, name: str) -> Notebook:
+    """Log in and open the quick start on one's own server (the hub gave each a copy)."""
     hub.log_in(page, name)
     expect(page).to_have_url(re.compile(rf"/user/{name}/lab"), timeout=SPAWN_TIMEOUT_MS)
     page.goto(f"{hub.url}/user/{name}/lab/tree/{QUICKSTART}", timeout=KERNEL_TIMEOUT_MS)
     expect(page.locator("#jp-main-statusbar")).to_contain_text(
         re.compile(r"\|\s*Idle"), timeout=KERNEL_TIMEOUT_MS)
-    notebook = Notebook(page, NOTEBOOKS / QUICKSTART)  # the hub gave each a copy of it
+    return Notebook(page, NOTEBOOKS / QUICKSTART)
+
+
+def run_all_and_send(hub: JupyterHub, notebook: Notebook, name: str) -> str:
+    """Restart the kernel and run all, send the form's call and see it connect; returns the
+    call's URL (the 201's Location)."""
     notebook.run_all()
     form = notebook.form(notebook.cell_with("AddPhoneAudioForm(session)"))
     # Signed in as themself, with no password typed: the hub handed their server the
@@ -109,8 +114,13 @@ def run_a_new_cell(page: Page, code: str) -> Locator:
 
 def test_a_class_on_jupyterhub(hub: JupyterHub, browser: Browser) -> None:
     with person(browser, "ada") as ada, person(browser, "ben") as ben:
-        ada_call = send_from_the_quickstart(hub, ada, "ada")
-        ben_call = send_from_the_quickstart(hub, ben, "ben")
+        ada_notebook = open_the_quickstart(hub, ada, "ada")
+        ada_call = run_all_and_send(hub, ada_notebook, "ada")
+        ben_call = run_all_and_send(hub, open_the_quickstart(hub, ben, "ben"), "ben")
+        # Ada runs it all again, as people do: the form's call of her last kernel is still
+        # connected on the shared simulator, yet her new session (a new application, with
+        # conversations of its own) calls John again.
+        assert run_all_and_send(hub, ada_notebook, "ada") != ada_call
 
         # Ada, in her notebook, tries to read Ben's call and to sign in as Ben with the
         # password her server was given: the call is not found for her, the sign-in refused.

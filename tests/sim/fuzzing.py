@@ -877,7 +877,7 @@ async def new_stage(world: World | None = None, app: ASGIApp | None = None) -> S
         poll.cancel()
     alice = apps["alice"]
     invitation = phone_audio.add_phone_audio(world, world.tokens[tokens["alice"]], alice,
-                                             alice.user.conversations["1"],
+                                             alice.conversations["1"],
                                              {"to": JOHN, "operationId": "fuzz-call"})
     assert invitation.id == "1"
     # Alice's client took the call's first events (batch 1: started, then updated as her own

@@ -96,7 +96,7 @@ def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
     async def check() -> None:
         world = World(Scenario.default())
         token, app = _signed_in(world)
-        conv: ConversationState = app.user.conversations["1"]
+        conv: ConversationState = app.conversations["1"]
         conv.phone_audio_state, conv.on_hold = state, on_hold
         shown = rel in render.phone_audio(app, conv).links
         operations: dict[str, Callable[[], object]] = {

@@ -195,7 +195,7 @@ def conversations(app: ApplicationState) -> Resource:
     links: dict[str, list[Link]] = {
         "conversation": [
             Link("conversation", _in_conversation("conversation", app, c))
-            for c in app.user.conversations.values()
+            for c in app.conversations.values()
             if offers.is_active(c)
         ]
     }

@@ -63,10 +63,10 @@ class ConversationLogState:
 @dataclass
 class UserState:
     spec: UserSpec
-    conversations: dict[str, ConversationState] = field(default_factory=dict)
+    # The conversation logs are the user's, on every device; conversations belong to an
+    # application (ApplicationState.conversations).
     logs: dict[str, ConversationLogState] = field(default_factory=dict)
     apps: dict[str, ApplicationState] = field(default_factory=dict)
-    next_conversation: int = 1
     tokens: list[str] = field(default_factory=list)  # live token values, oldest first
 
     @property
@@ -84,6 +84,11 @@ class ApplicationState:
     instance_id: str | None
     channel: Channel
     invitations: dict[str, InvitationState] = field(default_factory=dict)
+    # An application is one of the user's endpoints, with conversations of its own
+    # (ApplicationDashboard: "a single application on one of a user's devices"; the
+    # conversations are under its communication); it starts with the scenario's.
+    conversations: dict[str, ConversationState] = field(default_factory=dict)
+    next_conversation: int = 1
     deleted: bool = False
     # More events came than max_pending_events while nobody polled: retired as inactive.
     overflowed: bool = False

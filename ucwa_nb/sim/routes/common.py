@@ -79,7 +79,7 @@ def app_of(request: Request) -> tuple[TokenState, ApplicationState]:
 def conversation_of(request: Request) -> tuple[TokenState, ApplicationState,
                                                ConversationState]:
     token, app = app_of(request)
-    return token, app, found(app.user.conversations.get(request.path_params["conv"]))
+    return token, app, found(app.conversations.get(request.path_params["conv"]))
 
 
 def log_of(request: Request) -> tuple[TokenState, ApplicationState, ConversationLogState]:

@@ -42,7 +42,6 @@ from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationState,
     InvitationState,
-    UserState,
 )
 
 __all__ = ["cancel", "complete", "end_conversation", "place", "run_call"]
@@ -62,7 +61,7 @@ def place(world: World, app: ApplicationState, kind: str, conv: ConversationStat
     conv.on_hold = False
     # started goes out before the 201 is written: clients must correlate by operationId.
     notify.invitation_changed(world, inv, "started")
-    notify.conversation_changed(world, app.user, conv, added=added, local_joined=added)
+    notify.conversation_changed(world, app, conv, added=added, local_joined=added)
     inv.task = asyncio.get_running_loop().create_task(run_call(world, inv))
     return inv
 
@@ -73,7 +72,7 @@ def complete(world: World, inv: InvitationState, status: str, state: str,
         return
     inv.status, inv.state, inv.reason, inv.accepted_by = status, state, reason, accepted_by
     conv = inv.conversation
-    user = inv.app.user
+    app = inv.app
     if status == "Success" and accepted_by is not None:
         if inv.kind == "addPhoneAudio" and accepted_by not in conv.participants:
             _derive(world, inv, accepted_by)
@@ -83,49 +82,49 @@ def complete(world: World, inv: InvitationState, status: str, state: str,
             joined = None if accepted_by in conv.participants else accepted_by
             if joined is not None:
                 conv.participants.append(joined)
-            notify.conversation_changed(world, user, conv, joined=joined)
+            notify.conversation_changed(world, app, conv, joined=joined)
         notify.invitation_changed(world, inv, "completed")
         return
     conv.phone_audio_state = "Disconnected"
     if not conv.ends_with_call:
-        notify.conversation_changed(world, user, conv)
+        notify.conversation_changed(world, app, conv)
         notify.invitation_changed(world, inv, "completed")
         return
     # [infer] The modality's update before completed (as SendAnIM orders them), the
     # conversation's end after it, so that the completed invitation still links to it.
-    notify.phone_audio_changed(world, user, conv)
+    notify.phone_audio_changed(world, app, conv)
     notify.invitation_changed(world, inv, "completed")
-    end_conversation(world, user, conv)
+    end_conversation(world, app, conv)
 
 
 def _derive(world: World, inv: InvitationState, accepted_by: str) -> None:
     """The derived conversation of an addPhoneAudio answered by someone new (module doc)."""
     conv = inv.conversation
-    user = inv.app.user
+    app = inv.app
     # [infer] subject and importance carried over; a new thread.
-    derived = world.add_conversation(user, conv.subject, [], datetime.now(UTC),
+    derived = world.add_conversation(app, conv.subject, [], datetime.now(UTC),
                                      conv.importance, [])
     derived.ends_with_call = True
     derived.call = inv
     derived.state = derived.phone_audio_state = "Connecting"
     inv.derived = derived
-    notify.conversation_changed(world, user, derived, added=True, local_joined=True)
+    notify.conversation_changed(world, app, derived, added=True, local_joined=True)
     derived.state = derived.phone_audio_state = "Connected"
     derived.participants.append(accepted_by)
-    notify.conversation_changed(world, user, derived, joined=accepted_by)
+    notify.conversation_changed(world, app, derived, joined=accepted_by)
     conv.phone_audio_state = "Disconnected"
-    notify.phone_audio_changed(world, user, conv)
+    notify.phone_audio_changed(world, app, conv)
 
 
-def end_conversation(world: World, user: UserState, conv: ConversationState) -> None:
+def end_conversation(world: World, app: ApplicationState, conv: ConversationState) -> None:
     """The user leaves ``conv`` (DELETE, or the end of the call that made it): its phone
     audio stops, the lifecycle events go out, and the resource no longer exists."""
     stopped = conv.phone_audio_state != "Disconnected"
     conv.phone_audio_state = "Disconnected"
     conv.on_hold = False
     conv.state = "Disconnected"
-    notify.conversation_ended(world, user, conv, phone_audio_stopped=stopped)
-    user.conversations.pop(conv.id, None)
+    notify.conversation_ended(world, app, conv, phone_audio_stopped=stopped)
+    app.conversations.pop(conv.id, None)
 
 
 def cancel(world: World, inv: InvitationState) -> None:

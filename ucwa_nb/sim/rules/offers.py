@@ -105,9 +105,9 @@ def can_start_phone_audio(app: ApplicationState) -> bool:
 
 
 def exists(app: ApplicationState, conv: ConversationState | None) -> bool:
-    """Whether ``conv`` is still one of the user's conversations (not left, not ended): links
-    to it are shown only then."""
-    return conv is not None and app.user.conversations.get(conv.id) is conv
+    """Whether ``conv`` is still one of the application's conversations (not left, not
+    ended): links to it are shown only then."""
+    return conv is not None and app.conversations.get(conv.id) is conv
 
 
 def is_active(conv: ConversationState) -> bool:

@@ -111,7 +111,7 @@ def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
     # The callee joins when the call connects (participant added); the conversation is
     # created now (conversation_ref: created "Creation time stamp in UTC").
     spec = log.spec
-    conv = world.add_conversation(app.user, spec.subject, [], _now_utc(), spec.importance, [])
+    conv = world.add_conversation(app, spec.subject, [], _now_utc(), spec.importance, [])
     conv.thread_id = log.thread_id
     conv.ends_with_call = True
     conv.state = "Connecting"
@@ -128,7 +128,7 @@ def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
     if not offers.can_start_phone_audio(app):
         raise SimError(403, "Forbidden", None,
                        "Phone audio is not listed in the capabilities.")
-    conv = world.add_conversation(app.user, values.get("subject") or "", [], _now_utc(),
+    conv = world.add_conversation(app, values.get("subject") or "", [], _now_utc(),
                                   values.get("importance") or "Normal", [])
     if values.get("threadId"):
         conv.thread_id = values["threadId"]  # [infer] continues that thread
@@ -149,11 +149,11 @@ def stop_phone_audio(world: World, app: ApplicationState, conv: ConversationStat
         calls.cancel(world, inv)
         return
     if conv.ends_with_call:
-        calls.end_conversation(world, app.user, conv)
+        calls.end_conversation(world, app, conv)
         return
     conv.phone_audio_state = "Disconnected"
     conv.on_hold = False
-    notify.conversation_changed(world, app.user, conv)
+    notify.conversation_changed(world, app, conv)
 
 
 def leave_conversation(world: World, app: ApplicationState, conv: ConversationState) -> None:
@@ -163,8 +163,8 @@ def leave_conversation(world: World, app: ApplicationState, conv: ConversationSt
     inv = conv.call
     if inv is not None and inv.in_progress:
         calls.cancel(world, inv)
-    if app.user.conversations.get(conv.id) is conv:
-        calls.end_conversation(world, app.user, conv)
+    if app.conversations.get(conv.id) is conv:
+        calls.end_conversation(world, app, conv)
 
 
 def hold_phone_audio(world: World, app: ApplicationState, conv: ConversationState,
@@ -183,7 +183,7 @@ def hold_phone_audio(world: World, app: ApplicationState, conv: ConversationStat
         raise SimError(409, "Conflict", None, "The phone call is already "
                        + ("on hold." if hold else "off hold."))
     conv.on_hold = hold
-    notify.phone_audio_changed(world, app.user, conv)
+    notify.phone_audio_changed(world, app, conv)
 
 
 def _now_utc() -> datetime:

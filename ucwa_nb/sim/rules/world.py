@@ -77,9 +77,6 @@ class World:
 
     def _add_user(self, spec: UserSpec) -> UserState:
         user = UserState(spec)
-        for c in spec.conversations:
-            self.add_conversation(user, c.subject, list(c.participants), c.created,
-                                  c.importance, list(c.modalities))
         for n, log_spec in enumerate(spec.conversation_logs, start=1):
             log_id = f"{n}"
             user.logs[log_id] = ConversationLogState(
@@ -87,16 +84,19 @@ class World:
         self.users[user.key] = user
         return user
 
-    def add_conversation(self, user: UserState, subject: str, participants: list[str],
+    def add_conversation(self, app: ApplicationState, subject: str, participants: list[str],
                          created: Any, importance: str = "Normal",
                          modalities: list[str] | None = None) -> ConversationState:
-        conv_id = f"{user.next_conversation}"
-        user.next_conversation += 1
+        conv_id = f"{app.next_conversation}"
+        app.next_conversation += 1
+        # The thread id does not name the application: the scenario's conversations are the
+        # same threads on each of the user's devices.
         conv = ConversationState(conv_id, subject, participants, created,
-                                 _thread_id(user.spec.uri, "conversation", conv_id, subject),
+                                 _thread_id(app.user.spec.uri, "conversation", conv_id,
+                                            subject),
                                  importance,
                                  modalities=["Messaging"] if modalities is None else modalities)
-        user.conversations[conv_id] = conv
+        app.conversations[conv_id] = conv
         return conv
 
     # ------------------------------------------------------------------ sign-in
@@ -204,6 +204,9 @@ class World:
                                    uuid.NAMESPACE_URL, f"ucwa-nb:{user.key}:{app_id}")))
         user.apps[app_id] = app
         self.apps[app_id] = app
+        for c in user.spec.conversations:  # each new endpoint starts with the scenario's
+            self.add_conversation(app, c.subject, list(c.participants), c.created,
+                                  c.importance, list(c.modalities))
         return app, True
 
     def retire_application(self, app: ApplicationState, subcode: str) -> None:
@@ -281,7 +284,7 @@ class World:
             inv.app.invitations.pop(inv.id, None)
             conv = inv.conversation
             if conv.ends_with_call and conv.call is inv:
-                user.conversations.pop(conv.id, None)
+                inv.app.conversations.pop(conv.id, None)
 
     # ------------------------------------------------------------------ faults
 
