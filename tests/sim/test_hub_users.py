@@ -11,8 +11,9 @@ from client_support import JOHN, wait_for_parked_poll
 
 import ucwa_nb
 from ucwa_nb import Scenario, Simulator
+from ucwa_nb.sim.classroom import attendee_password
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.scenario import ScenarioError, attendee_password
+from ucwa_nb.sim.scenario import ScenarioError
 
 from .scenarios import fast_scenario_dict
 

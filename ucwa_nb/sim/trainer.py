@@ -18,9 +18,9 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ucwa_nb.sim.classroom import TrainerSpec
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.limits import SignInLimits
-from ucwa_nb.sim.scenario import TrainerSpec
 
 __all__ = ["BasicTrainerGate", "TrainerGate", "Verdict"]
 

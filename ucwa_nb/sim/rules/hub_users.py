@@ -23,7 +23,8 @@ import dataclasses
 import re
 import secrets
 
-from ucwa_nb.sim.scenario import HubUsersSpec, UserSpec, attendee_password
+from ucwa_nb.sim.classroom import HubUsersSpec, attendee_password
+from ucwa_nb.sim.scenario import UserSpec
 
 __all__ = ["hub_account", "hub_name", "is_hub_password"]
 

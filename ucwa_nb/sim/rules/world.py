@@ -21,10 +21,11 @@ from typing import Any
 
 from ucwa_nb.protocol.representation import Event
 from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
+from ucwa_nb.sim.classroom import HubUsersSpec
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.rules.hub_users import hub_account, hub_name, is_hub_password
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, HubUsersSpec, Scenario, UserSpec
+from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario, UserSpec
 from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationLogState,
