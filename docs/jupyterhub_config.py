@@ -17,6 +17,7 @@ without it (Zero to JupyterHub's hub.extraConfig).
 import hashlib
 import hmac
 import os
+from urllib.parse import quote
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub provides it)
 
@@ -45,7 +46,11 @@ def ucwa_nb_password(seed: str, uri: str) -> str:
 
 
 def _username(spawner: object) -> str:
-    return f"{spawner.user.name}@{UCWA_NB_DOMAIN}"  # type: ignore[attr-defined]
+    # The hub name as a SIP URI's user part: letters, digits and "._-" as they are, the rest
+    # %-escaped (an e-mail address as a name: ada%40example.org@contoso.com), in lower case,
+    # as the simulator expects.
+    name = spawner.user.name.lower()  # type: ignore[attr-defined]
+    return f"{quote(name, safe='._-').lower()}@{UCWA_NB_DOMAIN}"
 
 
 def _password(spawner: object) -> str:

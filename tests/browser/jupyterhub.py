@@ -12,7 +12,6 @@ stopped at the end (the hub stops what it started; its process group is killed i
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -161,9 +160,10 @@ class JupyterHub:
         page.get_by_role("button", name="Sign in").click()
         expect(page).not_to_have_url(re.compile(r"/hub/login"), timeout=SPAWN_TIMEOUT_MS)
 
-    def activity(self, page: Page) -> list[dict[str, object]]:
-        """The trainer's view, opened in ``page`` (a JSON array of calls)."""
+    def activity(self, page: Page) -> list[dict[str, str]]:
+        """The trainer's view, opened in ``page``: the table's rows, by column heading."""
         page.goto(f"{self.service_url}/_simulator/activity")
-        expect(page.locator("pre")).to_contain_text("[")
-        rows: list[dict[str, object]] = json.loads(page.locator("pre").inner_text())
-        return rows
+        expect(page.get_by_role("heading", name="Every call so far")).to_be_visible()
+        headings = [h.replace(" ", "_") for h in page.locator("thead th").all_inner_texts()]
+        return [dict(zip(headings, row.locator("td").all_inner_texts(), strict=True))
+                for row in page.locator("tbody tr").all()]

@@ -137,7 +137,8 @@ def test_a_class_on_jupyterhub(hub: JupyterHub, browser: Browser) -> None:
         expect(output).to_contain_text("invalid_grant")
 
         # The trainer logs in to the hub and opens the trainer's view (through the hub's
-        # OAuth, no password of the simulator's): both calls, each under its attendee.
+        # OAuth, no password of the simulator's): a table with both attendees' calls, each
+        # under its attendee.
         with person(browser, "trainer") as trainer:
             hub.log_in(trainer, "trainer", next_path="/services/ucwa-nb/_simulator/activity")
             rows = hub.activity(trainer)

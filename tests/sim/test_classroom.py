@@ -5,6 +5,7 @@ client address can tell it from everyone else's on 127.0.0.1."""
 
 from __future__ import annotations
 
+import html
 import os
 import socket
 import stat
@@ -63,6 +64,31 @@ def test_activity_needs_the_trainers_credentials(lab: Lab) -> None:
     assert answer.status_code == 200
     assert [row["operation_id"] for row in answer.json()] == ["a"]
     assert answer.json() == sim.activity()
+
+
+def test_a_browser_gets_the_activity_as_a_table_no_attendee_can_write_into(lab: Lab) -> None:
+    sim = lab.start(_scenario(trainer=TRAINER))
+    alice = lab.sign_in(sim)
+    mischief = '<script>alert("x")</script>'
+    assert alice.add_phone_audio("Project sync", {"operationId": mischief, "to": JOHN}
+                                 ).status_code == 201
+    url = sim.base_url + paths.TEMPLATES["activity"]
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = httpx.get(url, headers=browser, auth=(TRAINER["username"], TRAINER["password"]),
+                     timeout=5)
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["vary"] == "Accept"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "<td>sip:alice@contoso.com</td>" in page.text
+    assert "<script>" not in page.text
+    assert html.escape(mischief) in page.text
+    assert "<p>1 call;" in page.text
+    # Scripts and curl (*/*) keep the JSON.
+    curl = httpx.get(url, headers={"Accept": "*/*"},
+                     auth=(TRAINER["username"], TRAINER["password"]), timeout=5)
+    assert curl.headers["content-type"] == "application/json"
+    assert [row["operation_id"] for row in curl.json()] == [mischief]
 
 
 def test_activity_is_closed_without_a_trainer_account(sim: Simulator) -> None:

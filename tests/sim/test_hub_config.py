@@ -60,6 +60,25 @@ def test_the_handed_out_password_signs_in_that_user_only(
     assert world.issue_token("pierre@class.example", password(pierre)) is not None
 
 
+@pytest.mark.parametrize("hub_name", ["ada@example.org", "o'brien+class", "zoë"])
+def test_a_hub_name_a_sip_uri_cannot_hold_as_is_still_signs_in(
+        monkeypatch: pytest.MonkeyPatch, hub_name: str) -> None:
+    # An OAuth authenticator names users by e-mail address; others allow more characters.
+    config, _ = _run(monkeypatch)
+    data = fast_scenario_dict()
+    data["classroom"] = {"domain": "class.example", "hub_users": True,
+                         "password_seed_env": "UCWA_NB_SEED"}
+    world = World(Scenario.from_dict(data))
+    env = config.Spawner.environment
+    username = env["UCWA_NB_USERNAME"](_spawner(hub_name))
+    assert username.endswith("@class.example")
+    assert username.count("@") == 1
+    token = world.issue_token(username, env["UCWA_NB_PASSWORD"](_spawner(hub_name)))
+    assert token is not None
+    assert token.user.spec.uri == "sip:" + username
+    assert token.user.spec.name == hub_name  # shown as the hub shows it
+
+
 def test_the_guides_class_scenario_loads_and_its_callee_answers(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The TOML block of docs/classroom.md, as a trainer would copy it.

@@ -1,16 +1,22 @@
-"""The simulator's own route, outside UCWA: every call so far, as JSON, for a trainer watching
-a ``ucwa-nb serve`` started elsewhere (``Simulator.activity`` from Python).
+"""The simulator's own route, outside UCWA: every call so far, for a trainer watching a
+``ucwa-nb serve`` started elsewhere (``Simulator.activity`` from Python): a JSON array, or,
+for a browser (``Accept: text/html`` without ``application/json``), a table that refreshes
+itself every few seconds.
 
 Only the trainer sees it (``trainer.py``). The list can be long (every attendee's calls), so
 it is written in chunks, handing the event loop back between them: a trainer's refresh never
-stalls the attendees' requests.
+stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
+some of them say (an operationId, a number), and must not be able to write into the
+trainer's page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -32,17 +38,51 @@ async def activity(request: Request) -> Response:
     if refusal is not None:
         return refusal
     calls = world_of(request).calls()
-    return StreamingResponse(_rows(calls), media_type="application/json",
-                             headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
+    headers = {**COMMON_HEADERS, "Cache-Control": "no-store", "Vary": "Accept"}
+    if _wants_html(request.headers.get("accept", "")):
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        count = f"{len(calls)} call" + ("" if len(calls) == 1 else "s")
+        page = _chunks(calls, _HTML_HEAD.format(count=count), _table_row, "", _HTML_TAIL)
+        return StreamingResponse(page, media_type="text/html; charset=utf-8",
+                                 headers=headers)
+    return StreamingResponse(_chunks(calls, "[", json.dumps, ",", "]"),
+                             media_type="application/json", headers=headers)
 
 
-async def _rows(calls: list[InvitationState]) -> AsyncIterator[bytes]:
-    yield b"["
+def _wants_html(accept: str) -> bool:
+    # A browser asks for text/html first; curl (*/*), httpx and scripts get JSON.
+    return "text/html" in accept and "application/json" not in accept
+
+
+async def _chunks(calls: list[InvitationState], head: str,
+                  encode: Callable[[dict[str, Any]], str], separator: str,
+                  tail: str) -> AsyncIterator[bytes]:
+    yield head.encode()
     for start in range(0, len(calls), CHUNK):
-        rows = [json.dumps(activity_row(inv)) for inv in calls[start:start + CHUNK]]
-        yield (b"," if start else b"") + ",".join(rows).encode()
+        rows = [encode(activity_row(inv)) for inv in calls[start:start + CHUNK]]
+        yield ((separator if start else "") + separator.join(rows)).encode()
         await asyncio.sleep(0)
-    yield b"]"
+    yield tail.encode()
+
+
+_COLUMNS = ("user", "operation", "operation_id", "to", "phone_number", "state", "status",
+            "reason", "application", "invitation")
+_HTML_HEAD = (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+    '<meta http-equiv="refresh" content="5"><title>ucwa-nb: the class\'s calls</title>'
+    "<style>body{{font:14px system-ui,sans-serif;margin:1.5em}}"
+    "table{{border-collapse:collapse}}th,td{{border:1px solid #999;padding:.25em .5em;"
+    "text-align:left}}th{{background:#eee}}</style></head><body>"
+    "<h1>Every call so far</h1><p>{count}; this page refreshes every 5 seconds "
+    "(JSON: ask for <code>application/json</code>).</p><table><thead><tr>"
+    + "".join(f"<th>{html.escape(column.replace('_', ' '))}</th>" for column in _COLUMNS)
+    + "</tr></thead><tbody>")
+_HTML_TAIL = "</tbody></table></body></html>\n"
+
+
+def _table_row(row: dict[str, Any]) -> str:
+    cells = ("" if row[column] is None else str(row[column]) for column in _COLUMNS)
+    return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
 
 
 async def oauth_callback(request: Request) -> Response:

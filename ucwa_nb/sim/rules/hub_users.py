@@ -22,14 +22,17 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+from urllib.parse import unquote
 
 from ucwa_nb.sim.classroom import HubUsersSpec, attendee_password
 from ucwa_nb.sim.scenario import UserSpec
 
 __all__ = ["hub_account", "hub_name", "is_hub_password"]
 
-# JupyterHub names are lower case; keep to what a SIP URI's user part takes unescaped.
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# JupyterHub names are lower case. The hub's config writes a name as a SIP URI's user part:
+# letters, digits, "._-" as they are, anything else %-escaped (the "@" of a name that is an
+# e-mail address, as with an OAuth authenticator: ada%40example.org@contoso.com).
+_NAME = re.compile(r"(?=[a-z0-9%])(?:[a-z0-9._-]|%[0-9a-f]{2}){1,64}")
 
 
 def hub_name(spec: HubUsersSpec, username: str) -> str | None:
@@ -53,7 +56,7 @@ def hub_account(spec: HubUsersSpec, name: str, template: UserSpec, made: int) ->
     ``template``'s conversations, logs, scopes and own phone; a phone of its own."""
     uri = _uri(spec, name)
     return dataclasses.replace(template, uri=uri, password=attendee_password(spec.seed, uri),
-                               name=name, phone=f"tel:+{spec.first_phone + made}")
+                               name=unquote(name), phone=f"tel:+{spec.first_phone + made}")
 
 
 def _uri(spec: HubUsersSpec, name: str) -> str:
