@@ -4,6 +4,9 @@ its phoneAudio with the phone-audio operations (add, stop, hold, resume).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,6 +22,8 @@ from ucwa_nb.sim.routes.common import (
     world_of,
 )
 from ucwa_nb.sim.rules import phone_audio as rules
+from ucwa_nb.sim.rules.world import World
+from ucwa_nb.sim.state import ApplicationState, ConversationState
 
 __all__ = ["ROUTES"]
 
@@ -31,13 +36,6 @@ async def conversations(request: Request) -> Response:
 async def conversation(request: Request) -> Response:
     _, app, conv = conversation_of(request)
     return ucwa_response(request, render.conversation(app, conv))
-
-
-async def leave_conversation(request: Request) -> Response:
-    _, app, conv = conversation_of(request)
-    await read_body(request, max_body(request))
-    rules.leave_conversation(world_of(request), app, conv)
-    return Response(status_code=204)
 
 
 async def participants(request: Request) -> Response:
@@ -67,25 +65,23 @@ async def add_phone_audio(request: Request) -> Response:
     return created(rules.add_phone_audio(world_of(request), token, app, conv, props))
 
 
-async def stop_phone_audio(request: Request) -> Response:
-    _, app, conv = conversation_of(request)
-    await read_body(request, max_body(request))
-    rules.stop_phone_audio(world_of(request), app, conv)
-    return Response(status_code=204)
+def _acting_on(action: Callable[[World, ApplicationState, ConversationState], None]
+               ) -> Callable[[Request], Awaitable[Response]]:
+    """The route of an operation on a conversation that takes no input (DELETE
+    conversation, stop/hold/resumePhoneAudio): any body is read (bounded) and ignored, the
+    rule acts, and the answer is 204."""
+    async def handler(request: Request) -> Response:
+        _, app, conv = conversation_of(request)
+        await read_body(request, max_body(request))
+        action(world_of(request), app, conv)
+        return Response(status_code=204)
+    return handler
 
 
-async def hold_phone_audio(request: Request) -> Response:
-    _, app, conv = conversation_of(request)
-    await read_body(request, max_body(request))
-    rules.hold_phone_audio(world_of(request), app, conv, hold=True)
-    return Response(status_code=204)
-
-
-async def resume_phone_audio(request: Request) -> Response:
-    _, app, conv = conversation_of(request)
-    await read_body(request, max_body(request))
-    rules.hold_phone_audio(world_of(request), app, conv, hold=False)
-    return Response(status_code=204)
+leave_conversation = _acting_on(rules.leave_conversation)
+stop_phone_audio = _acting_on(rules.stop_phone_audio)
+hold_phone_audio = _acting_on(functools.partial(rules.hold_phone_audio, hold=True))
+resume_phone_audio = _acting_on(functools.partial(rules.hold_phone_audio, hold=False))
 
 
 ROUTES = [
