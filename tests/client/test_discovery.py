@@ -4,7 +4,6 @@ lyncdiscover host names routed to the simulator by an httpx transport (no real D
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -92,16 +91,7 @@ def test_parse_challenge_without_msrtcoauth() -> None:
 # --------------------------------------------------------------------------- connect by domain
 
 
-@pytest.fixture
-def opened() -> Iterator[list[Session]]:
-    sessions: list[Session] = []
-    yield sessions
-    for session in sessions:
-        session.close()
-        session.http_client.close()
-
-
-def _connect(sim: Simulator, routes: dict[str, Route], opened: list[Session],
+def _connect(sim: Simulator, routes: dict[str, Route], sessions: list[Session],
              domain: str = "contoso.com", follow_redirects: bool = False,
              ) -> tuple[Session, Router]:
     router = Router(sim.base_url, routes)
@@ -112,7 +102,7 @@ def _connect(sim: Simulator, routes: dict[str, Route], opened: list[Session],
     except BaseException:
         client.close()
         raise
-    opened.append(session)
+    sessions.append(session)
     return session, router
 
 
@@ -132,8 +122,8 @@ def _autodiscover_urls(session: Session) -> list[str]:
 
 
 def test_connect_by_domain_through_the_internal_name(sim: Simulator,
-                                                     opened: list[Session]) -> None:
-    session, router = _connect(sim, {INTERNAL: "sim"}, opened)
+                                                     sessions: list[Session]) -> None:
+    session, router = _connect(sim, {INTERNAL: "sim"}, sessions)
     assert _autodiscover_urls(session) == [f"https://{INTERNAL}/"]
     assert session.application_url is not None
     assert session.application_url.startswith(f"https://{INTERNAL}/ucwa/")
@@ -148,8 +138,8 @@ def test_connect_by_domain_through_the_internal_name(sim: Simulator,
     assert bearer_token(session) not in (token_row.response_body or "")
 
 
-def test_falls_back_from_internal_to_external(sim: Simulator, opened: list[Session]) -> None:
-    session, _ = _connect(sim, {INTERNAL: "down", EXTERNAL: "sim"}, opened)
+def test_falls_back_from_internal_to_external(sim: Simulator, sessions: list[Session]) -> None:
+    session, _ = _connect(sim, {INTERNAL: "down", EXTERNAL: "sim"}, sessions)
     assert _autodiscover_urls(session) == [f"https://{INTERNAL}/", f"http://{INTERNAL}/",
                                            f"https://{EXTERNAL}/"]
     failed = session.log.filter(rel="autodiscover")
@@ -161,20 +151,20 @@ def test_falls_back_from_internal_to_external(sim: Simulator, opened: list[Sessi
 
 
 def test_falls_back_when_internal_answers_something_else(sim: Simulator,
-                                                        opened: list[Session]) -> None:
+                                                        sessions: list[Session]) -> None:
     def iis_page(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, headers={"Content-Type": "text/html"},
                               content=b"<html>Not Found</html>", request=request)
 
-    session, _ = _connect(sim, {INTERNAL: iis_page, EXTERNAL: "sim"}, opened)
+    session, _ = _connect(sim, {INTERNAL: iis_page, EXTERNAL: "sim"}, sessions)
     assert session.log.filter(rel="autodiscover").status.tolist()[:2] == [404, 404]
     assert httpx.URL(session.application_url or "").host == EXTERNAL
 
 
-def test_follows_a_same_domain_redirect(sim: Simulator, opened: list[Session]) -> None:
+def test_follows_a_same_domain_redirect(sim: Simulator, sessions: list[Session]) -> None:
     target = "https://lyncweb.contoso.com/autodiscover/autodiscoverservice.svc/root"
     session, _ = _connect(sim, {INTERNAL: redirect_to(target),
-                                "lyncweb.contoso.com": "sim"}, opened)
+                                "lyncweb.contoso.com": "sim"}, sessions)
     assert session.log.filter(rel="autodiscover").status.tolist() == [302]
     assert session.log.filter(rel="root").url.tolist() == [target]
     assert httpx.URL(session.application_url or "").host == "lyncweb.contoso.com"
@@ -202,9 +192,9 @@ def test_refuses_a_cross_domain_redirect_even_when_the_client_follows_redirects(
     assert not any(httpx.URL(u).host == "ucwa.evil.example" for u in router.contacted)
 
 
-def test_refused_redirect_then_external_works(sim: Simulator, opened: list[Session]) -> None:
+def test_refused_redirect_then_external_works(sim: Simulator, sessions: list[Session]) -> None:
     session, router = _connect(sim, {
-        INTERNAL: redirect_to("https://ucwa.evil.example/"), EXTERNAL: "sim"}, opened)
+        INTERNAL: redirect_to("https://ucwa.evil.example/"), EXTERNAL: "sim"}, sessions)
     assert httpx.URL(session.application_url or "").host == EXTERNAL
     assert not any("evil" in u for u in router.contacted)
 
@@ -248,9 +238,9 @@ def test_a_server_without_the_password_grant(sim: Simulator) -> None:
     assert "urn:microsoft.rtc:windows" in str(error)
 
 
-def test_a_root_url_is_used_as_given(sim: Simulator, opened: list[Session]) -> None:
+def test_a_root_url_is_used_as_given(sim: Simulator, sessions: list[Session]) -> None:
     session = ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1], poll_timeout=5)
-    opened.append(session)
+    sessions.append(session)
     assert session.log.filter(rel="autodiscover").empty
     assert session.log.filter(rel="root").url.tolist() == [sim.url]
 

@@ -49,15 +49,6 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         server.stop()
 
 
-@pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    opened: list[Session] = []
-    yield opened
-    for session in opened:
-        session.close()
-        session.http_client.close()
-
-
 def _connect(url: str, opened: list[Session], **kwargs: object) -> Session:
     kwargs.setdefault("timeout", 5.0)
     session = ucwa_nb.connect(url, username="alice@contoso.com", password=PASSWORD,
