@@ -113,14 +113,14 @@ def chromium() -> str:
 # ---------------------------------------------------------------------- JupyterLab server
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _log_tail(log: Path, lines: int = 60) -> str:
+def log_tail(log: Path, lines: int = 60) -> str:
     try:
         text = log.read_text("utf-8", errors="replace")
     except OSError as exc:
@@ -195,7 +195,7 @@ class JupyterServer:
 
     def _start(self) -> None:
         self.attempt += 1
-        self.port = _free_port()
+        self.port = free_port()
         self.log = self.dirs["logs"] / f"jupyterlab-{self.attempt}.log"
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
@@ -244,7 +244,7 @@ class JupyterServer:
                 self.is_ready = True
                 return
             self.stop()
-            tail = _log_tail(self.log)
+            tail = log_tail(self.log)
             self.failures.append(f"attempt {self.attempt} on port {self.port}: {problem}\n"
                                  f"--- {self.log} (last lines):\n{tail}")
             # Only a lost race for the port (something took it between our probe and the

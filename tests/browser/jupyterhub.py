@@ -26,7 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import NOTEBOOKS, ROOT, _free_port, _log_tail
+from .conftest import NOTEBOOKS, ROOT, free_port, log_tail
 
 FRAGMENT = ROOT / "docs" / "jupyterhub_config.py"
 SERVICE = "ucwa-nb"
@@ -97,14 +97,14 @@ class JupyterHub:
 
     def __init__(self, base: Path, proxy: str) -> None:
         self.base = base
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.service_url = f"{self.url}/services/{SERVICE}"
         self.log = base / "jupyterhub.log"
         config = base / "jupyterhub_config.py"
         config.write_text(_CONFIG.format(
-            fragment=str(FRAGMENT), port=self.port, hub_port=_free_port(),
-            proxy_api_port=_free_port(), proxy=proxy, base=str(base), trainers=TRAINERS,
+            fragment=str(FRAGMENT), port=self.port, hub_port=free_port(),
+            proxy_api_port=free_port(), proxy=proxy, base=str(base), trainers=TRAINERS,
             trainer=TRAINER, notebooks=str(NOTEBOOKS)), "utf-8")
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("JUPYTER", "UCWA_NB_"))}
@@ -112,7 +112,7 @@ class JupyterHub:
             # This environment's commands first: ucwa-nb (the service), jupyterhub-singleuser.
             PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
             UCWA_NB_SEED=secrets.token_urlsafe(32),  # the class's secret, new every run
-            UCWA_NB_PORT=str(_free_port()),
+            UCWA_NB_PORT=str(free_port()),
             UCWA_NB_PUBLIC_URL=self.url,
         )
         with self.log.open("wb") as out:
@@ -136,7 +136,7 @@ class JupyterHub:
                     pass  # not listening yet
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterHub did not start ({wanted[0]} did not answer 200)"
-                                f"\n--- {self.log}:\n{_log_tail(self.log)}", pytrace=False)
+                                f"\n--- {self.log}:\n{log_tail(self.log)}", pytrace=False)
                 time.sleep(0.2)
 
     def stop(self) -> None:

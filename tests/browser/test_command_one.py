@@ -27,8 +27,8 @@ from .conftest import (
     ROOT,
     SERVER_START_TIMEOUT,
     SERVER_STOP_TIMEOUT,
-    _free_port,
-    _log_tail,
+    free_port,
+    log_tail,
 )
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def printed_url(chromium: str, tmp_path: Path) -> Iterator[str]:
            if not key.startswith("JUPYTER")}
     env.update(env_changes, JUPYTER_CONFIG_DIR=str(dirs["config"]),
                JUPYTER_DATA_DIR=str(dirs["data"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]))
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyterlab", *flags, "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", "--ServerApp.port_retries=0",
@@ -85,7 +85,7 @@ def printed_url(chromium: str, tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while (found := pattern.search(log.read_text("utf-8", errors="replace"))) is None:
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab printed no URL:\n{_log_tail(log)}", pytrace=False)
+                pytest.fail(f"JupyterLab printed no URL:\n{log_tail(log)}", pytrace=False)
             time.sleep(0.2)
         yield found.group(1)
     finally:
