@@ -102,6 +102,7 @@ class EventChannel:
 
     @property
     def alive(self) -> bool:
+        """Whether the polling thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
     @property
@@ -124,9 +125,11 @@ class EventChannel:
 
     @property
     def last_error(self) -> str | None:
+        """What went wrong with the latest failed poll, None if none has failed."""
         return self.errors[-1] if self.errors else None
 
     def start(self) -> None:
+        """Start polling on a daemon thread (``connect()`` does it); a second call does nothing."""
         if self._thread is not None:
             return
         self._thread = threading.Thread(target=self._run, name="ucwa-nb-events", daemon=True)
@@ -137,6 +140,7 @@ class EventChannel:
         self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling and wait up to ``timeout`` seconds for the thread to end."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -144,6 +148,7 @@ class EventChannel:
 
     @property
     def stopping(self) -> bool:
+        """Whether a stop has been asked for."""
         return self._stop.is_set()
 
     def trouble(self) -> str:

@@ -65,6 +65,7 @@ class UcwaError(Exception):
 
     @property
     def reason(self) -> Reason:
+        """The error as a protocol ``Reason`` (code, subcode, message, parameters)."""
         return Reason(self.code, self.subcode, self.message, dict(self.parameters))
 
     @classmethod

@@ -41,26 +41,32 @@ class Conversation:
 
     @property
     def href(self) -> str:
+        """Where the conversation is (its resource's href)."""
         return self.resource.href or ""
 
     @property
     def subject(self) -> str:
+        """The conversation's subject; empty when it has none."""
         return _text(self.resource, "subject")
 
     @property
     def state(self) -> str:
+        """Connecting, Connected, Disconnected, ... as the server last said."""
         return _text(self.resource, "state")
 
     @property
     def thread_id(self) -> str:
+        """The thread the conversation belongs to (kept across re-created applications)."""
         return _text(self.resource, "threadId")
 
     @property
     def created(self) -> datetime | None:
+        """When the conversation was created (UTC), if the server said."""
         return _time(self.resource, "created")
 
     @property
     def label(self) -> str:
+        """Subject and people, for a picker: ``Project sync with John Doe``."""
         who = ", ".join(p.name or p.uri for p in self.participants) or "nobody"
         return f"{self.subject or '(no subject)'} with {who}"
 
@@ -76,14 +82,17 @@ class ConversationLog:
 
     @property
     def href(self) -> str:
+        """Where the conversation log is (its resource's href)."""
         return self.resource.href or ""
 
     @property
     def subject(self) -> str:
+        """The past conversation's subject; empty when it had none."""
         return _text(self.resource, "subject")
 
     @property
     def recipients(self) -> list[Participant]:
+        """The people of the past conversation; continuePhoneAudio calls the first."""
         return [
             Participant(_text(r, "displayName"), _text(r, "sipUri"))
             for r in self.resource.embedded.get("conversationLogRecipient", [])
@@ -91,31 +100,38 @@ class ConversationLog:
 
     @property
     def created(self) -> datetime | None:
+        """When the past conversation took place (its creationTime, UTC)."""
         return _time(self.resource, "creationTime")
 
     @property
     def type(self) -> str:
+        """The log's type as the server names it (e.g. Conversation)."""
         return _text(self.resource, "type")
 
     @property
     def status(self) -> str:
+        """How the past conversation ended, as the server names it (e.g. Success, Missed)."""
         return _text(self.resource, "status")
 
     @property
     def direction(self) -> str:
+        """Incoming or Outgoing."""
         return _text(self.resource, "direction")
 
     @property
     def modalities(self) -> list[str]:
+        """The modalities the past conversation used (e.g. PhoneAudio, Messaging)."""
         value: Any = self.resource.get("modalities", [])
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
     @property
     def thread_id(self) -> str:
+        """The thread the past conversation belongs to."""
         return _text(self.resource, "threadId")
 
     @property
     def label(self) -> str:
+        """Subject, people, time, modalities and status, for a picker."""
         who = ", ".join(p.name or p.uri for p in self.recipients) or "nobody"
         when = self.created.strftime("%Y-%m-%d %H:%M") if self.created else "?"
         return (f"{self.subject or '(no subject)'} with {who}, {when} "

@@ -57,6 +57,7 @@ class Resource:
         return default
 
     def embedded_one(self, rel: str) -> Resource | None:
+        """The first embedded resource of ``rel`` (``me``, ``communication``), None if absent."""
         found = self.embedded.get(rel)
         return found[0] if found else None
 
@@ -124,8 +125,10 @@ class Events:
     senders: list[Sender] = field(default_factory=list)
 
     def href(self, rel: str) -> str | None:
+        """The batch's link of ``rel`` (``next``, ``resync``, ...), None if absent."""
         found = self.links.get(rel)
         return found[0].href if found else None
 
     def all_events(self) -> list[tuple[Sender, Event]]:
+        """Every event of the batch with its sender, in the order sent."""
         return [(sender, event) for sender in self.senders for event in sender.events]
