@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 import ucwa_nb
-from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog
-from ucwa_nb.log.har import load_har, read_har
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog, load_har, read_har
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.protocol.representation import (
     Event,
