@@ -5,10 +5,11 @@ Python type, its default what a row holds when nobody gives the value, and the `
 in the annotation everything else: the pandas dtype, where the value comes from, how it is
 redacted, and its place in a HAR file's custom objects. ``SPEC`` reads them back as complete
 ``Column`` entries; ``COLUMNS`` and ``DTYPES`` are its names and dtypes. Nothing else lists
-the columns: ``ExchangeLog`` fills the defaults, ``ucwa_nb.log.store`` types them by dtype,
-and ``ucwa_nb.log.har`` writes and reads the custom members by name. So a new column is one
-field here, plus, if no caller gives it yet, the code that finds its value (a derivation in
-``ucwa_nb.log.derive`` called from ``ExchangeLog``, or a keyword of ``record_http``).
+the columns: a caller of ``LogRow`` names only the columns it knows, ``ucwa_nb.log.store``
+types them by dtype, and ``ucwa_nb.log.har`` writes and reads the custom members by name. So
+a new column is one field here, plus, if no caller gives it yet, the code that finds its
+value (a derivation in ``ucwa_nb.log.derive`` called from ``ExchangeLog``, or a keyword of
+``record_http``).
 
 Text columns use pandas' ``string`` dtype with python storage (missing values are
 ``pd.NA``): it means the same thing in pandas 2 and 3, and it can be filled in place, which

@@ -5,8 +5,10 @@ thread) or from a HAR file, redacts secrets (``ucwa_nb.log.redaction``), derives
 says about the exchange (``ucwa_nb.log.derive``: format, operation_id, code/subcode,
 location), and shows the rows as ``log.df``: a pandas DataFrame with one row per HTTP exchange
 (discovery, token, every event poll included) and one per delivered event, in the order the
-log received them (``seq``, 0-based, gapless, equal to the index). The columns, their dtypes
-and why ``.df`` is cheap to call again are in ``ucwa_nb.log.columns``.
+log received them (``seq``, 0-based, gapless, equal to the index). The columns and their
+dtypes are ``ucwa_nb.log.columns``; why ``.df`` is cheap to call again, ``ucwa_nb.log.store``.
+HAR files go out and come in here (``to_har``, ``from_har``, ``read_har``), converted by
+``ucwa_nb.log.har``.
 """
 
 from __future__ import annotations
