@@ -25,8 +25,7 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
-from ucwa_nb.log.exchange_log import ExchangeLog
-from ucwa_nb.log.har import read_har
+from ucwa_nb.log.exchange_log import ExchangeLog, read_har
 from ucwa_nb.protocol.representation import (
     Event,
     Events,

@@ -202,13 +202,15 @@ def _completed() -> tuple[Sender, Event]:
 def test_event_fields(fmt: str | None, ctype: str) -> None:
     sender, event = _completed()
     fields = event_fields(f"{APP}/events?ack=2", sender, event, fmt)  # type: ignore[arg-type]
-    assert fields.event_type == "completed"
-    assert fields.rel == "phoneAudioInvitation"
-    assert fields.href == f"{APP}/inv/1"  # absolute, like call.location
-    assert fields.event_status == "Failure"
-    assert fields.operation_id == "op-1"  # property names are case-insensitive
-    assert (fields.code, fields.subcode) == ("RemoteFailure", "Declined")
-    alone = parse(fields.body, ctype)  # the event alone, under its sender
+    assert fields["event_type"] == "completed"
+    assert fields["rel"] == "phoneAudioInvitation"
+    assert fields["location"] == f"{APP}/inv/1"  # absolute, like call.location
+    assert fields["event_status"] == "Failure"
+    assert fields["operation_id"] == "op-1"  # property names are case-insensitive
+    assert (fields["code"], fields["subcode"]) == ("RemoteFailure", "Declined")
+    body = fields["response_body"]
+    assert body is not None
+    alone = parse(body, ctype)  # the event alone, under its sender
     assert isinstance(alone, Events)
     assert [(s.rel, e.type) for s, e in alone.all_events()] == [("communication", "completed")]
 
@@ -217,9 +219,9 @@ def test_event_fields_without_an_embedded_resource_or_reason() -> None:
     event = Event("updated", Link("phoneAudio", "phoneAudio"))
     fields = event_fields(f"{APP}/events?ack=2", Sender("conversation", "/c", [event]), event,
                           "json")
-    assert (fields.operation_id, fields.code, fields.subcode, fields.event_status) == (
+    assert (fields["operation_id"], fields["code"], fields["subcode"], fields["event_status"]) == (
         None, None, None, None)
-    assert fields.href == f"{APP}/phoneAudio"
+    assert fields["location"] == f"{APP}/phoneAudio"
 
 
 def test_record_event_derives_the_row_from_the_event() -> None:
@@ -231,7 +233,9 @@ def test_record_event_derives_the_row_from_the_event() -> None:
             row.code, row.subcode, row.format) == (
         "completed", "phoneAudioInvitation", f"{APP}/inv/1", "Failure", "op-1",
         "RemoteFailure", "Declined", "xml")
-    assert row.response_body == fields.body.decode()
+    body = fields["response_body"]
+    assert isinstance(body, bytes)
+    assert row.response_body == body.decode()
     with pytest.raises(TypeError):
         log.record_event(url=f"{APP}/events", event=event)  # no sender
     with pytest.raises(TypeError):

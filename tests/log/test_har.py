@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 import ucwa_nb
-from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog
-from ucwa_nb.log.har import load_har, read_har
+from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog, load_har, read_har
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.protocol.representation import (
     Event,
@@ -545,3 +544,14 @@ def test_read_har_finds_events_in_a_poll_known_by_its_mime_type_only(tmp_path: P
     assert df.format.tolist() == ["json", "json"]
     # The event's href made absolute against its poll, as live rows have it.
     assert df.location[1] == f"{APP}/inv/7"
+
+
+def test_a_file_written_by_the_previous_version_still_imports(tmp_path: Path) -> None:
+    # Written by ucwa-nb 0.1.0 (before the column spec) from sample_log().
+    old = Path(__file__).parent / "data" / "written-by-0.1.0.har"
+    pd.testing.assert_frame_equal(read_har(old), sample_log().df)
+    # And the same log is written with the same content today (JSON: members unordered).
+    new = tmp_path / "today.har"
+    sample_log().to_har(new)
+    assert json.loads(new.read_text(encoding="utf-8")) == json.loads(
+        old.read_text(encoding="utf-8"))

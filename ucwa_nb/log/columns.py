@@ -1,44 +1,28 @@
-"""The exchange log's rows and the typed column store that turns them into a DataFrame.
+"""The log's columns: one spec, from which the row, the DataFrame and the HAR mapping follow.
 
-Columns, in order, and their dtypes:
-
-==================  ==========================  ==============================================
-seq                 int64                       0, 1, 2, ... the order rows were recorded
-kind                category "http" | "event"
-time                datetime64[ns, UTC]         http: request start; event: delivery time
-elapsed_ms          float64                     http: request to response; NaN for events
-method, url         string                      event rows: url of the poll that carried it
-rel                 string                      http: link rel followed; event: link.rel
-status              Int64 (nullable)            NA for events and transport failures
-code, subcode       string                      UCWA error (body) or event failure reason
-operation_id        string                      from the request (body or query) or event
-format              category "json" | "xml"
-request_body        string
-response_body       string                      event rows: the event as a one-event batch
-location            string                      http: Location header; event: link.href
-event_type          string                      started, updated, completed, added, deleted
-event_status        string                      Success / Failure on completed events
-error               string                      transport or client error message
-request_headers     object: tuple of pairs      ((name, value), ...), repeats kept
-response_headers    object: tuple of pairs
-http_version        string                      "HTTP/1.1", "HTTP/2"
-==================  ==========================  ==============================================
+Each field of ``LogRow`` is one column, in the DataFrame's order. Its annotation gives the
+Python type, its default what a row holds when nobody gives the value, and the ``Column``
+in the annotation everything else: the pandas dtype, where the value comes from, how it is
+redacted, and its place in a HAR file's custom objects. ``SPEC`` reads them back as complete
+``Column`` entries; ``COLUMNS`` and ``DTYPES`` are its names and dtypes. Nothing else lists
+the columns: a caller of ``LogRow`` names only the columns it knows, ``ucwa_nb.log.store``
+types them by dtype, and ``ucwa_nb.log.har`` writes and reads the custom members by name. So
+a new column is one field here, plus, if no caller gives it yet, the code that finds its
+value (a derivation in ``ucwa_nb.log.derive`` called from ``ExchangeLog``, or a keyword of
+``record_http``).
 
 Text columns use pandas' ``string`` dtype with python storage (missing values are
 ``pd.NA``): it means the same thing in pandas 2 and 3, and it can be filled in place, which
-the incremental build below relies on.
-
-Why ``ExchangeLog.df`` is cheap to call again and again: recording a row only stages it.
-``ColumnStore.flush`` converts just the rows staged since the previous flush and writes them
-into typed column buffers that have spare capacity (doubling, like a list); the frame is a
-zero-copy slice of those buffers. ``tests/perf/bench_log.py`` measures a one-row update and
-a cached read against a full build.
+the incremental build in ``ucwa_nb.log.store`` relies on.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, NamedTuple
+import dataclasses
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -46,153 +30,114 @@ import pandas as pd
 from ucwa_nb.log.redaction import Headers
 from ucwa_nb.protocol.representation import Format
 
-__all__ = ["COLUMNS", "DTYPES", "HEADER_COLUMNS", "ColumnStore", "LogRow"]
+__all__ = ["COLUMNS", "DTYPES", "HEADER_COLUMNS", "SPEC", "Column", "LogRow", "Redaction",
+           "Source"]
+
+# Where a column's value comes from: the log itself, the HTTP request or response as sent,
+# the client (what it knows of the exchange: the rel it followed), the event delivered, or a
+# derivation (ucwa_nb.log.derive) from those.
+Source = Literal["log", "request", "response", "client", "event", "derived"]
+# How a value is redacted when a row is recorded (ucwa_nb.log.redaction): as text, as a body
+# (bytes decoded, empty is None), as headers, or not at all (numbers, times, categories).
+Redaction = Literal["text", "body", "headers", "none"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: what ``Annotated`` adds to a ``LogRow`` field, and, in ``SPEC``, with the
+    field's ``name`` and ``default`` filled in."""
+
+    dtype: Any
+    source: Source
+    doc: str
+    redaction: Redaction = "text"
+    # The member that carries the value in a HAR file where HAR 1.2 has no place for it:
+    # ``entry._ucwa`` of an http row, the event's object in ``log._ucwaEvents``. None: a
+    # standard HAR field carries it (ucwa_nb.log.har maps those), or nothing does.
+    har_entry: str | None = None
+    har_event: str | None = None
+    name: str = ""
+    default: Any = None
+
+
+_TEXT: Final = pd.StringDtype("python")
+_CATEGORY: Final = pd.CategoricalDtype
+_HEADERS: Final = np.dtype(object)
 
 
 class LogRow(NamedTuple):
     """One row of the log; the fields are the DataFrame's columns, in the same order."""
 
-    seq: int
-    kind: Literal["http", "event"]
-    time: datetime
-    elapsed_ms: float | None
-    method: str | None
-    url: str | None
-    rel: str | None
-    status: int | None
-    code: str | None
-    subcode: str | None
-    operation_id: str | None
-    format: Format | None
-    request_body: str | None
-    response_body: str | None
-    location: str | None
-    event_type: str | None
-    event_status: str | None
-    error: str | None
-    request_headers: Headers
-    response_headers: Headers
-    http_version: str | None
+    seq: Annotated[int, Column(
+        np.dtype(np.int64), "log", "0, 1, 2, ... the order rows were recorded",
+        redaction="none", har_entry="seq", har_event="seq")]
+    kind: Annotated[Literal["http", "event"], Column(
+        _CATEGORY(["http", "event"]), "log", "http exchange or delivered event",
+        redaction="none")]
+    time: Annotated[datetime, Column(
+        pd.DatetimeTZDtype("ns", "UTC"), "log", "http: request start; event: delivery time",
+        redaction="none", har_event="time")]
+    elapsed_ms: Annotated[float | None, Column(
+        np.dtype(np.float64), "response", "http: request to response; NaN for events",
+        redaction="none")] = None
+    method: Annotated[str | None, Column(_TEXT, "request", "the HTTP method")] = None
+    url: Annotated[str | None, Column(
+        _TEXT, "request", "the request's url; event rows: the poll that carried it",
+        har_event="url")] = None
+    rel: Annotated[str | None, Column(
+        _TEXT, "client", "http: link rel followed; event: link.rel",
+        har_entry="rel", har_event="rel")] = None
+    status: Annotated[int | None, Column(
+        pd.Int64Dtype(), "response", "NA for events and transport failures",
+        redaction="none")] = None
+    code: Annotated[str | None, Column(
+        _TEXT, "derived", "UCWA error (body) or event failure reason",
+        har_entry="code", har_event="code")] = None
+    subcode: Annotated[str | None, Column(
+        _TEXT, "derived", "UCWA error (body) or event failure reason",
+        har_entry="subcode", har_event="subcode")] = None
+    operation_id: Annotated[str | None, Column(
+        _TEXT, "derived", "from the request (body or query) or the event",
+        har_entry="operationId", har_event="operationId")] = None
+    format: Annotated[Format | None, Column(
+        _CATEGORY(["json", "xml"]), "derived", "the exchange's UCWA dialect",
+        redaction="none", har_entry="format", har_event="format")] = None
+    request_body: Annotated[str | None, Column(
+        _TEXT, "request", "the body sent", redaction="body")] = None
+    response_body: Annotated[str | None, Column(
+        _TEXT, "response", "event rows: the event as a one-event batch", redaction="body",
+        har_event="body")] = None
+    location: Annotated[str | None, Column(
+        _TEXT, "derived", "http: Location header, absolute; event: link.href, absolute",
+        har_event="href")] = None
+    event_type: Annotated[str | None, Column(
+        _TEXT, "event", "started, updated, completed, added, deleted",
+        har_event="type")] = None
+    event_status: Annotated[str | None, Column(
+        _TEXT, "event", "Success / Failure on completed events", har_event="status")] = None
+    error: Annotated[str | None, Column(
+        _TEXT, "client", "transport or client error message", har_entry="error")] = None
+    request_headers: Annotated[Headers, Column(
+        _HEADERS, "request", "((name, value), ...), repeats kept",
+        redaction="headers")] = ()
+    response_headers: Annotated[Headers, Column(
+        _HEADERS, "response", "((name, value), ...), repeats kept",
+        redaction="headers")] = ()
+    http_version: Annotated[str | None, Column(
+        _TEXT, "response", '"HTTP/1.1", "HTTP/2"', redaction="none")] = None
 
 
+def _spec() -> tuple[Column, ...]:
+    hints = typing.get_type_hints(LogRow, include_extras=True)
+    defaults = LogRow._field_defaults
+    spec = []
+    for name in LogRow._fields:
+        column = next(m for m in hints[name].__metadata__ if isinstance(m, Column))
+        spec.append(dataclasses.replace(column, name=name, default=defaults.get(name)))
+    return tuple(spec)
+
+
+SPEC: Final = _spec()
 COLUMNS: Final = LogRow._fields
-HEADER_COLUMNS: Final = ("request_headers", "response_headers")
-_STRING: Final = pd.StringDtype("python")
-DTYPES: Final[dict[str, Any]] = {name: _STRING for name in COLUMNS} | {
-    "seq": np.dtype(np.int64),
-    "kind": pd.CategoricalDtype(["http", "event"]),
-    "time": pd.DatetimeTZDtype("ns", "UTC"),
-    "elapsed_ms": np.dtype(np.float64),
-    "status": pd.Int64Dtype(),
-    "format": pd.CategoricalDtype(["json", "xml"]),
-    "request_headers": np.dtype(object),
-    "response_headers": np.dtype(object),
-}
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
-
-
-def _typed(column: Any, dtype: Any) -> Any:
-    """An object array of str/None/int/... as an array of ``dtype`` (None is missing)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.full(len(column), -1, dtype=np.int8)
-        for code, category in enumerate(dtype.categories):
-            codes[column == category] = code
-        return pd.Categorical.from_codes(codes, dtype=dtype)
-    if isinstance(dtype, pd.Int64Dtype):
-        missing = pd.isna(column)
-        return pd.arrays.IntegerArray(np.where(missing, 0, column).astype(np.int64), missing)
-    if dtype == np.dtype(np.float64):
-        return np.where(pd.isna(column), np.nan, column).astype(np.float64)
-    if isinstance(dtype, np.dtype):
-        return column.astype(dtype)
-    return pd.array(column, dtype=dtype)
-
-
-def _empty(dtype: Any) -> Any:
-    return _typed(np.empty(0, dtype=object), dtype)
-
-
-# Every field as an object: np.fromiter with this dtype transposes a list of rows into
-# columns in one C loop, which is faster than zip(*rows) and than staging each row column by
-# column as it is recorded, and leaves numpy arrays, which pandas converts faster than lists.
-_TABLE: Final = np.dtype([(name, object) for name in COLUMNS])
-
-
-class ColumnStore:
-    """Rows waiting to be typed, then typed buffers with spare capacity that ``frame()``
-    slices without copying.
-
-    Not thread-safe on its own: the ExchangeLog calls it under its lock.
-    """
-
-    def __init__(self) -> None:
-        self.size = 0  # rows in the typed buffers
-        self._capacity = 0
-        self._pending: list[LogRow] = []
-        self._pending_ns: list[int] = []
-        self._buffers: dict[str, Any] = {name: _empty(dtype) for name, dtype in DTYPES.items()}
-        self._root = self._wrap()
-
-    def _wrap(self) -> pd.DataFrame:
-        # Explicit dtypes stop pandas from scanning object buffers to infer types. Frames
-        # handed out are row slices of this root frame, so copy-on-write knows they share
-        # memory with it: editing a returned frame copies instead of writing into a buffer.
-        series = {
-            name: pd.Series(buffer, dtype=DTYPES[name], copy=False)
-            for name, buffer in self._buffers.items()
-        }
-        return pd.DataFrame(series, copy=False)
-
-    def _grow(self, capacity: int) -> None:
-        keep = self.size
-        for name, old in self._buffers.items():
-            if isinstance(old, np.ndarray):
-                new: Any = np.empty(capacity, dtype=old.dtype)
-                new[:keep] = old[:keep]
-            else:
-                indexer = np.full(capacity, -1, dtype=np.intp)
-                indexer[:keep] = np.arange(keep)
-                new = old.take(indexer, allow_fill=True)
-            self._buffers[name] = new
-        self._capacity = capacity
-        # Frames sliced from the previous root keep the old buffers alive and never see
-        # later rows, which are written to the new buffers only.
-        self._root = self._wrap()
-
-    def stage(self, row: LogRow) -> None:
-        """Keep ``row`` (its time in UTC) for the next ``flush``."""
-        self._pending.append(row)
-        # The time column is built from integers: nanoseconds since the epoch, exact to the
-        # microsecond that a datetime holds.
-        self._pending_ns.append((row.time - _EPOCH) // _MICROSECOND * 1000)
-
-    @property
-    def staged(self) -> int:
-        return len(self._pending)
-
-    def flush(self) -> None:
-        """Type the pending rows and write them after the rows already typed."""
-        count = len(self._pending)
-        if not count:
-            return
-        end = self.size + count
-        if end > self._capacity:
-            # Headroom past `end` too: a first build of a long log must not make the very
-            # next row copy every buffer again.
-            self._grow(max(end + end // 2, 2 * self._capacity, 1024))
-        table = np.fromiter(self._pending, dtype=_TABLE, count=count)
-        for name, dtype in DTYPES.items():
-            if name == "time":
-                naive = pd.array(np.array(self._pending_ns, dtype=np.int64).view("M8[ns]"))
-                array: Any = naive.tz_localize("UTC")
-            else:
-                array = _typed(np.ascontiguousarray(table[name]), dtype)
-            self._buffers[name][self.size : end] = array
-        self._pending.clear()
-        self._pending_ns.clear()
-        self.size = end
-
-    def frame(self) -> pd.DataFrame:
-        return self._root.iloc[: self.size]
+DTYPES: Final[dict[str, Any]] = {column.name: column.dtype for column in SPEC}
+HEADER_COLUMNS: Final = tuple(c.name for c in SPEC if c.redaction == "headers")

@@ -11,7 +11,7 @@ client's exceptions share.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from ucwa_nb.log.redaction import Headers
@@ -30,7 +30,7 @@ from ucwa_nb.protocol.representation import (
 
 __all__ = [
     "LOCATION_NOT_A_URL",
-    "EventFields",
+    "EventColumns",
     "absolute_location",
     "error_reason",
     "event_fields",
@@ -148,33 +148,24 @@ def resolve_location(url: str, location: str | None) -> tuple[str | None, bool]:
         return location, False
 
 
-class EventFields(NamedTuple):
-    """The columns of an event row that come from the event itself."""
-
-    event_type: str
-    rel: str
-    href: str | None
-    event_status: str | None
-    operation_id: str | None
-    code: str | None
-    subcode: str | None
-    body: bytes
+# An event row's columns that come from the event itself, by column name.
+EventColumns = dict[str, str | bytes | None]
 
 
-def event_fields(url: str, sender: Sender, event: Event, fmt: Format | None) -> EventFields:
-    """An event row's fields: ``url`` is the poll that carried it, ``fmt`` that poll's
-    format (json when unknown); the body is the event alone in a one-event batch, which
-    parses back to it."""
+def event_fields(url: str, sender: Sender, event: Event, fmt: Format | None) -> EventColumns:
+    """An event row's columns: ``url`` is the poll that carried it, ``fmt`` that poll's
+    format (json when unknown); ``location`` is the event's href made absolute, and
+    ``response_body`` the event alone in a one-event batch, which parses back to it."""
     resource = event.resource
     reason = event.reason
     alone = Events(senders=[Sender(sender.rel, sender.href, [event])])
-    return EventFields(
-        event_type=event.type,
-        rel=event.link.rel,
-        href=absolute_location(url, event.link.href),
-        event_status=event.status,
-        operation_id=None if resource is None else _text_value(resource.get("operationId")),
-        code=reason.code if reason else None,
-        subcode=reason.subcode if reason else None,
-        body=build_events(alone, fmt or "json"),
-    )
+    return {
+        "event_type": event.type,
+        "rel": event.link.rel,
+        "location": absolute_location(url, event.link.href),
+        "event_status": event.status,
+        "operation_id": None if resource is None else _text_value(resource.get("operationId")),
+        "code": reason.code if reason else None,
+        "subcode": reason.subcode if reason else None,
+        "response_body": build_events(alone, fmt or "json"),
+    }

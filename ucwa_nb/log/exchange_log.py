@@ -5,8 +5,10 @@ thread) or from a HAR file, redacts secrets (``ucwa_nb.log.redaction``), derives
 says about the exchange (``ucwa_nb.log.derive``: format, operation_id, code/subcode,
 location), and shows the rows as ``log.df``: a pandas DataFrame with one row per HTTP exchange
 (discovery, token, every event poll included) and one per delivered event, in the order the
-log received them (``seq``, 0-based, gapless, equal to the index). The columns, their dtypes
-and why ``.df`` is cheap to call again are in ``ucwa_nb.log.columns``.
+log received them (``seq``, 0-based, gapless, equal to the index). The columns and their
+dtypes are ``ucwa_nb.log.columns``; why ``.df`` is cheap to call again, ``ucwa_nb.log.store``.
+HAR files go out and come in here (``to_har``, ``from_har``, ``read_har``), converted by
+``ucwa_nb.log.har``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from os import PathLike
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pandas as pd
 
-from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, ColumnStore, LogRow
+from ucwa_nb.log import har
+from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, SPEC, LogRow
 from ucwa_nb.log.derive import (
     LOCATION_NOT_A_URL,
     error_reason,
@@ -32,10 +35,15 @@ from ucwa_nb.log.derive import (
     resolve_location,
 )
 from ucwa_nb.log.redaction import HeadersLike, Redactor
+from ucwa_nb.log.store import ColumnStore
 from ucwa_nb.protocol.representation import Event, Events, Format, Sender
 
 # The row's shape is defined in columns; it is imported from here by most callers.
-__all__ = ["COLUMNS", "DTYPES", "HEADER_COLUMNS", "ExchangeLog", "LogRow"]
+__all__ = ["COLUMNS", "DTYPES", "HEADER_COLUMNS", "ExchangeLog", "LogRow", "load_har",
+           "read_har"]
+
+# How each column's value is redacted when a row is given column by column (record_row).
+_REDACTION: Final = {column.name: column.redaction for column in SPEC}
 
 _logger = logging.getLogger(__name__)
 
@@ -139,8 +147,6 @@ class ExchangeLog:
             request_body=req_body,
             response_body=resp_body,
             location=r.optional(location),
-            event_type=None,
-            event_status=None,
             error=r.optional(error),
             request_headers=req_headers,
             response_headers=resp_headers,
@@ -174,37 +180,37 @@ class ExchangeLog:
         event about it. Instead of ``sender`` and ``event`` the fields may be given one by
         one (``event_type`` ... ``body``), as a HAR file restores the rows it recorded.
         """
-        fields = (event_type, rel, href, event_status, operation_id, code, subcode, body)
+        given = (event_type, rel, href, event_status, operation_id, code, subcode, body)
         if event is not None:
-            if sender is None or any(value is not None for value in fields):
+            if sender is None or any(value is not None for value in given):
                 raise TypeError("record_event: give an event with its sender, or the fields")
-            (event_type, rel, href, event_status, operation_id, code, subcode,
-             body) = event_fields(url, sender, event, format)
+            fields = event_fields(url, sender, event, format)
         elif event_type is None:
             raise TypeError("record_event: give an event with its sender, or the fields")
+        else:
+            fields = {"event_type": event_type, "rel": rel, "location": href,
+                      "event_status": event_status, "operation_id": operation_id,
+                      "code": code, "subcode": subcode, "response_body": body}
+        return self.record_row(kind="event", time=time, url=url, format=format, **fields)
+
+    def record_row(
+        self, *, kind: Literal["http", "event"], time: datetime | None = None, **columns: Any
+    ) -> LogRow:
+        """Record a row given column by column, as a HAR file restores an event row: each
+        value is redacted by its column's rule (``ucwa_nb.log.columns``), the columns not
+        given keep their defaults, ``seq`` is the log's and ``time`` defaults to now."""
         r = self.redactor
-        return self._append(
-            kind="event",
-            time=_utc(time or self._clock()),
-            elapsed_ms=None,
-            method=None,
-            url=r.text(url),
-            rel=r.optional(rel),
-            status=None,
-            code=r.optional(code),
-            subcode=r.optional(subcode),
-            operation_id=r.optional(operation_id),
-            format=format,
-            request_body=None,
-            response_body=r.body(body),
-            location=r.optional(href),
-            event_type=r.text(event_type),
-            event_status=r.optional(event_status),
-            error=None,
-            request_headers=(),
-            response_headers=(),
-            http_version=None,
-        )
+        for name, value in columns.items():
+            if value is None:
+                continue
+            rule = _REDACTION[name]
+            if rule == "text":
+                columns[name] = r.text(value)
+            elif rule == "body":
+                columns[name] = r.body(value)
+            elif rule == "headers":
+                columns[name] = r.headers(value)
+        return self._append(kind=kind, time=_utc(time or self._clock()), **columns)
 
     def record_events(
         self,
@@ -221,6 +227,7 @@ class ExchangeLog:
         ]
 
     def _append(self, **fields: Any) -> LogRow:
+        # The columns not given keep LogRow's defaults: each caller names only its own.
         with self._lock:
             row = LogRow(seq=len(self._rows), **fields)
             self._rows.append(row)
@@ -326,7 +333,25 @@ class ExchangeLog:
         self.df.drop(columns=list(HEADER_COLUMNS)).to_csv(path, index=False, encoding="utf-8")
 
     def to_har(self, path: str | PathLike[str]) -> None:
-        """A HAR 1.2 file of the http rows; see ``ucwa_nb.log.har``."""
-        from ucwa_nb.log.har import write_har  # har builds on this module
+        """A HAR 1.2 file of the rows; see ``ucwa_nb.log.har``."""
+        har.write_har(self.rows, path)
 
-        write_har(self.rows, path)
+    @classmethod
+    def from_har(cls, path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> ExchangeLog:
+        """Replay a HAR file (ours, or a DevTools/Fiddler export) into a new ExchangeLog.
+
+        Everything is redacted on the way in, with the usual rules plus ``secrets``.
+        """
+        log = cls(redactor=Redactor(secrets))
+        har.replay(har.read_document(path), log.record_http, log.record_row)
+        return log
+
+
+def load_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> ExchangeLog:
+    """A HAR file as a new ExchangeLog (``ExchangeLog.from_har``)."""
+    return ExchangeLog.from_har(path, secrets=secrets)
+
+
+def read_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> pd.DataFrame:
+    """A HAR file as a DataFrame in the shape of ``ExchangeLog.df``."""
+    return ExchangeLog.from_har(path, secrets=secrets).df

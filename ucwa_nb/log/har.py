@@ -1,17 +1,21 @@
-"""HAR 1.2 export of the exchange log, and import of any HAR into the same DataFrame.
+"""HAR 1.2 documents from log rows, and log rows from any HAR document.
 
-Export (``write_har``, behind ``ExchangeLog.to_har``): one entry per http row; headers,
-query string, bodies (already redacted when recorded), ``redirectURL`` from Location, the
-whole duration in ``timings.wait``. Fields HAR has no place for travel in custom fields, as
-the spec allows (leading underscore): ``entry._ucwa`` (seq, rel, operationId, format, code,
-subcode, error) and ``log._ucwaEvents`` (the event rows, which are also inside the polls'
-response bodies). A transport failure is written as Chrome does: status 0 and
-``response._error``.
+This module converts and knows no ``ExchangeLog``: the log sits above it (``to_har``,
+``load_har``, ``read_har``) and hands it rows to write or its ``record_http`` and
+``record_row`` to replay into.
 
-Import (``read_har``/``load_har``): replays the entries into a fresh ``ExchangeLog``, so the
-result has exactly the log's shape, derivations and redaction. Our own files are restored from
-the custom fields; a browser DevTools or Fiddler export gets rel = None and event rows parsed
-from the event-channel responses it contains.
+Export (``document``, ``write_har``): one entry per http row; headers, query string, bodies
+(already redacted when recorded), ``redirectURL`` from Location, the whole duration in
+``timings.wait``. Columns HAR has no place for travel in custom fields, as the spec allows
+(leading underscore): ``entry._ucwa`` and ``log._ucwaEvents`` (the event rows, which are also
+inside the polls' response bodies), whose members are the columns' ``har_entry`` and
+``har_event`` names in ``ucwa_nb.log.columns``. A transport failure is written as Chrome
+does: status 0 and ``response._error``.
+
+Import (``replay``): the entries go through the log's ``record_http``, so the result has
+exactly the log's shape, derivations and redaction. Our own files are restored from the
+custom members (each read back by its column's dtype); a browser DevTools or Fiddler export
+gets rel = None and event rows parsed from the event-channel responses it contains.
 
 Hand-written rather than harfile: the mapping is a few dozen lines and the import side, which
 harfile does not have, needs the same structures anyway.
@@ -22,22 +26,29 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from os import PathLike
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import numpy as np
 import pandas as pd
 
 from ucwa_nb._version import __version__
-from ucwa_nb.log.derive import absolute_location, exchange_format, header_value, status_text
-from ucwa_nb.log.exchange_log import ExchangeLog, LogRow
-from ucwa_nb.log.redaction import Headers, Redactor
-from ucwa_nb.protocol.representation import Events, Format, ParseError, parse
+from ucwa_nb.log.columns import SPEC, Column, LogRow
+from ucwa_nb.log.derive import (
+    absolute_location,
+    event_fields,
+    exchange_format,
+    header_value,
+    status_text,
+)
+from ucwa_nb.log.redaction import Headers
+from ucwa_nb.protocol.representation import Events, ParseError, parse
 
-__all__ = ["load_har", "read_har", "write_har"]
+__all__ = ["Record", "document", "read_document", "replay", "write_har"]
 
 
 class NameValue(TypedDict):
@@ -87,16 +98,6 @@ class Timings(TypedDict):
     receive: float
 
 
-class UcwaFields(TypedDict):
-    seq: int
-    rel: str | None
-    operationId: str | None
-    format: str | None
-    code: str | None
-    subcode: str | None
-    error: str | None
-
-
 class Entry(TypedDict):
     startedDateTime: str
     time: float
@@ -104,22 +105,13 @@ class Entry(TypedDict):
     response: Response
     cache: dict[str, Any]
     timings: Timings
-    _ucwa: UcwaFields
+    _ucwa: dict[str, Any]  # the columns that name a ``har_entry`` member (ucwa_nb.log.columns)
 
 
-class EventFields(TypedDict):
-    seq: int
-    time: str
-    url: str | None
-    type: str | None
-    rel: str | None
-    href: str | None
-    status: str | None
-    operationId: str | None
-    code: str | None
-    subcode: str | None
-    format: str | None
-    body: str | None
+# The columns each custom object carries, as (member, column) in the columns' order.
+_ENTRY_MEMBERS: Final = tuple((c.har_entry, c) for c in SPEC if c.har_entry)
+_EVENT_MEMBERS: Final = tuple((c.har_event, c) for c in SPEC if c.har_event)
+_TIME: Final = pd.DatetimeTZDtype("ns", "UTC")
 
 
 # --------------------------------------------------------------------------- export
@@ -181,48 +173,35 @@ def _entry(row: LogRow) -> Entry:
         "cache": {},
         # Only the total is measured: HAR says to put it in wait (time == sum of timings).
         "timings": {"send": 0, "wait": elapsed, "receive": 0},
-        "_ucwa": {
-            "seq": row.seq,
-            "rel": row.rel,
-            "operationId": row.operation_id,
-            "format": row.format,
-            "code": row.code,
-            "subcode": row.subcode,
-            "error": row.error,
-        },
+        "_ucwa": _members(row, _ENTRY_MEMBERS),
     }
 
 
-def _event(row: LogRow) -> EventFields:
-    return {
-        "seq": row.seq,
-        "time": row.time.isoformat(),
-        "url": row.url,
-        "type": row.event_type,
-        "rel": row.rel,
-        "href": row.location,
-        "status": row.event_status,
-        "operationId": row.operation_id,
-        "code": row.code,
-        "subcode": row.subcode,
-        "format": row.format,
-        "body": row.response_body,
-    }
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
-def write_har(rows: Iterable[LogRow], path: str | PathLike[str]) -> None:
-    """Write the rows as a HAR 1.2 file (UTF-8): http rows as entries, events as
-    ``log._ucwaEvents``."""
+def _members(row: LogRow, members: tuple[tuple[str, Column], ...]) -> dict[str, Any]:
+    return {member: _json(getattr(row, column.name)) for member, column in members}
+
+
+def document(rows: Iterable[LogRow]) -> dict[str, Any]:
+    """The rows as a HAR 1.2 document: http rows as entries, events as ``log._ucwaEvents``."""
     rows = list(rows)
-    har = {
+    return {
         "log": {
             "version": "1.2",
             "creator": {"name": "ucwa-nb", "version": __version__},
             "entries": [_entry(row) for row in rows if row.kind == "http"],
-            "_ucwaEvents": [_event(row) for row in rows if row.kind == "event"],
+            "_ucwaEvents": [_members(row, _EVENT_MEMBERS) for row in rows
+                            if row.kind == "event"],
         }
     }
-    text = json.dumps(har, ensure_ascii=False, indent=1)
+
+
+def write_har(rows: Iterable[LogRow], path: str | PathLike[str]) -> None:
+    """Write the rows as a HAR 1.2 file (UTF-8), see ``document``."""
+    text = json.dumps(document(rows), ensure_ascii=False, indent=1)
     Path(path).write_text(text, encoding="utf-8")
 
 
@@ -276,20 +255,46 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _recorded_format(ours: dict[str, Any]) -> Format | None:
-    """The format our own file recorded, None in a foreign file (then it is derived)."""
-    value = ours.get("format")
-    return value if value in ("json", "xml") else None
+def _column_value(column: Column, value: Any) -> Any:
+    """A custom member's value as its column holds it; None when it is not one (a foreign
+    or damaged file), so that the log derives or defaults it instead."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return value if isinstance(value, str) and value in dtype.categories else None
+    if dtype == _TIME:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    if isinstance(dtype, pd.StringDtype):
+        return _optional_str(value)
+    if isinstance(value, bool):
+        return None
+    if dtype == np.dtype(np.float64) or isinstance(dtype, pd.Int64Dtype | np.dtype):
+        return value if isinstance(value, int | float) else None
+    return value
+
+
+def _recorded(holder: Any, members: tuple[tuple[str, Column], ...]) -> dict[str, Any]:
+    """The columns a custom object recorded, by column name; seq is left out (the log
+    numbers its rows: the file's seq only puts them back in order)."""
+    if not isinstance(holder, dict):
+        return {}
+    values = {c.name: _column_value(c, holder.get(member)) for member, c in members}
+    return {name: value for name, value in values.items()
+            if value is not None and name != "seq"}
 
 
 def _mime_type(holder: Any) -> str | None:
     return _optional_str(holder.get("mimeType")) if isinstance(holder, dict) else None
 
 
-def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) -> None:
+# What import records into (an ExchangeLog's record_http and record_row): this module only
+# converts, the log derives and redacts.
+Record = Callable[..., LogRow]
+
+
+def _replay_entry(entry: dict[str, Any], record_http: Record, record_row: Record,
+                  derive_events: bool) -> None:
     request: dict[str, Any] = entry.get("request") or {}
     response: dict[str, Any] = entry.get("response") or {}
-    ours: dict[str, Any] = entry.get("_ucwa") or {}
     started = datetime.fromisoformat(str(entry["startedDateTime"]))
     elapsed = _elapsed(entry)
     request_headers = _headers(request.get("headers"))
@@ -297,34 +302,32 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
     status = response.get("status")
     status = status if isinstance(status, int) and status > 0 else None  # 0: no response
     url = str(request.get("url", ""))
-    row = log.record_http(
-        method=str(request.get("method", "GET")),
-        url=url,
-        status=status,
-        request_headers=request_headers,
-        request_body=_request_body(request),
-        response_headers=response_headers,
-        response_body=_response_body(response.get("content")),
-        elapsed_ms=elapsed,
-        rel=_optional_str(ours.get("rel")),
-        operation_id=_optional_str(ours.get("operationId")),
+    standard: dict[str, Any] = {
+        "method": str(request.get("method", "GET")),
+        "url": url,
+        "status": status,
+        "request_headers": request_headers,
+        "request_body": _request_body(request),
+        "response_headers": response_headers,
+        "response_body": _response_body(response.get("content")),
+        "elapsed_ms": elapsed,
         # DevTools and Fiddler write the mimeTypes even where they leave a Content-Type
         # header out: they stand in for it.
-        format=_recorded_format(ours) or exchange_format(
+        "format": exchange_format(
             request_headers, response_headers,
             request_type=_mime_type(request.get("postData")),
             response_type=_mime_type(response.get("content"))),
-        code=_optional_str(ours.get("code")),
-        subcode=_optional_str(ours.get("subcode")),
         # A browser may keep the redirect target in redirectURL only.
-        location=absolute_location(
+        "location": absolute_location(
             url,
             header_value(response_headers, "location")
             or _optional_str(response.get("redirectURL"))),
-        error=_optional_str(ours.get("error")) or _optional_str(response.get("_error")),
-        time=started,
-        http_version=_optional_str(response.get("httpVersion") or request.get("httpVersion")),
-    )
+        "error": _optional_str(response.get("_error")),
+        "time": started,
+        "http_version": _optional_str(response.get("httpVersion") or request.get("httpVersion")),
+    }
+    # What our own file recorded wins over what the standard fields say.
+    row = record_http(**(standard | _recorded(entry.get("_ucwa"), _ENTRY_MEMBERS)))
     body = row.response_body
     if derive_events and body and ("sender" in body or "<events" in body):
         try:
@@ -333,44 +336,33 @@ def _replay_entry(log: ExchangeLog, entry: dict[str, Any], derive_events: bool) 
         except ParseError:
             return
         if isinstance(parsed, Events):
-            log.record_events(
-                url=row.url or "", events=parsed, format=row.format,
-                time=started + timedelta(milliseconds=elapsed),
-            )  # fmt: skip
+            delivered = started + timedelta(milliseconds=elapsed)
+            for sender, event in parsed.all_events():
+                record_row(kind="event", url=row.url, format=row.format, time=delivered,
+                           **event_fields(row.url or "", sender, event, row.format))
 
 
-def _replay_event(log: ExchangeLog, event: dict[str, Any]) -> None:
-    log.record_event(
-        url=str(event.get("url") or ""),
-        event_type=str(event.get("type") or ""),
-        rel=_optional_str(event.get("rel")),
-        href=_optional_str(event.get("href")),
-        event_status=_optional_str(event.get("status")),
-        operation_id=_optional_str(event.get("operationId")),
-        code=_optional_str(event.get("code")),
-        subcode=_optional_str(event.get("subcode")),
-        format=_recorded_format(event),
-        body=_optional_str(event.get("body")),
-        time=datetime.fromisoformat(str(event["time"])),
-    )
-
-
-def load_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> ExchangeLog:
-    """Replay a HAR file (ours, or a DevTools/Fiddler export) into a new ExchangeLog.
-
-    Everything is redacted on the way in, with the usual rules plus ``secrets``.
-    """
+def read_document(path: str | PathLike[str]) -> dict[str, Any]:
+    """The JSON of a HAR file."""
     # utf-8-sig: Fiddler and some Windows tools start the file with a byte-order mark.
-    data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    har: dict[str, Any] = data["log"]
-    log = ExchangeLog(redactor=Redactor(secrets))
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    return data
+
+
+def replay(document: dict[str, Any], record_http: Record, record_row: Record) -> None:
+    """Record a HAR document's rows, in order: ``record_http`` (an ExchangeLog's) gets each
+    entry, ``record_row`` each event row, column by column.
+
+    Our own files are restored from their custom members; a foreign file (DevTools,
+    Fiddler) in file order, each poll followed by the events parsed from its body.
+    """
+    har: dict[str, Any] = document["log"]
     entries: list[dict[str, Any]] = [e for e in har.get("entries", []) if isinstance(e, dict)]
     own_events = har.get("_ucwaEvents")
     if not isinstance(own_events, list):
-        # A foreign file: file order, each poll followed by the events parsed from it.
         for entry in entries:
-            _replay_entry(log, entry, derive_events=True)
-        return log
+            _replay_entry(entry, record_http, record_row, derive_events=True)
+        return
     # Our own file: put http rows and event rows back in their recorded order.
     items: list[tuple[int, bool, dict[str, Any]]] = [
         (int((e.get("_ucwa") or {}).get("seq", i)), True, e) for i, e in enumerate(entries)
@@ -378,12 +370,6 @@ def load_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> Excha
     items += [(int(e.get("seq", 0)), False, e) for e in own_events if isinstance(e, dict)]
     for _, is_entry, item in sorted(items, key=lambda t: t[0]):
         if is_entry:
-            _replay_entry(log, item, derive_events=False)
+            _replay_entry(item, record_http, record_row, derive_events=False)
         else:
-            _replay_event(log, item)
-    return log
-
-
-def read_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> pd.DataFrame:
-    """A HAR file as a DataFrame in the shape of ``ExchangeLog.df``."""
-    return load_har(path, secrets=secrets).df
+            record_row(kind="event", **_recorded(item, _EVENT_MEMBERS))
