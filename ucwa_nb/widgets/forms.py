@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as w
 
 from ucwa_nb.client.call import PhoneAudioCall
-from ucwa_nb.client.operations import ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, Operation
+from ucwa_nb.client.operations import ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, OperationSpec
 from ucwa_nb.client.session import PreparedCall, Session
 from ucwa_nb.client.views import Conversation
 from ucwa_nb.display.timeline import call_timeline_html
@@ -43,7 +43,7 @@ _STYLE = {"description_width": "130px"}
 
 
 class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
-    operation: Operation
+    operation: OperationSpec
 
     @property
     def kind(self) -> str:
