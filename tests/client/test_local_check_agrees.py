@@ -1,6 +1,7 @@
 """The client's local check passes a phone number or callee URI exactly when the simulator
-accepts it: one rule (the fields of ucwa_nb.protocol.operations, on protocol.rules), checked over generated numbers in both spacing
-modes, in process through the simulator's own input function, then with a few real POSTs.
+accepts it: one rule (the fields of ucwa_nb.protocol.operations, on protocol.rules), checked
+over generated numbers in both spacing modes, in process through the simulator's own input
+function, then with a few real POSTs.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from ucwa_nb.client.hooks import ExchangeHooks, absolute
 from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.operations import (
     OPERATIONS,
-    CheckContext,
     OperationSpec,
     PreparedCall,
     Values,
@@ -24,6 +23,7 @@ from ucwa_nb.client.operations import (
 )
 from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.client.registry import CallRegistry
+from ucwa_nb.protocol.operations import CheckContext
 from ucwa_nb.protocol.representation import (
     Format,
     Resource,
