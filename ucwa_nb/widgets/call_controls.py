@@ -2,14 +2,13 @@
 operation reached from the call's invitation, each shown only while its link is offered.
 
 Which links are offered is read from the server (GETs through ``PhoneAudioCall
-.offered_operations``): after each event of the call, on a thread of its own (never on the
-event thread, which must keep polling), and after each action, on the kernel's. Readings can
+.offered_operations``): after each event of the call, on a thread the form starts (never on
+the event thread, which must keep polling), and after each action, on the kernel's. Readings can
 finish out of order, so each has a number and only the latest one started is drawn.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import ipywidgets as w
@@ -76,11 +75,6 @@ class CallControls(w.HBox):  # type: ignore[misc]
         with self._lock:
             if reading == self._readings:  # no later reading started meanwhile
                 self._draw(offered)
-
-    def read_soon(self) -> None:
-        """``read`` on a thread of its own (from the event thread)."""
-        threading.Thread(target=guarded(self._show_error)(self.read),
-                         name="ucwa-nb call controls", daemon=True).start()
 
     def perform(self, rel: str) -> None:
         """What a button does: the operation on the call, then the links read again."""
