@@ -322,13 +322,16 @@ class OperationForm(w.VBox):  # type: ignore[misc]
                 self._show_problems({**self._problems(), **prepared.problems})
             self._respond(badge("not sent", WARN) + " fix the input or tick 'Send anyway'")
             return None
+        # Only now: a request that is not sent leaves the last call's progress on show.
+        with self._ui:
+            self._ui.apply(self.progress, value="")
+            self._ui.apply(self.timeline, value="")
         try:
             call = prepared.send()
         except Exception as exc:
             self._show_error(exc)
             return None
         with self._ui:
-            # Only now: a request that is not sent leaves the last call's progress on show.
             self.call = call
             self.call_controls.follow(call)
             self._respond(badge(f"{call.http_status} Created", OK) + " Location: "
