@@ -1,6 +1,7 @@
 """The client's local check passes a phone number or callee URI exactly when the simulator
-accepts it: one rule (ucwa_nb.protocol.rules), checked over generated numbers in both spacing
-modes, in process through the simulator's own input function, then with a few real POSTs.
+accepts it: one rule (the fields of ucwa_nb.protocol.operations, on protocol.rules), checked
+over generated numbers in both spacing modes, in process through the simulator's own input
+function, then with a few real POSTs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 import ucwa_nb
 from ucwa_nb import Scenario, Session
 from ucwa_nb.client.operations import ADD_PHONE_AUDIO
-from ucwa_nb.protocol.rules import check_phone_audio_input
+from ucwa_nb.protocol.operations import CheckContext
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import phone_audio
 from ucwa_nb.sim.rules.world import World
@@ -96,8 +97,8 @@ def server(request: pytest.FixtureRequest) -> InProcessServer:
 
 def _local_ok(server: InProcessServer, *, to: str = JOHN, phone: str | None = None) -> bool:
     lenient = server.world.settings.lenient_uri_spacing
-    return check_phone_audio_input(needs_to=True, to=to, phone_number=phone, operation_id=None,
-                                   region=server.region, lenient_spacing=lenient) == {}
+    return ADD_PHONE_AUDIO.problems({"to": to, "phone_number": phone},
+                                    CheckContext(server.region, lenient)) == {}
 
 
 @settings(max_examples=300, deadline=None)
@@ -159,6 +160,6 @@ def test_a_real_post_agrees_with_the_local_check(
 
 def test_add_phone_audio_takes_the_spaced_number_of_the_issue(session: Session) -> None:
     conversation = session.conversations()[0]
-    assert ADD_PHONE_AUDIO.check({"to": JOHN, "phone_number": ISSUE_NUMBERS[0]}, "US") == {}
+    assert ADD_PHONE_AUDIO.problems({"to": JOHN, "phone_number": ISSUE_NUMBERS[0]}) == {}
     call = session.add_phone_audio(conversation, to=JOHN, phone_number=ISSUE_NUMBERS[0])
     assert call.http_status == 201

@@ -18,6 +18,7 @@ from ucwa_nb.client.operations import (
     START_PHONE_AUDIO,
     STOP_PHONE_AUDIO,
     draft,
+    operation_named,
 )
 from ucwa_nb.protocol.representation import Format
 
@@ -34,7 +35,7 @@ def test_every_operation_once_with_its_link_and_result() -> None:
     assert list(OPERATIONS) == ["addPhoneAudio", "continuePhoneAudio", "startPhoneAudio",
                                 "stopPhoneAudio", "holdPhoneAudio", "resumePhoneAudio",
                                 "cancel"]
-    assert [(op.starts_from, op.offered_by) for op in OPERATIONS.values()] == [
+    assert [(op.reached_from, op.acts_on) for op in OPERATIONS.values()] == [
         ("conversation", "phoneAudio"), ("conversationLog", "conversationLog"),
         ("communication", "communication"), ("phoneAudioInvitation", "phoneAudio"),
         ("phoneAudioInvitation", "phoneAudio"), ("phoneAudioInvitation", "phoneAudio"),
@@ -45,26 +46,35 @@ def test_every_operation_once_with_its_link_and_result() -> None:
         assert op.fields == ()  # body-less
 
 
+def test_an_operation_is_named_by_its_definition_or_its_rel() -> None:
+    assert operation_named("holdPhoneAudio") is HOLD_PHONE_AUDIO
+    assert operation_named(CANCEL) is CANCEL
+    with pytest.raises(ValueError, match="no operation 'hold'"):
+        operation_named("hold")
+
+
 def test_bodies_hold_the_fields_in_order_and_leave_out_unset_optional_ones() -> None:
-    values = {"to": JOHN, "phone_number": "tel:+14255551234", "subject": "Hi"}
-    assert list(START_PHONE_AUDIO.properties(values, "op-1").items()) == [
+    values = {"to": JOHN, "phone_number": "tel:+14255551234", "subject": "Hi",
+              "operation_id": "op-1"}
+    assert list(START_PHONE_AUDIO.body(values).items()) == [
         ("operationId", "op-1"), ("phoneNumber", "tel:+14255551234"), ("subject", "Hi"),
         ("to", JOHN)]
-    assert ADD_PHONE_AUDIO.properties(values, "op-1") == {
+    assert ADD_PHONE_AUDIO.body(values) == {
         "operationId": "op-1", "phoneNumber": "tel:+14255551234", "to": JOHN}
-    assert CONTINUE_PHONE_AUDIO.properties(values, "op-1") == {
+    assert CONTINUE_PHONE_AUDIO.body(values) == {
         "operationId": "op-1", "phoneNumber": "tel:+14255551234"}
-    # a required field is sent even when empty (for the server to judge); optional ones not
-    assert ADD_PHONE_AUDIO.properties({"to": "", "phone_number": ""}, "") == {
+    # a required field and the operationId are sent even when empty (for the server to
+    # judge); optional ones not
+    assert ADD_PHONE_AUDIO.body({"to": "", "phone_number": "", "operation_id": ""}) == {
         "operationId": "", "to": ""}
 
 
-def test_checks_come_from_the_protocol_rules() -> None:
-    assert set(ADD_PHONE_AUDIO.check({"to": None, "operation_id": "x" * 51}, "US")) == \
+def test_checks_come_from_the_fields() -> None:
+    assert set(ADD_PHONE_AUDIO.problems({"to": None, "operation_id": "x" * 51})) == \
         {"to", "operationId"}
-    assert CONTINUE_PHONE_AUDIO.check({"to": None}, "US") == {}  # no `to` to check
-    problems = START_PHONE_AUDIO.check({"to": JOHN, "subject": "s" * 251,
-                                        "phone_number": "555"}, "US")
+    assert CONTINUE_PHONE_AUDIO.problems({"to": None}) == {}  # no `to` to check
+    problems = START_PHONE_AUDIO.problems({"to": JOHN, "subject": "s" * 251,
+                                           "phone_number": "555"})
     assert set(problems) == {"subject", "phoneNumber"}
     assert "the maximum is 250" in problems["subject"]
 

@@ -138,3 +138,24 @@ def test_a_call_answered_in_a_derived_conversation_is_acted_on_there(
     call.stop()
     with pytest.raises(ValidationError, match="stopPhoneAudio is not offered now"):
         call.stop()
+
+
+def test_the_generic_path_prepares_and_performs_any_operation(session: Session) -> None:
+    # Session.prepare/perform take a definition or its rel; the named methods wrap them.
+    conversation = session.conversations()[0]
+    generic = session.prepare("addPhoneAudio", conversation, to=JOHN, operation_id="op-1")
+    named = session.prepare_add_phone_audio(conversation, JOHN, operation_id="op-1")
+    assert (generic.url, generic.body, generic.target) == (named.url, named.body, JOHN)
+    with pytest.raises(TypeError, match="reached from conversationLog, not from Conversation"):
+        session.prepare("continuePhoneAudio", conversation)
+    with pytest.raises(TypeError, match=r"acts on a call: call.perform\('holdPhoneAudio'\)"):
+        session.prepare("holdPhoneAudio")
+    with pytest.raises(TypeError, match="addPhoneAudio got unexpected input subject"):
+        session.prepare("addPhoneAudio", conversation, to=JOHN, subject="x")
+    call = session.perform(START_PHONE_AUDIO, to=JOHN, subject="Generic")
+    assert call.wait(WAIT).status == "Success"
+    assert set(call.offered_operations()) == {"holdPhoneAudio", "stopPhoneAudio"}
+    call.perform("holdPhoneAudio")
+    assert set(call.offered_operations()) == {"resumePhoneAudio", "stopPhoneAudio"}
+    call.perform("stopPhoneAudio")
+    assert call.offered_operations() == ()

@@ -1,17 +1,20 @@
-"""Local checks of addPhoneAudio/continuePhoneAudio input (the server's rules, before sending)."""
+"""Local checks of addPhoneAudio/continuePhoneAudio input (the server's rules, before sending),
+as the operations' fields apply them."""
 
 from __future__ import annotations
 
 import pytest
 
-from ucwa_nb.protocol.rules import MAX_OPERATION_ID, check_phone_audio_input
+from ucwa_nb.protocol.operations import ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, CheckContext
+from ucwa_nb.protocol.rules import MAX_OPERATION_ID
 
 
 def _check(to: str | None = "sip:john@contoso.com", phone: str | None = None,
            op: str | None = None, needs_to: bool = True, region: str = "US",
            lenient: bool = True) -> dict[str, str]:
-    return check_phone_audio_input(needs_to=needs_to, to=to, phone_number=phone,
-                                   operation_id=op, region=region, lenient_spacing=lenient)
+    operation = ADD_PHONE_AUDIO if needs_to else CONTINUE_PHONE_AUDIO
+    return operation.problems({"to": to, "phone_number": phone, "operation_id": op},
+                              CheckContext(region, lenient))
 
 
 def test_valid_input() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import httpx
 import ipywidgets as w
@@ -12,6 +13,7 @@ from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
 from ucwa_nb.widgets._common import (
     BAD,
     OK,
+    WidgetLock,
     badge,
     describe_exception,
     guarded,
@@ -137,3 +139,30 @@ def test_pretty_body_shows_anything_else_as_it_is(body: str) -> None:
 def test_pretty_body_of_nothing_is_empty() -> None:
     assert pretty_body(None) == ""
     assert pretty_body("") == ""
+
+
+def test_widget_lock_applies_traits_together_and_one_thread_at_a_time() -> None:
+    lock = WidgetLock()
+    dropdown = w.Dropdown(options=["a"])
+    lock.apply(dropdown, options=["a", "b", "c"], value="c")  # options first, then the pick
+    assert (dropdown.options, dropdown.value) == (("a", "b", "c"), "c")
+    # Re-entrant: an observer of a change made under the lock takes it again.
+    echo = w.HTML()
+    dropdown.observe(lambda change: lock.apply(echo, value=change["new"]), "value")
+    lock.apply(dropdown, value="b")
+    assert echo.value == "b"
+    # Held by one thread, another waits for it.
+    entered = threading.Event()
+
+    def pick_a() -> None:
+        lock.apply(dropdown, value="a")
+        entered.set()
+
+    with lock:
+        waiter = threading.Thread(target=pick_a)
+        waiter.start()
+        assert not entered.wait(0.2)
+        assert dropdown.value == "b"
+    waiter.join(5)
+    assert entered.is_set()
+    assert dropdown.value == "a"

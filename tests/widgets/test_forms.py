@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import threading
 import time
 from typing import Any, Literal
 
@@ -23,7 +24,12 @@ from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.display.timeline import call_timeline_html
 from ucwa_nb.protocol.representation import parse_input
 from ucwa_nb.sim import Simulator
-from ucwa_nb.widgets import AddPhoneAudioForm, ContinuePhoneAudioForm, LogView
+from ucwa_nb.widgets import (
+    AddPhoneAudioForm,
+    ContinuePhoneAudioForm,
+    LogView,
+    StartPhoneAudioForm,
+)
 from ucwa_nb.widgets._common import BAD, OK
 
 from .conftest import (
@@ -141,7 +147,11 @@ def test_every_control_has_a_description_or_a_tooltip(
     # ... the nested ones included (the walk reached into the rows).
     for nested in (form.refresh, form.regenerate, form.send, form.send_anyway):
         assert any(c is nested for c in controls)
-    assert len(controls) == (9 if kind == "add" else 8)
+    # The call controls (Hang up, Hold, Resume, Cancel) are there, hidden until a call.
+    assert [b.description for b in form.call_controls.buttons.values()] == [
+        "Hang up", "Hold", "Resume", "Cancel"]
+    assert form.call_controls.shown == ()
+    assert len(controls) == (9 if kind == "add" else 8) + 4
     unnamed = [f"{type(c).__name__} (icon {getattr(c, 'icon', '')!r})" for c in controls
                if not (c.description.strip() or (c.tooltip or "").strip())]
     assert not unnamed, f"controls without a description or a tooltip: {unnamed}"
@@ -695,3 +705,113 @@ def test_a_form_on_a_closed_session_says_so_in_words(session: Session, kind: Kin
     form.send.click()
     assert "Error" not in text_of(form.response.value)
     assert form.call is None
+
+
+# --------------------------------------------------------------------------- call controls
+
+
+def test_a_new_user_connects_hangs_up_from_the_form_and_calls_again(session: Session) -> None:
+    # The story: after one connected call to John, Send stayed disabled, Refresh
+    # never helped and nothing on the form hung up.
+    form = AddPhoneAudioForm(session)
+    controls = form.call_controls
+    first = send_and_wait(form, "connected")
+    wait_until(lambda: controls.shown == ("stopPhoneAudio", "holdPhoneAudio"),
+               what=lambda: f"Hang up and Hold; shown: {controls.shown}")
+    wait_until(lambda: form.send.disabled, what="Send disabled while the call is on")
+    controls.buttons["holdPhoneAudio"].click()
+    assert controls.shown == ("stopPhoneAudio", "resumePhoneAudio")
+    controls.buttons["resumePhoneAudio"].click()
+    assert controls.shown == ("stopPhoneAudio", "holdPhoneAudio")
+    controls.buttons["stopPhoneAudio"].click()
+    assert "error" not in text_of(form.response.value), text_of(form.response.value)
+    assert not controls.shown
+    assert "ready to send" in text_of(form.messages.value)
+    assert form.send.disabled is False
+    second = send_and_wait(form, "connected")
+    assert second is not first
+    assert list(posts(session, "addPhoneAudio").status) == [201, 201]
+    assert list(posts(session, "stopPhoneAudio").status) == [204]
+
+
+def test_cancel_is_offered_while_ringing_and_cancels(lab: Lab) -> None:
+    session = lab.connect(sim=lab.simulator(ring_timeout=5.0))
+    form = AddPhoneAudioForm(session)
+    pick(form, "Quick question")  # Nora never answers
+    form.send.click()
+    controls = form.call_controls
+    wait_until(lambda: "cancel" in controls.shown,
+               what=lambda: f"Cancel while ringing; shown: {controls.shown}")
+    controls.buttons["cancel"].click()
+    wait_until(lambda: "failed" in text_of(form.progress.value),
+               what=lambda: f"the cancelled call; shown: {text_of(form.progress.value)!r}")
+    assert "Canceled" in text_of(form.progress.value)
+    wait_until(lambda: controls.shown == (), what=lambda: f"no controls; {controls.shown}")
+
+
+def test_start_phone_audio_form_is_built_from_the_definition(session: Session) -> None:
+    form = StartPhoneAudioForm(session)
+    assert repr(form) == "StartPhoneAudioForm()"
+    assert list(form.inputs) == ["operation_id", "phone_number", "subject", "to", "importance",
+                                 "thread_id"]
+    shown = [c for c in all_widgets(form) if c is form.picker]
+    assert shown == []  # on communication: nothing to pick
+    assert isinstance(form.inputs["importance"], w.Dropdown)
+    assert form.inputs["subject"].tooltip.startswith("the new conversation's subject")
+    assert "to: required" in text_of(form.messages.value)
+    assert form.send.disabled
+    form.inputs["to"].value = "sip:john@contoso.com"
+    form.inputs["subject"].value = "From the form"
+    form.inputs["importance"].value = "Urgent"
+    assert "ready to send" in text_of(form.messages.value)
+    body = parse_input(preview_parts(form)[2], "application/json")
+    assert body == {"operationId": form.operation_id.value, "subject": "From the form",
+                    "to": "sip:john@contoso.com", "importance": "Urgent"}
+    call = send_and_wait(form, "connected")
+    assert call.kind == "startPhoneAudio"
+    wait_until(lambda: "stopPhoneAudio" in form.call_controls.shown,
+               what=lambda: f"Hang up; shown: {form.call_controls.shown}")
+    form.call_controls.buttons["stopPhoneAudio"].click()
+    assert form.call_controls.shown == ()
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_updates_from_many_threads_end_consistent_with_the_last_input(
+        readonly_session: Session) -> None:
+    # The kernel types while the event thread draws progress and link checks run update():
+    # no exception, and what is on show at the end is the last input's.
+    form = AddPhoneAudioForm(readonly_session)
+    call = PhoneAudioCall("hammer-op", "addPhoneAudio", "sip:john@contoso.com")
+    form.call = call
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def hammer(work: Any) -> None:
+        while not stop.is_set():
+            try:
+                work()
+            except BaseException as exc:  # collected for the assertion
+                failures.append(exc)
+                return
+
+    workers = [threading.Thread(target=hammer, args=(job,)) for job in
+               (form.update, form.update, lambda: form._on_call_change(call))]
+    for worker in workers:
+        worker.start()
+    try:
+        for i in range(150):
+            form.operation_id.value = f"op-{i}"
+            form.to.value = "sip:john@contoso.com" if i % 2 else "john@contoso.com"
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(10)
+    assert failures == []
+    assert "error" not in text_of(form.response.value)
+    body = preview_parts(form)[2]
+    assert json.loads(body) == {"operationId": "op-149", "to": "sip:john@contoso.com"}
+    assert "ready to send" in text_of(form.messages.value)
+    assert form.send.disabled is False
+    assert "op-149" in text_of(form.snippets.children[0].value)

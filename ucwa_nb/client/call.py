@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ucwa_nb.client.operations import (
+from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.protocol.operations import (
     CANCEL,
     HOLD_PHONE_AUDIO,
     RESUME_PHONE_AUDIO,
     STOP_PHONE_AUDIO,
-    Operation,
+    OperationSpec,
 )
 from ucwa_nb.protocol.representation import Event, Reason
 
@@ -29,7 +30,10 @@ __all__ = ["CallActions", "CallEvent", "PhoneAudioCall", "describe_progress"]
 class CallActions(Protocol):
     """What a call acts through: whoever runs the operations (the session's runner)."""
 
-    def act(self, operation: Operation, call: PhoneAudioCall) -> None: ...
+    def act(self, operation: OperationSpec | str, call: PhoneAudioCall,
+            values: Mapping[str, str | None]) -> None: ...
+
+    def offered_on_call(self, call: PhoneAudioCall) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ def describe_progress(event_type: str, state: str | None, status: str | None,
 class PhoneAudioCall:
     """One add/continue/startPhoneAudio operation, followed on the event channel to its
     ``completed`` event: ``state``, ``status``, ``reason``, ``events``, ``wait()``, and
-    ``cancel()``, ``stop()``, ``hold()``, ``resume()`` while the links are offered."""
+    ``perform(operation, **values)`` while its link is offered, with ``cancel()``, ``stop()``,
+    ``hold()``, ``resume()`` as one-line wrappers."""
 
     def __init__(self, operation_id: str, kind: str, target: str | None,
                  actions: CallActions | None = None,
@@ -170,27 +175,39 @@ class PhoneAudioCall:
         """The cancel href the latest event offered (as sent: maybe relative), else None."""
         return self._cancel_href
 
+    def perform(self, operation: OperationSpec | str, **values: str | None) -> None:
+        """Do ``operation`` (a definition or its rel: ``"holdPhoneAudio"``) on this call,
+        through the link offered now; its input, if it takes any, by argument name. The
+        input is checked locally first. ValidationError (nothing sent) when the link is not
+        offered now (hold while on hold, say) or the input is wrong; UcwaError when the
+        server refuses."""
+        if self._actions is None:
+            raise RuntimeError("this call is not attached to a session")
+        self._actions.act(operation, self, values)
+
+    def offered_operations(self) -> tuple[str, ...]:
+        """The rels of the operations this call offers now (``cancel`` while ringing,
+        ``holdPhoneAudio`` while connected, ...): asks the server (GETs), so not from the
+        event thread."""
+        if self._actions is None:
+            return ()
+        return self._actions.offered_on_call(self)
+
     def cancel(self) -> None:
         """Cancel a call in progress through its invitation's cancel link."""
-        self._act(CANCEL)
+        self.perform(CANCEL)
 
     def stop(self) -> None:
         """Hang up: stopPhoneAudio on the phone audio of the call's conversation."""
-        self._act(STOP_PHONE_AUDIO)
+        self.perform(STOP_PHONE_AUDIO)
 
     def hold(self) -> None:
         """Put the connected call on hold (holdPhoneAudio)."""
-        self._act(HOLD_PHONE_AUDIO)
+        self.perform(HOLD_PHONE_AUDIO)
 
     def resume(self) -> None:
         """Take the call off hold (resumePhoneAudio)."""
-        self._act(RESUME_PHONE_AUDIO)
-
-    def _act(self, operation: Operation) -> None:
-        # ValidationError when the link is not offered now (hold while on hold, say).
-        if self._actions is None:
-            raise RuntimeError("this call is not attached to a session")
-        self._actions.act(operation, self)
+        self.perform(RESUME_PHONE_AUDIO)
 
     # ------------------------------------------------------------------ fed by the event thread
 
@@ -222,6 +239,4 @@ class PhoneAudioCall:
                 f"{self.progress}>")
 
     def _repr_html_(self) -> str:
-        from ucwa_nb.display.timeline import call_timeline_html
-
         return call_timeline_html(self)

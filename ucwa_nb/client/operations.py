@@ -1,14 +1,12 @@
-"""The phone-audio operations, each defined once: where its link is, what its body holds, how
-its input is checked, and what it gives back.
+"""The client's side of the operations of ``ucwa_nb.protocol.operations``: the exact request
+an operation makes (``PreparedCall``: preview, snippets, send) drafted from its one
+definition, the ``OperationSpec`` that the simulator and the forms read too.
 
-The Session's methods, ``PreparedCall`` (preview, snippets, send) and the forms all build
-their requests from these definitions, so adding an operation means adding a definition here
-and, for the user, a method that picks where to start from.
-
-Where a link is: an operation ``starts_from`` a resource the caller holds (a conversation, a
-conversation log, communication, the call's invitation) and follows the rels of ``path`` from
-there to the resource that offers the link (ucwa-protocol.md 3; the reference pages
-addPhoneAudio_ref, continuePhoneAudio_ref, startPhoneAudio_ref, phoneAudio_ref, cancel_ref).
+Where a link is: an operation is ``reached_from`` a resource the caller holds (a
+conversation, a conversation log, communication, the call's invitation) and follows the rels
+of ``path`` from there to the resource that offers the link (ucwa-protocol.md 3; the
+reference pages addPhoneAudio_ref, continuePhoneAudio_ref, startPhoneAudio_ref,
+phoneAudio_ref, cancel_ref).
 """
 
 from __future__ import annotations
@@ -16,15 +14,27 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from ucwa_nb.client.call import PhoneAudioCall
 from ucwa_nb.log.redaction import REDACTED
+from ucwa_nb.protocol.operations import (
+    ADD_PHONE_AUDIO,
+    CANCEL,
+    CONTINUE_PHONE_AUDIO,
+    HOLD_PHONE_AUDIO,
+    OPERATIONS,
+    RESUME_PHONE_AUDIO,
+    START_PHONE_AUDIO,
+    STOP_PHONE_AUDIO,
+    CheckContext,
+    InputField,
+    OperationSpec,
+)
 from ucwa_nb.protocol.representation import Format, build_input, media_type
-from ucwa_nb.protocol.rules import LENIENT_URI_SPACING, check_phone_audio_input
+from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
 
-if TYPE_CHECKING:
-    from ucwa_nb.client.call import PhoneAudioCall
-
+# The definitions are re-exported: callers of the client need not know they live in protocol.
 __all__ = [
     "ADD_PHONE_AUDIO",
     "CANCEL",
@@ -34,97 +44,32 @@ __all__ = [
     "RESUME_PHONE_AUDIO",
     "START_PHONE_AUDIO",
     "STOP_PHONE_AUDIO",
-    "BodyField",
-    "Operation",
+    "InputField",
+    "OperationSpec",
     "PreparedCall",
     "PreparedCallSender",
+    "Values",
     "draft",
+    "operation_named",
 ]
 
 Values = Mapping[str, str | None]  # an operation's input by argument name (phone_number=...)
 
 
-@dataclass(frozen=True)
-class BodyField:
-    """One property of an operation's input body."""
-
-    name: str  # as UCWA spells it: phoneNumber
-    argument: str  # as the Python methods spell it: phone_number
-    required: bool = False  # required fields are sent even when empty, for the server to judge
-
-
-@dataclass(frozen=True)
-class Operation:
-    rel: str
-    starts_from: str  # the rel of the resource the caller holds
-    path: tuple[str, ...]  # rels followed from there to the resource that offers the link
-    offered_by_name: str  # that resource, in words, for "not offered now (... is Connected)"
-    fields: tuple[BodyField, ...] = ()
-    # True: the POST creates a phoneAudioInvitation (201 + Location), followed as a
-    # PhoneAudioCall; False: it acts on the call and returns nothing (204).
-    creates_call: bool = False
-
-    @property
-    def offered_by(self) -> str:
-        return self.path[-1] if self.path else self.starts_from
-
-    def field(self, argument: str) -> BodyField | None:
-        return next((f for f in self.fields if f.argument == argument), None)
-
-    def properties(self, values: Values, operation_id: str) -> dict[str, str]:
-        """The body's properties, in the order of ``fields``; optional ones only when set."""
-        props: dict[str, str] = {}
-        for body_field in self.fields:
-            value = operation_id if body_field.name == "operationId" else \
-                values.get(body_field.argument)
-            if value is not None and (value or body_field.required
-                                      or body_field.name == "operationId"):
-                props[body_field.name] = value
-        return props
-
-    def check(self, values: Values, region: str,
-              lenient_spacing: bool = LENIENT_URI_SPACING) -> dict[str, str]:
-        """Local validation (protocol.rules, the simulator's own rule): problems by UCWA
-        field name, {} when valid."""
-        to = self.field("to")
-        return check_phone_audio_input(
-            needs_to=to is not None and to.required, to=values.get("to"),
-            phone_number=values.get("phone_number") if self.field("phone_number") else None,
-            operation_id=values.get("operation_id"),
-            subject=values.get("subject") if self.field("subject") else None, region=region,
-            lenient_spacing=lenient_spacing)
-
-
-_OPERATION_ID = BodyField("operationId", "operation_id")
-_PHONE_NUMBER = BodyField("phoneNumber", "phone_number")
-_TO = BodyField("to", "to", required=True)
-
-ADD_PHONE_AUDIO = Operation(
-    "addPhoneAudio", "conversation", ("phoneAudio",), "phone audio",
-    (_OPERATION_ID, _PHONE_NUMBER, _TO), creates_call=True)
-CONTINUE_PHONE_AUDIO = Operation(
-    "continuePhoneAudio", "conversationLog", (), "the conversation log",
-    (_OPERATION_ID, _PHONE_NUMBER), creates_call=True)
-START_PHONE_AUDIO = Operation(
-    "startPhoneAudio", "communication", (), "communication",
-    (_OPERATION_ID, _PHONE_NUMBER, BodyField("subject", "subject"), _TO), creates_call=True)
-# On the phoneAudio modality of the call's conversation, reached from its invitation; the
-# links come and go with the modality's state (stop while connecting or connected, hold while
-# connected, resume while held).
-STOP_PHONE_AUDIO = Operation("stopPhoneAudio", "phoneAudioInvitation", ("phoneAudio",),
-                             "phone audio")
-HOLD_PHONE_AUDIO = Operation("holdPhoneAudio", "phoneAudioInvitation", ("phoneAudio",),
-                             "phone audio")
-RESUME_PHONE_AUDIO = Operation("resumePhoneAudio", "phoneAudioInvitation", ("phoneAudio",),
-                               "phone audio")
-CANCEL = Operation("cancel", "phoneAudioInvitation", (), "the invitation")
-
-OPERATIONS = {op.rel: op for op in (ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, START_PHONE_AUDIO,
-                                    STOP_PHONE_AUDIO, HOLD_PHONE_AUDIO, RESUME_PHONE_AUDIO,
-                                    CANCEL)}
+def operation_named(operation: OperationSpec | str) -> OperationSpec:
+    """``operation`` itself, or the phone-audio operation whose rel it is."""
+    if isinstance(operation, OperationSpec):
+        return operation
+    found = OPERATIONS.get(operation)
+    if found is None:
+        raise ValueError(f"no operation {operation!r}; the phone-audio operations are "
+                         + ", ".join(OPERATIONS))
+    return found
 
 
 class PreparedCallSender(Protocol):
+    """Who sends a prepared call (the session's runner)."""
+
     def send(self, prepared: PreparedCall) -> PhoneAudioCall: ...
 
 
@@ -179,17 +124,18 @@ class PreparedCall:
             "print(response.status_code, response.headers.get(\"location\"))")
 
     def send(self) -> PhoneAudioCall:
+        """POST the request; the call it creates, followed on the event channel."""
         return self.sender.send(self)
 
 
-def draft(operation: Operation, sender: PreparedCallSender, *, url: str, format: Format,
+def draft(operation: OperationSpec, sender: PreparedCallSender, *, url: str, format: Format,
           values: Values, operation_id: str, region: str,
           target: str | None = None,
           lenient_spacing: bool = LENIENT_URI_SPACING) -> PreparedCall:
     """The request ``operation`` makes to ``url`` with ``values``, and what is wrong with
-    them; no network."""
-    problems = operation.check({**values, "operation_id": operation_id}, region,
-                               lenient_spacing)
-    body = build_input(operation.properties(values, operation_id), format)
+    them (the definition's own checks); no network."""
+    values = {**values, "operation_id": operation_id}
+    problems = operation.problems(values, CheckContext(region, lenient_spacing))
+    body = build_input(operation.body(values), format)
     return PreparedCall(sender, operation.rel, url, body, format, operation_id,
                         target if target is not None else values.get("to"), problems)

@@ -37,8 +37,9 @@ from ucwa_nb.client.operations import (
     ADD_PHONE_AUDIO,
     CONTINUE_PHONE_AUDIO,
     START_PHONE_AUDIO,
-    Operation,
+    OperationSpec,
     PreparedCall,
+    operation_named,
 )
 from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.client.registry import CallRegistry
@@ -264,21 +265,62 @@ class Session:
                                         "conversationLog"))
                 for item in collection.links.get("conversationLog", [])]
 
-    def offered_link(self, operation: Operation,
+    def offered_link(self, operation: OperationSpec | str,
                      target: Conversation | ConversationLog | None = None) -> str | None:
         """Where ``operation`` would be sent for ``target`` right now (None: not offered).
 
         ``target`` is what the operation starts from: a Conversation (addPhoneAudio), a
         ConversationLog (continuePhoneAudio), nothing (startPhoneAudio, on communication).
         """
+        operation = operation_named(operation)
         start = self.communication if target is None else target.resource
         return self._runner.offered_link(operation, start)
 
-    def draft(self, operation: Operation, url: str, *, format: Format | None = None,
+    def draft(self, operation: OperationSpec | str, url: str, *, format: Format | None = None,
               target: str | None = None, **values: str | None) -> PreparedCall:
         """The request ``operation`` would send to ``url`` with these values (``to``,
         ``phone_number``, ``operation_id``, ...), with its local validation; no network."""
-        return self._runner.draft(operation, url, values, format, target)
+        return self._runner.draft(operation_named(operation), url, values, format, target)
+
+    # ------------------------------------------------------------------ any operation
+
+    def prepare(self, operation: OperationSpec | str,
+                target: Conversation | ConversationLog | None = None, *,
+                format: Format | None = None, **values: str | None) -> PreparedCall:
+        """The request ``operation`` (a definition, or its rel: ``"addPhoneAudio"``) would
+        send for ``target``, with its input by argument name (``to``, ``phone_number``,
+        ``operation_id``, ...) and any local validation problems.
+
+        ``target`` is what the operation is reached from (its ``reached_from``): a
+        Conversation, a ConversationLog, or None for communication. Operations on a call
+        are ``call.perform(...)``."""
+        operation = operation_named(operation)
+        where = operation.reached_from
+        if where == "conversation" and isinstance(target, Conversation):
+            start = self._current(target).resource
+            callee = None
+        elif where == "conversationLog" and isinstance(target, ConversationLog):
+            start = target.resource
+            if start.link(operation.rel) is None:  # read again: it may be offered now
+                start = self._navigator.get(target.href, "conversationLog")
+            recipients = ConversationLog(start).recipients
+            callee = recipients[0].uri if recipients else None
+        elif where == "communication" and target is None:
+            start, callee = self.communication, None
+        elif where == "phoneAudioInvitation":
+            raise TypeError(f"{operation.rel} acts on a call: call.perform({operation.rel!r})")
+        else:
+            raise TypeError(f"{operation.rel} is reached from {where}, not from "
+                            f"{type(target).__name__}")
+        return self._runner.prepare(operation, start, where, values, format, target=callee)
+
+    def perform(self, operation: OperationSpec | str,
+                target: Conversation | ConversationLog | None = None, *,
+                format: Format | None = None, validate: bool = True,
+                **values: str | None) -> PhoneAudioCall:
+        """Prepare ``operation`` (see ``prepare``) and send it; the call it creates. With
+        ``validate`` (the default), ValidationError instead of sending invalid input."""
+        return _send(self.prepare(operation, target, format=format, **values), validate)
 
     # ------------------------------------------------------------------ phone audio
 
@@ -287,10 +329,8 @@ class Session:
                                 operation_id: str | None = None,
                                 format: Format | None = None) -> PreparedCall:
         """The request addPhoneAudio would send, with any local validation problems."""
-        conversation = self._current(conversation)
-        return self._runner.prepare(
-            ADD_PHONE_AUDIO, conversation.resource, "conversation",
-            {"to": to, "phone_number": phone_number, "operation_id": operation_id}, format)
+        return self.prepare(ADD_PHONE_AUDIO, conversation, format=format, to=to,
+                            phone_number=phone_number, operation_id=operation_id)
 
     def add_phone_audio(self, conversation: Conversation, to: str,
                         phone_number: str | None = None, operation_id: str | None = None,
@@ -303,14 +343,9 @@ class Session:
                                      phone_number: str | None = None,
                                      operation_id: str | None = None,
                                      format: Format | None = None) -> PreparedCall:
-        log = conversation_log.resource
-        if log.link(CONTINUE_PHONE_AUDIO.rel) is None:  # read again: it may be offered now
-            log = self._navigator.get(conversation_log.href, "conversationLog")
-        recipients = ConversationLog(log).recipients
-        return self._runner.prepare(
-            CONTINUE_PHONE_AUDIO, log, "conversationLog",
-            {"phone_number": phone_number, "operation_id": operation_id}, format,
-            target=recipients[0].uri if recipients else None)
+        """The request continuePhoneAudio would send, with any local validation problems."""
+        return self.prepare(CONTINUE_PHONE_AUDIO, conversation_log, format=format,
+                            phone_number=phone_number, operation_id=operation_id)
 
     def continue_phone_audio(self, conversation_log: ConversationLog,
                              phone_number: str | None = None, operation_id: str | None = None,
@@ -324,10 +359,8 @@ class Session:
                                   subject: str | None = None, operation_id: str | None = None,
                                   format: Format | None = None) -> PreparedCall:
         """The request startPhoneAudio would send, with any local validation problems."""
-        return self._runner.prepare(
-            START_PHONE_AUDIO, self.communication, "communication",
-            {"to": to, "phone_number": phone_number, "subject": subject,
-             "operation_id": operation_id}, format)
+        return self.prepare(START_PHONE_AUDIO, format=format, to=to, phone_number=phone_number,
+                            subject=subject, operation_id=operation_id)
 
     def start_phone_audio(self, to: str, phone_number: str | None = None,
                           subject: str | None = None, operation_id: str | None = None,

@@ -8,21 +8,59 @@ ucwa_nb/display/colours.py).
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from ucwa_nb.display.colours import BAD as _BAD
 from ucwa_nb.display.colours import FG as _FG
 from ucwa_nb.display.colours import INFO as _INFO
 from ucwa_nb.display.colours import MUTED as _MUTED
 from ucwa_nb.display.colours import OK as _OK
+from ucwa_nb.protocol.representation import Event
 
-if TYPE_CHECKING:
-    from ucwa_nb.client.call import PhoneAudioCall
-
-__all__ = ["call_timeline_html"]
+__all__ = ["DrawnCall", "DrawnEvent", "call_timeline_html"]
 
 
-def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:
+# What the picture reads, as protocols: display sits beside the client, not above it, so it
+# draws a PhoneAudioCall without importing the client (which imports display to draw itself).
+
+
+class DrawnEvent(Protocol):
+    """An event as received about the call (``client.call.CallEvent``)."""
+
+    @property
+    def event(self) -> Event: ...
+
+    @property
+    def state(self) -> str | None: ...
+
+
+class DrawnCall(Protocol):
+    """A call as the timeline draws it (``client.call.PhoneAudioCall``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def operation_id(self) -> str: ...
+
+    @property
+    def target(self) -> str | None: ...
+
+    @property
+    def http_status(self) -> int | None: ...
+
+    @property
+    def events_before_response(self) -> int: ...
+
+    @property
+    def events(self) -> Sequence[DrawnEvent]: ...
+
+    @property
+    def progress(self) -> str: ...
+
+
+def _steps(call: DrawnCall) -> list[tuple[str, str, str, str]]:
     """(from lane, to lane, label, colour) for each arrow of the picture."""
     steps = [("client", "server", f"POST {call.kind}", _FG)]
     events: list[tuple[str, str, str, str]] = []
@@ -49,7 +87,9 @@ def _steps(call: PhoneAudioCall) -> list[tuple[str, str, str, str]]:
     return steps + events[:before] + [answer] + events[before:]
 
 
-def call_timeline_html(call: PhoneAudioCall) -> str:
+def call_timeline_html(call: DrawnCall) -> str:
+    """The call's exchanges and events as an HTML/SVG sequence picture, in the order the
+    client saw them."""
     lanes = {"client": 70, "server": 270, "events": 470}
     steps = _steps(call)
     row = 26

@@ -75,7 +75,7 @@ class InputField:
     argument: str  # as Python spells it: phone_number
     help: str  # one line for a form's label and the docs
     required: bool = False  # sent even when empty, for the server to judge
-    check: Check | None = None  # applied to a value that is present (not None)
+    check: Check | None = None  # applied to a value that is present (not None), even ""
     choices: tuple[str, ...] = ()  # the values allowed, when the page lists them
     # How the server answers a failed check: most fields with 400 ParameterValidationFailure;
     # phoneNumber with 400 NormalizationFailed (addPhoneAudio_ref's error table).
@@ -85,10 +85,12 @@ class InputField:
         """What is wrong with ``value`` for this field (None: nothing)."""
         if self.required and (value is None or not value.strip()):
             return f"required: {self.help}"
-        if not value:
+        if value is None:
             return None
-        if self.choices and value not in self.choices:
+        if self.choices and value and value not in self.choices:  # "": not chosen
             return "must be one of " + ", ".join(self.choices)
+        # The check sees "" too: an empty operationId is a mistake, an empty phoneNumber
+        # means the account's own number; each field's check says which.
         return self.check(value, context) if self.check is not None else None
 
 
@@ -130,11 +132,13 @@ class OperationSpec:
 
     def body(self, values: Mapping[str, str | None]) -> dict[str, str]:
         """The body's properties, in the order of ``fields``: optional ones when set and not
-        empty, required ones whenever given (even empty, for the server to judge)."""
+        empty, required ones and ``operationId`` whenever given (even empty, for the server
+        to judge: the client follows its call by the operationId it sent)."""
         props: dict[str, str] = {}
         for input_field in self.fields:
             value = values.get(input_field.argument)
-            if value is not None and (value or input_field.required):
+            if value is not None and (value or input_field.required
+                                      or input_field is OPERATION_ID):
                 props[input_field.name] = value
         return props
 
@@ -151,6 +155,8 @@ def _sip_uri(value: str, context: CheckContext) -> str | None:
 
 
 def _phone_number(value: str, context: CheckContext) -> str | None:
+    if not value:  # the number the account has (addPhoneAudio_ref: phoneNumber optional)
+        return None
     try:
         dialled_number(value, context.region, lenient_spacing=context.lenient_spacing)
     except NormalizationError as exc:

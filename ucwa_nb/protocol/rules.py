@@ -1,24 +1,23 @@
-"""The checks of add/continue/startPhoneAudio input, shared by the client and the simulator.
+"""The rules of add/continue/startPhoneAudio input, shared by the client and the simulator.
 
 The server's rules (ucwa-protocol.md 6.1-6.3): ``to`` a SIP URI (add and startPhoneAudio),
 ``phoneNumber`` normalisable with the user's dial plan, ``operationId`` at most 50
 characters, ``subject`` (startPhoneAudio) at most 250. ``callee_uri`` and ``dialled_number``
 are the one rule for the two URIs: the simulator reads a request's ``to`` and ``phoneNumber``
-with them, and the client's local check (``check_phone_audio_input``, which the forms use to
-show messages as the user types) calls the same functions with the same spacing setting, so
+with them, and the fields' checks in ``operations.py`` (the client's local check, which the
+forms show as the user types) call the same functions with the same spacing setting, so
 that a value passes the local check exactly when the simulator accepts it.
 """
 
 from __future__ import annotations
 
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
+from ucwa_nb.protocol.phone import normalize_phone_number, parse_sip_uri
 
 __all__ = [
     "LENIENT_URI_SPACING",
     "MAX_OPERATION_ID",
     "MAX_SUBJECT",
     "callee_uri",
-    "check_phone_audio_input",
     "dialled_number",
 ]
 
@@ -41,35 +40,3 @@ def dialled_number(number: str, region: str, *,
     """``phoneNumber`` as the server dials it, ``tel:+<E.164>`` with the dial plan of
     ``region``; NormalizationError (a ValueError) says why it cannot be normalised."""
     return "tel:" + normalize_phone_number(number, region, allow_spaces=lenient_spacing)
-
-
-def check_phone_audio_input(*, needs_to: bool, to: str | None, phone_number: str | None,
-                            operation_id: str | None, region: str = "US",
-                            subject: str | None = None,
-                            lenient_spacing: bool = LENIENT_URI_SPACING) -> dict[str, str]:
-    """Problems by field name; an empty dict means the input is valid. ``lenient_spacing``
-    must match the server's (the simulator's ``lenient_uri_spacing``)."""
-    problems: dict[str, str] = {}
-    if needs_to:
-        if not to or not to.strip():
-            problems["to"] = "required: the SIP URI of the person to call, e.g. " \
-                             "sip:john@contoso.com"
-        else:
-            try:
-                callee_uri(to, lenient_spacing=lenient_spacing)
-            except ValueError as exc:
-                problems["to"] = str(exc)
-    if phone_number:
-        try:
-            dialled_number(phone_number, region, lenient_spacing=lenient_spacing)
-        except NormalizationError as exc:
-            problems["phoneNumber"] = str(exc)
-    if operation_id is not None:
-        if not operation_id.strip():
-            problems["operationId"] = "must not be empty (leave it out to have one generated)"
-        elif len(operation_id) > MAX_OPERATION_ID:
-            problems["operationId"] = (f"{len(operation_id)} characters; the maximum is "
-                                       f"{MAX_OPERATION_ID}")
-    if subject is not None and len(subject) > MAX_SUBJECT:
-        problems["subject"] = f"{len(subject)} characters; the maximum is {MAX_SUBJECT}"
-    return problems

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ucwa_nb.widgets.forms import AddPhoneAudioForm, ContinuePhoneAudioForm
+from ucwa_nb.widgets.forms import (
+    AddPhoneAudioForm,
+    ContinuePhoneAudioForm,
+    StartPhoneAudioForm,
+)
 from ucwa_nb.widgets.log_view import LogView
 
-__all__ = ["AddPhoneAudioForm", "ContinuePhoneAudioForm", "LogView"]
+__all__ = ["AddPhoneAudioForm", "ContinuePhoneAudioForm", "LogView", "StartPhoneAudioForm"]

@@ -1,15 +1,20 @@
-"""Pieces shared by the forms and the log view: safe callbacks, status badges, pretty bodies.
+"""Pieces shared by the forms and the log view: safe callbacks, one path for updates from
+other threads, status badges, pretty bodies.
 
 Rules that come from ipywidgets' traps (notebook-tooling.md section 2): callback exceptions
 are swallowed by ipywidgets, so every callback goes through ``guarded``, which shows the
-error in the widget itself; text goes to Output widgets through ``append_*``, never ``print``.
+error in the widget itself; text goes to Output widgets through ``append_*``, never ``print``;
+and a widget changed from another thread (the event channel's, a form's link check) is
+changed through its owner's ``WidgetLock``, never by a bare assignment.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -20,8 +25,39 @@ from ucwa_nb.display.colours import BAD, INFO, MUTED, OK, WARN
 
 # The colours are re-exported for the forms and the log view (ucwa_nb/display/colours.py says why
 # they are what they are).
-__all__ = ["BAD", "INFO", "MUTED", "OK", "WARN", "badge", "describe_exception", "guarded",
-           "pre", "pretty_body"]
+__all__ = ["BAD", "INFO", "MUTED", "OK", "WARN", "WidgetLock", "badge", "describe_exception",
+           "guarded", "pre", "pretty_body"]
+
+
+class WidgetLock:
+    """The one path for changing a composite widget (a form, the log view) from more than one
+    thread: the kernel's observers, the event thread and a form's link checks.
+
+    Traitlets and ipywidgets are not thread-safe: two threads redrawing at once interleave
+    their reads and writes (a preview from one input next to the problems of another, an
+    older progress over a newer one), and each assignment is its own comm message. Hold
+    ``with lock:`` around a read-then-draw, and ``lock.apply(widget, **traits)`` to set
+    traits: under the lock, in one message (``hold_sync``). Re-entrant, because an
+    assignment made under it runs the observers, which take it again on the same thread.
+    Never do network I/O under it: read first, then apply.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> WidgetLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._lock.release()
+
+    def apply(self, widget: Any, **traits: Any) -> None:
+        """Set ``traits`` on ``widget`` under the lock, sent to the front end together."""
+        with self._lock, widget.hold_sync():
+            for name, value in traits.items():
+                setattr(widget, name, value)
 
 
 def badge(text: str, colour: str) -> str:

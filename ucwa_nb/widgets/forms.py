@@ -1,11 +1,16 @@
-"""ipywidgets forms for addPhoneAudio and continuePhoneAudio.
+"""ipywidgets forms for the operations that start a call: addPhoneAudio, continuePhoneAudio
+and startPhoneAudio, each built from its definition (``ucwa_nb.protocol.operations``).
 
-The forms hold no protocol logic: they collect input, ask the Session for the exact request
-(``draft`` while typing, ``prepare_*`` before sending; both built from the operation's one
-definition in ``ucwa_nb.client.operations``), show it, send it, and follow the returned
-PhoneAudioCall. Sending is one
-short POST on the caller's thread; progress then arrives from the event thread through
-``PhoneAudioCall.on_change``, so the kernel is never blocked.
+The forms hold no protocol logic: an input row per field of the operation (its help as the
+tooltip), the exact request asked of the Session (``draft`` while typing, ``prepare`` before
+sending), shown, sent, and the returned PhoneAudioCall followed, with buttons for the
+operations on it (``call_controls.py``). Sending is one short POST on the caller's thread;
+progress then arrives from the event thread through ``PhoneAudioCall.on_change``, so the
+kernel is never blocked.
+
+Threads: the kernel's (observers, buttons), the event thread (progress) and the form's own
+short-lived threads (links read again after an event) all change the form; they do so under
+the form's ``WidgetLock`` (``_common.py``), and never hold it over a request.
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from typing import Any
 import ipywidgets as w
 
 from ucwa_nb.client.call import PhoneAudioCall
-from ucwa_nb.client.operations import ADD_PHONE_AUDIO, CONTINUE_PHONE_AUDIO, Operation
+from ucwa_nb.client.operations import (
+    ADD_PHONE_AUDIO,
+    CONTINUE_PHONE_AUDIO,
+    START_PHONE_AUDIO,
+    InputField,
+    OperationSpec,
+)
 from ucwa_nb.client.session import PreparedCall, Session
 from ucwa_nb.client.views import Conversation
 from ucwa_nb.display.timeline import call_timeline_html
@@ -27,26 +38,43 @@ from ucwa_nb.widgets._common import (
     MUTED,
     OK,
     WARN,
+    WidgetLock,
     badge,
     describe_exception,
     guarded,
     pre,
 )
+from ucwa_nb.widgets.call_controls import CallControls
 
-__all__ = ["CLOSED_SESSION", "AddPhoneAudioForm", "ContinuePhoneAudioForm"]
+__all__ = ["CLOSED_SESSION", "AddPhoneAudioForm", "ContinuePhoneAudioForm", "OperationForm",
+           "StartPhoneAudioForm"]
 
 # What a form on a signed-out session says instead of httpx's "client has been closed".
 CLOSED_SESSION = "this session is closed: run the first cell again"
 
 _WIDE = w.Layout(width="520px")
 _STYLE = {"description_width": "130px"}
+# Short labels for the fields the forms have always shown; any other field is labelled from
+# its argument name (thread_id: "Thread id"). The field's help is the tooltip.
+_LABELS = {"to": "To (SIP URI)", "phoneNumber": "Your phone", "operationId": "Operation id"}
+_UNSET = "(not set)"
 
 
-class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
-    operation: Operation
+def _label(field: InputField) -> str:
+    return _LABELS.get(field.name) or field.argument.replace("_", " ").capitalize()
+
+
+class OperationForm(w.VBox):  # type: ignore[misc]
+    """A form for an operation that starts a call, built from its definition. A subclass
+    names the ``operation`` and what its picker lists (``_picker_label``, ``_load_options``);
+    none for an operation on communication."""
+
+    operation: OperationSpec
+    _picker_label = ""  # "": nothing to pick, the operation is reached from communication
 
     @property
     def kind(self) -> str:
+        """The operation's rel."""
         return self.operation.rel
 
     def __init__(self, session: Session) -> None:
@@ -54,17 +82,17 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.call: PhoneAudioCall | None = None
         self.prepared: PreparedCall | None = None
         self._url: str | None = None  # the operation's link for the current pick
-        # Progress is drawn from the event thread and, once, from submit(): reading the call
-        # and drawing under one lock keeps an older state from overwriting a newer one.
-        self._progress_lock = threading.Lock()
+        self._ui = WidgetLock()
+        show = guarded(self._show_error)
         self.picker = w.Dropdown(description=self._picker_label, layout=_WIDE, style=_STYLE)
         self.refresh = w.Button(description="Refresh", icon="refresh",
-                                tooltip="Reload the list from the server",
+                                tooltip="Reload the list from the server" if self._picks
+                                else f"Ask the server again whether {self.kind} is offered",
                                 layout=w.Layout(width="100px"))
-        self.phone_number = w.Text(description="Your phone", layout=_WIDE, style=_STYLE,
-                                   placeholder=session.default_phone_number or "tel:+1...")
-        self.operation_id = w.Text(description="Operation id", layout=_WIDE, style=_STYLE,
-                                   value=session.new_operation_id())
+        self.inputs: dict[str, w.Widget] = {}  # by argument name; each also an attribute
+        for input_field in self.operation.fields:
+            self.inputs[input_field.argument] = self._input_row(input_field)
+            setattr(self, input_field.argument, self.inputs[input_field.argument])
         self.regenerate = w.Button(description="New id", icon="random",
                                    tooltip="Generate a new operationId",
                                    layout=w.Layout(width="100px"))
@@ -82,6 +110,7 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         self.snippets.selected_index = None
         self.response = w.HTML()
         self.progress = w.HTML()
+        self.call_controls = CallControls(self._ui, acted=self._acted, show_error=self._show_error)
         self.timeline = w.HTML()
         self.errors = w.Output()
         super().__init__(children=[
@@ -89,10 +118,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             # the environment signed in as.
             w.HTML(f"<b>{self.kind}</b> <span style='color:{MUTED}'>as "
                    f"{html.escape(session.where)}</span>"),
-            w.HBox([self.picker, self.refresh]),
-            *self._target_rows(),
-            self.phone_number,
-            w.HBox([self.operation_id, self.regenerate]),
+            w.HBox([self.picker, self.refresh] if self._picks else [self.refresh]),
+            *self._rows(),
             self.format,
             self.messages,
             w.HBox([self.send, self.send_anyway]),
@@ -101,35 +128,63 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             self.snippets,
             self.response,
             self.progress,
+            self.call_controls,
             self.timeline,
             self.errors,
         ])
-        self.refresh.on_click(guarded(self._show_error)(lambda _: self.reload()))
-        self.regenerate.on_click(guarded(self._show_error)(self._new_id))
-        self.send.on_click(guarded(self._show_error)(lambda _: self.submit()))
-        for control in (self.phone_number, self.operation_id, self.format, self.send_anyway,
-                        *self._target_rows()):
-            control.observe(guarded(self._show_error)(lambda _: self.update()), "value")
-        self.picker.observe(guarded(self._show_error)(lambda _: self._picked()), "value")
-        guarded(self._show_error)(self.reload)()
+        self.refresh.on_click(show(lambda _: self.reload()))
+        self.regenerate.on_click(show(self._new_id))
+        self.send.on_click(show(lambda _: self.submit()))
+        for control in (*self.inputs.values(), self.format, self.send_anyway):
+            control.observe(show(lambda _: self.update()), "value")
+        self.picker.observe(show(lambda _: self._picked()), "value")
+        show(self.reload)()
+
+    @property
+    def _picks(self) -> bool:
+        return bool(self._picker_label)
+
+    def _input_row(self, input_field: InputField) -> w.Widget:
+        common: dict[str, Any] = {"description": _label(input_field), "layout": _WIDE,
+                                  "style": _STYLE, "tooltip": input_field.help}
+        if input_field.name == "operationId":
+            return w.Text(value=self.session.new_operation_id(), **common)
+        if input_field.choices:
+            return w.Dropdown(options=[(_UNSET, ""), *((c, c) for c in input_field.choices)],
+                              value="", **common)
+        if input_field.name == "to":  # suggestions: the picked conversation's participants
+            return w.Combobox(placeholder="sip:john@contoso.com", ensure_option=False,
+                              **common)
+        if input_field.name == "phoneNumber":
+            return w.Text(placeholder=self.session.default_phone_number or "tel:+1...",
+                          **common)
+        return w.Text(**common)
+
+    def _rows(self) -> list[w.Widget]:
+        """Required fields first (what must be filled in), then the others as defined, and
+        the operationId last with its New id button."""
+        fields = sorted(self.operation.fields, key=lambda f: not f.required)
+        rows = [self.inputs[f.argument] for f in fields if f.name != "operationId"]
+        if "operation_id" in self.inputs:
+            rows.append(w.HBox([self.inputs["operation_id"], self.regenerate]))
+        return rows
 
     # ------------------------------------------------------------------ subclasses fill in
 
-    _picker_label = ""
-
-    def _target_rows(self) -> list[w.Widget]:
+    def _load_options(self) -> list[tuple[str, Any]]:
         return []
 
-    def _load_options(self) -> list[tuple[str, Any]]:
-        raise NotImplementedError
-
-    def _operation_url(self, picked: Any) -> str | None:
-        return self.session.offered_link(self.operation, picked)
+    # ------------------------------------------------------------------ the request
 
     def _values(self) -> dict[str, str | None]:
-        """The input, by the operation's argument names."""
-        return {"phone_number": self.phone_number.value.strip() or None,
-                "operation_id": self.operation_id.value}
+        """The input, by the operation's argument names: required fields and the
+        operationId as typed, optional ones when not blank."""
+        values: dict[str, str | None] = {}
+        for input_field in self.operation.fields:
+            value = self.inputs[input_field.argument].value
+            as_typed = input_field.required or input_field.name == "operationId"
+            values[input_field.argument] = value if as_typed else (value.strip() or None)
+        return values
 
     def _draft(self) -> PreparedCall:
         """The request for the current input, to the link of the current pick; no network."""
@@ -140,7 +195,8 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         return dict(self._draft().problems)
 
     def _prepare(self) -> PreparedCall:
-        raise NotImplementedError
+        return self.session.prepare(self.operation, self.picker.value if self._picks else None,
+                                    format=self.format.value, **self._values())
 
     # ------------------------------------------------------------------ behaviour
 
@@ -160,10 +216,10 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
     def _respond(self, content: str) -> None:
         # One span: the HTML widget lays its children out as flex items, so a bare badge,
         # text and <code> would wrap onto separate lines.
-        self.response.value = f"<span>{content}</span>"
+        self._ui.apply(self.response, value=f"<span>{content}</span>")
 
     def _new_id(self, _: object = None) -> None:
-        self.operation_id.value = self.session.new_operation_id()
+        self.inputs["operation_id"].value = self.session.new_operation_id()
 
     def reload(self) -> None:
         """Fetch the conversations (or logs) again from the server; pick the first one where
@@ -171,50 +227,75 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         if self.session.closed:
             self._show_closed()
             return
-        options = self._load_options()
-        self.picker.options = options
-        if options:
-            offered = (value for _, value in options
-                       if self.session.offered_link(self.operation, value) is not None)
-            self.picker.value = next(offered, options[0][1])
+        if self._picks:
+            options = self._load_options()
+            self.picker.options = options
+            if options:
+                offered = (value for _, value in options
+                           if self.session.offered_link(self.operation, value) is not None)
+                self.picker.value = next(offered, options[0][1])
         self._picked()
 
     def _recheck_link(self) -> None:
         """Ask the server again whether the operation is offered for the pick (a call just
         started or ended there), so the form does not say "ready to send" to a stale link."""
-        if not self.session.closed and self.picker.value is not None:
+        if not self.session.closed and (self.picker.value is not None or not self._picks):
             self._picked()
 
     def _picked(self) -> None:
-        picked = self.picker.value
-        self._url = self._operation_url(picked) if picked is not None else None
-        self.update()
+        """Read the pick's link (a GET, outside the lock), then draw with it."""
+        picked = self.picker.value if self._picks else None
+        url = None
+        if picked is not None or not self._picks:
+            url = self.session.offered_link(self.operation, picked)
+        with self._ui:
+            if self._picks and self.picker.value is not picked:
+                return  # picked again meanwhile: that pick's own reading draws
+            self._url = url
+            if isinstance(picked, Conversation) and "to" in self.inputs:
+                self._suggest(picked)
+            self.update()
+
+    def _suggest(self, conversation: Conversation) -> None:
+        to = self.inputs["to"]
+        suggestions = [p.uri for p in conversation.participants if p.uri]
+        # `to` follows the pick while it holds our own suggestion (it used to stick: picking
+        # "Budget review" kept John from "Project sync"); a value the user typed is kept.
+        follows = not to.value or to.value == getattr(self, "_suggested", "")
+        self._suggested = suggestions[0] if suggestions else ""
+        self._ui.apply(to, options=suggestions,
+                       **({"value": self._suggested} if follows else {}))
 
     def update(self) -> None:
-        """Re-validate and re-draw the preview; runs on every keystroke (no network)."""
-        problems = self._problems()
-        if self.picker.value is None:
-            problems["picker"] = f"nothing to pick: {self._picker_label.lower()} list is empty"
-        elif self._url is None:
-            problems["link"] = (f"{self.kind} is not offered right now for this pick (a call "
-                                "is in progress there: pick another, or Refresh later)")
-        self._show_problems(problems)
-        self.send.disabled = bool(problems) and not self.send_anyway.value
-        self._draw_preview()
+        """Re-validate and re-draw the preview; runs on every keystroke (no network), and
+        from other threads, so under the form's lock: one update draws at a time."""
+        with self._ui:
+            problems = self._problems()
+            if self._picks and self.picker.value is None:
+                problems["picker"] = (f"nothing to pick: {self._picker_label.lower()} list is "
+                                      "empty")
+            elif self._url is None:
+                where = "for this pick (a call is in progress there: hang it up, pick " \
+                        "another, or Refresh later)" if self._picks else "(Refresh later)"
+                problems["link"] = f"{self.kind} is not offered right now {where}"
+            self._show_problems(problems)
+            self.send.disabled = bool(problems) and not self.send_anyway.value
+            self._draw_preview()
 
     def _show_problems(self, problems: dict[str, str]) -> None:
         if problems:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
                             for k, v in problems.items())
-            self.messages.value = f"<ul style='color:{WARN};margin:0'>{items}</ul>"
+            self._ui.apply(self.messages,
+                           value=f"<ul style='color:{WARN};margin:0'>{items}</ul>")
         else:
-            self.messages.value = badge("ready to send", OK)
+            self._ui.apply(self.messages, value=badge("ready to send", OK))
 
     def _draw_preview(self) -> None:
         prepared = self._draft()
-        self.preview.value = pre(prepared.preview())
-        self.snippets.children[0].value = pre(prepared.curl())
-        self.snippets.children[1].value = pre(prepared.python())
+        self._ui.apply(self.preview, value=pre(prepared.preview()))
+        self._ui.apply(self.snippets.children[0], value=pre(prepared.curl()))
+        self._ui.apply(self.snippets.children[1], value=pre(prepared.python()))
 
     def submit(self) -> PhoneAudioCall | None:
         """What the Send button does: prepare afresh (links may have changed), then POST."""
@@ -222,9 +303,9 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
             self._show_closed()
             return None
         self._respond(badge("sending", INFO))
-        if self.picker.value is None:
+        if self._picks and self.picker.value is None:
             # An empty list: there is no link to send to, even with "send anyway" (this used
-            # to end in "Unexpected error: AttributeError" from prepare_*(None)).
+            # to end in "Unexpected error: AttributeError" from prepare(None)).
             self.update()
             self._respond(badge("not sent", WARN) + html.escape(
                 f" nothing to send to: the {self._picker_label.lower()} list is empty "
@@ -233,23 +314,28 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         prepared = self._prepare()
         self.prepared = prepared
         if prepared.problems and not self.send_anyway.value:
-            self.update()
-            # Show what prepare_* found too: some problems are only known from the server
-            # (the link is gone while phone audio is connected); update() alone showed
-            # "ready to send" next to "not sent".
-            self._show_problems({**self._problems(), **prepared.problems})
+            with self._ui:
+                self.update()
+                # Show what prepare found too: some problems are only known from the server
+                # (the link is gone while phone audio is connected); update() alone showed
+                # "ready to send" next to "not sent".
+                self._show_problems({**self._problems(), **prepared.problems})
             self._respond(badge("not sent", WARN) + " fix the input or tick 'Send anyway'")
             return None
         # Only now: a request that is not sent leaves the last call's progress on show.
-        self.progress.value = self.timeline.value = ""
+        with self._ui:
+            self._ui.apply(self.progress, value="")
+            self._ui.apply(self.timeline, value="")
         try:
             call = prepared.send()
         except Exception as exc:
             self._show_error(exc)
             return None
-        self.call = call
-        self._respond(badge(f"{call.http_status} Created", OK) + " Location: "
-                      f"<code>{html.escape(call.location or '')}</code>")
+        with self._ui:
+            self.call = call
+            self.call_controls.follow(call)
+            self._respond(badge(f"{call.http_status} Created", OK) + " Location: "
+                          f"<code>{html.escape(call.location or '')}</code>")
         # Guarded: PhoneAudioCall drops a listener's exception on the event thread, so
         # without this a failure to draw progress was lost (not shown, not logged).
         call.on_change(guarded(self._show_error)(self._on_call_change))
@@ -260,61 +346,48 @@ class _PhoneAudioForm(w.VBox):  # type: ignore[misc]
         return call
 
     def _on_call_change(self, call: PhoneAudioCall) -> None:
-        # Runs on the event thread: only trait assignments here.
-        with self._progress_lock:
-            if call.status == "Success":
-                colour = OK
-            elif call.status == "Failure":
-                colour = BAD
-            else:
-                colour = INFO
-            self.progress.value = badge(call.progress, colour)
-            self.timeline.value = call_timeline_html(call)
-        if call.done and call is self.call:
+        # Runs on the event thread: draws what the call holds, no request (the links are
+        # read again on a thread of their own).
+        if call.status == "Success":
+            colour = OK
+        elif call.status == "Failure":
+            colour = BAD
+        else:
+            colour = INFO
+        with self._ui:
+            if call is not self.call:
+                return  # an earlier call of this form: its news would hide the current one
+            self._ui.apply(self.progress, value=badge(call.progress, colour))
+            self._ui.apply(self.timeline, value=call_timeline_html(call))
+        threading.Thread(target=guarded(self._show_error)(self._read_links),
+                         args=(call.done,), name="ucwa-nb form link check",
+                         daemon=True).start()
+
+    def _read_links(self, done: bool) -> None:
+        self.call_controls.read()
+        if done:
             # The outcome changes what is offered (a failed call frees the conversation, a
-            # connected one keeps it). A GET, so not on the event thread that called us.
-            threading.Thread(target=guarded(self._show_error)(self._recheck_link),
-                             name="ucwa-nb form link check", daemon=True).start()
+            # connected one keeps it).
+            self._recheck_link()
+
+    def _acted(self, rel: str) -> None:
+        """After a call control: say so, and read the pick's link again (hanging up frees
+        the conversation for the next call)."""
+        self._respond(badge("sent", OK) + f" {html.escape(rel)}")
+        self._recheck_link()
 
 
-class AddPhoneAudioForm(_PhoneAudioForm):
+class AddPhoneAudioForm(OperationForm):
     """Pick a conversation and a person; add phone audio to it by call-via-work."""
 
     operation = ADD_PHONE_AUDIO
     _picker_label = "Conversation"
 
-    def __init__(self, session: Session) -> None:
-        self.to = w.Combobox(description="To (SIP URI)", layout=_WIDE, style=_STYLE,
-                             placeholder="sip:john@contoso.com", ensure_option=False)
-        self._suggested = ""  # the `to` the form filled in itself, from the participants
-        super().__init__(session)
-
-    def _target_rows(self) -> list[w.Widget]:
-        return [self.to]
-
     def _load_options(self) -> list[tuple[str, Any]]:
         return [(c.label, c) for c in self.session.conversations()]
 
-    def _operation_url(self, picked: Conversation) -> str | None:
-        suggestions = [p.uri for p in picked.participants if p.uri]
-        self.to.options = suggestions
-        # `to` follows the pick while it holds our own suggestion (it used to stick: picking
-        # "Budget review" kept John from "Project sync"); a value the user typed is kept.
-        if not self.to.value or self.to.value == self._suggested:
-            self._suggested = suggestions[0] if suggestions else ""
-            self.to.value = self._suggested
-        return super()._operation_url(picked)
 
-    def _values(self) -> dict[str, str | None]:
-        return {**super()._values(), "to": self.to.value}
-
-    def _prepare(self) -> PreparedCall:
-        return self.session.prepare_add_phone_audio(
-            self.picker.value, self.to.value, self.phone_number.value.strip() or None,
-            self.operation_id.value, self.format.value)
-
-
-class ContinuePhoneAudioForm(_PhoneAudioForm):
+class ContinuePhoneAudioForm(OperationForm):
     """Pick a past conversation; call its recipient again by call-via-work."""
 
     operation = CONTINUE_PHONE_AUDIO
@@ -323,7 +396,9 @@ class ContinuePhoneAudioForm(_PhoneAudioForm):
     def _load_options(self) -> list[tuple[str, Any]]:
         return [(log.label, log) for log in self.session.conversation_logs()]
 
-    def _prepare(self) -> PreparedCall:
-        return self.session.prepare_continue_phone_audio(
-            self.picker.value, self.phone_number.value.strip() or None,
-            self.operation_id.value, self.format.value)
+
+class StartPhoneAudioForm(OperationForm):
+    """Call someone in a new conversation by call-via-work (startPhoneAudio, on
+    communication: nothing to pick)."""
+
+    operation = START_PHONE_AUDIO

@@ -21,6 +21,7 @@ from ucwa_nb.widgets._common import (
     MUTED,
     OK,
     WARN,
+    WidgetLock,
     badge,
     describe_exception,
     guarded,
@@ -61,7 +62,10 @@ class LogView(w.VBox):  # type: ignore[misc]
         self.max_rows = max_rows
         self.export_dir = Path(export_dir)
         self._recent: deque[LogRow] = deque(log.rows[-window:], maxlen=window)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the window of rows
+        # Rows arrive on the threads that log them (the kernel's, the event thread): the
+        # table, the pick lists and the details are drawn under this, one redraw at a time.
+        self._ui = WidgetLock()
         self.operation = w.Dropdown(description="Operation", options=self._operations(),
                                     value=_ALL)
         self.kind = w.Dropdown(description="Kind", options=[_ALL, "http", "event"], value=_ALL)
@@ -109,13 +113,13 @@ class LogView(w.VBox):  # type: ignore[misc]
     def _on_row(self, row: LogRow) -> None:
         with self._lock:
             self._recent.append(row)
-        if row.operation_id and row.operation_id not in self.operation.options:
-            # ipywidgets 8 selects the first option whenever the options change: put the
-            # pick back, or a new operation silently reset the filter to "all".
-            picked = self.operation.value
-            self.operation.options = self._operations()
-            self.operation.value = picked
-        self.redraw()
+        with self._ui:
+            if row.operation_id and row.operation_id not in self.operation.options:
+                # ipywidgets 8 selects the first option whenever the options change: put
+                # the pick back, or a new operation silently reset the filter to "all".
+                picked = self.operation.value
+                self._ui.apply(self.operation, options=self._operations(), value=picked)
+            self.redraw()
 
     def _operations(self) -> list[str]:
         # The operation ids of the window (the rows the table can show) and the current pick.
@@ -150,6 +154,11 @@ class LogView(w.VBox):  # type: ignore[misc]
                 and (wanted_status == _ALL or _status_matches(row, wanted_status)))
 
     def redraw(self) -> None:
+        """Draw the table, the row list and the details again (any thread)."""
+        with self._ui:
+            self._redraw()
+
+    def _redraw(self) -> None:
         rows = self.visible_rows()
         head = ("<tr>" + "".join(f"<th style='text-align:left;padding:0 6px'>{h}</th>" for h in
                                  ("seq", "kind", "time", "what", "status", "operation"))
@@ -176,8 +185,9 @@ class LogView(w.VBox):  # type: ignore[misc]
                                           for c in cells) + "</tr>")
         if not lines:
             lines.append(f"<tr><td colspan=6 style='color:{MUTED}'>no rows yet</td></tr>")
-        self.table.value = ("<table style='font-size:12px;border-collapse:collapse'>"
-                            f"{head}{''.join(lines)}</table>")
+        self._ui.apply(self.table, value=("<table style='font-size:12px;"
+                                          f"border-collapse:collapse'>{head}{''.join(lines)}"
+                                          "</table>"))
         # Keep the row being read selected, even when newer rows push it out of the table:
         # ipywidgets 8 selects the first option whenever the options change, so every new
         # row used to move the selection (and the details) to another row. A row the filters
@@ -187,9 +197,9 @@ class LogView(w.VBox):  # type: ignore[misc]
             selected = None
         if selected is not None and all(r.seq != selected.seq for r in rows):
             rows = [selected, *rows]
-        self.row.options = [(f"#{r.seq} {r.kind} {r.rel or ''}", r.seq) for r in rows]
-        if selected is not None:
-            self.row.value = selected.seq
+        options = [(f"#{r.seq} {r.kind} {r.rel or ''}", r.seq) for r in rows]
+        self._ui.apply(self.row, options=options,
+                       **({"value": selected.seq} if selected is not None else {}))
         self._draw_details()
 
     # ------------------------------------------------------------------ details and exports
@@ -201,10 +211,12 @@ class LogView(w.VBox):  # type: ignore[misc]
             return next((r for r in reversed(self._recent) if r.seq == seq), None)
 
     def _draw_details(self) -> None:
-        row = self._find(self.row.value)
+        with self._ui:
+            self._ui.apply(self.details, value=self._details_of(self._find(self.row.value)))
+
+    def _details_of(self, row: LogRow | None) -> str:
         if row is None:
-            self.details.value = ""
-            return
+            return ""
         parts = [f"{row.method or row.event_type} {row.url or ''}"]
         if row.error:
             parts.append(f"error: {row.error}")
@@ -217,7 +229,7 @@ class LogView(w.VBox):  # type: ignore[misc]
             parts.append(f"location: {row.location}")
         if row.response_body:
             parts.append(pretty_body(row.response_body))
-        self.details.value = pre("\n\n".join(parts))
+        return pre("\n\n".join(parts))
 
     def export(self, what: str) -> Path:
         self.export_dir.mkdir(parents=True, exist_ok=True)
