@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from client_support import ALICE, fast_scenario, wait_until
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
+from support import ALICE, fast_scenario, wait_until
 
 import ucwa_nb
 from ucwa_nb import ExchangeLog, Session, UcwaError
