@@ -1,9 +1,11 @@
-"""Fixtures for the client tests: a fresh fast simulator per test and signed-in sessions;
-and the ``slow`` mark for whole directories.
+"""The fixtures every test directory shares, built on ``support`` (tests/support/): the
+``lab`` of a test, the ``sim`` (one meaning everywhere: a running simulator of the fast
+scenario, in a thread of the test process), signed-in sessions; and the ``slow`` mark for
+whole directories.
 
-Everything a fixture starts is stopped at teardown: sessions first (closing one deletes its
-application, which releases its parked poll at once), then their httpx clients, then the
-simulators. ``tests/sim/conftest.py`` defines its own ``sim``; these are for the client tests.
+Everything a fixture starts is stopped at teardown by the test's ``lab``: sessions first
+(closing one deletes its application, which releases its parked poll at once), then their
+httpx clients, then the simulators (in the background; all are waited for at the end).
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import ALICE, HookTransport, MakeSession, MakeSim, fast_scenario
+from support import (
+    ALICE,
+    HookTransport,
+    Lab,
+    MakeSession,
+    MakeSim,
+    drain_stopping,
+    fast_scenario,
+)
 
-import ucwa_nb
 from ucwa_nb import Conversation, ConversationLog, Session, Simulator
 
 # Whole directories of long runs, so that ``pytest -m "not slow"`` is a fast inner loop
@@ -36,55 +45,65 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_simulators_before_the_end() -> Iterator[None]:
+    """The Lab stops simulators in the background: wait for the last ones (and fail if one
+    would not stop) before pytest reports."""
+    yield
+    drain_stopping()
+
+
 @pytest.fixture
-def make_sim() -> Iterator[MakeSim]:
-    """``make_sim(**server_settings)``: a fast default-scenario simulator with overrides,
-    e.g. ``make_sim(application_expiry=0.5)``; stopped at teardown."""
-    started: list[Simulator] = []
+def lab() -> Iterator[Lab]:
+    """The simulators and sessions of one test, all torn down after it."""
+    lab = Lab()
+    try:
+        yield lab
+    finally:
+        lab.close()
 
-    def make(**server: float) -> Simulator:
-        sim = Simulator(fast_scenario(**server))
-        started.append(sim)
-        return sim
 
-    yield make
-    for sim in started:
+@pytest.fixture
+def sim(lab: Lab) -> Simulator:
+    """A fresh simulator of the fast scenario for one test: ring delays of tens of ms,
+    ring_timeout 0.3 s (support/scenarios.py)."""
+    return lab.start()
+
+
+@pytest.fixture
+def make_sim(lab: Lab) -> MakeSim:
+    """``make_sim(**server_settings)`` is ``lab.start``: a fresh fast simulator with
+    overrides, e.g. ``make_sim(application_expiry=0.5)``."""
+    return lab.start
+
+
+@pytest.fixture(scope="module")
+def shared_sim() -> Iterator[Simulator]:
+    """One fast simulator for a whole module of tests that change no state another test of
+    the module reads (starting and stopping one per test is most of a short test's time)."""
+    sim = Simulator(fast_scenario())
+    try:
+        yield sim
+    finally:
         sim.stop()
 
 
 @pytest.fixture
-def sim(make_sim: MakeSim) -> Simulator:
-    """A fresh fast simulator: ring delays of tens of ms, ring_timeout 0.3 s."""
-    return make_sim()
-
-
-@pytest.fixture
-def make_session(request: pytest.FixtureRequest) -> Iterator[MakeSession]:
+def make_session(lab: Lab, request: pytest.FixtureRequest) -> MakeSession:
     """``make_session(sim=None, user=ALICE, transport=None, **connect_kwargs)``: a session
-    signed in with the password grant (poll_timeout 5 s unless given); closed at teardown.
-    With ``transport`` (e.g. a ``HookTransport``) the session's httpx client sends through it.
+    signed in with the password grant on ``sim`` (the test's ``sim`` fixture if None),
+    poll_timeout 5 s unless given; closed at teardown. With ``transport`` (e.g. a
+    ``HookTransport``) the session's httpx client sends through it.
     """
-    opened: list[Session] = []
-    clients: list[httpx.Client] = []
-
     def make(target: Simulator | None = None, *, user: tuple[str, str] = ALICE,
              transport: httpx.BaseTransport | None = None, **kwargs: Any) -> Session:
-        if transport is not None:
-            kwargs["http_client"] = httpx.Client(transport=transport, timeout=10.0)
         kwargs.setdefault("poll_timeout", 5.0)
         # The default simulator is started only for callers that do not bring their own.
         if target is None:
             target = request.getfixturevalue("sim")
-        session = ucwa_nb.connect(target.url, username=user[0], password=user[1], **kwargs)
-        opened.append(session)
-        clients.append(session.http_client)
-        return session
+        return lab.connect(user, sim=target, transport=transport, **kwargs)
 
-    yield make
-    for session in opened:
-        session.close()
-    for client in clients:
-        client.close()
+    return make
 
 
 @pytest.fixture

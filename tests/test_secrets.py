@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, quote, quote_plus
 
 import httpx
 import pytest
-from client_support import fast_scenario_dict
+from support import fast_scenario_dict
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, ExchangeLog, Scenario, Session, Simulator, UcwaError

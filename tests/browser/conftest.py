@@ -429,8 +429,9 @@ class Notebook:
         return cell.locator(".jp-OutputArea .widget-vbox").filter(has=inner).first
 
 
-class Lab:
-    """The JupyterLab front end in one browser page."""
+class JupyterLabPage:
+    """The JupyterLab front end in one browser page (not the ``lab`` of tests/conftest.py,
+    which holds a test's simulators and sessions)."""
 
     def __init__(self, page: Page, server: JupyterServer, workspace: str) -> None:
         self.page = page
@@ -456,9 +457,10 @@ class Lab:
 
 
 @pytest.fixture
-def lab(jupyter_server: JupyterServer, page: Page, request: pytest.FixtureRequest) -> Lab:
+def jupyterlab(jupyter_server: JupyterServer, page: Page, request: pytest.FixtureRequest
+               ) -> JupyterLabPage:
     # jupyter_server first: its process starts, then Chromium while it boots.
-    return Lab(page, jupyter_server, re.sub(r"\W+", "-", request.node.name))
+    return JupyterLabPage(page, jupyter_server, re.sub(r"\W+", "-", request.node.name))
 
 
 # ---------------------------------------------------------------------- what a form shows

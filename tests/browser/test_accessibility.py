@@ -9,9 +9,10 @@ one. WCAG 2 AA asks 4.5:1 of text, 3:1 of large text (24 px, or 18.66 px bold).
 
 The dark theme is switched on through the Settings menu, as a person would. The theme is a
 user setting of the server that all the browser tests share, so ``theme_restored`` puts the
-setting file back as it was once the page is closed; ``Lab.open`` checks that every test
-starts in the light theme, whatever the order. The call is placed on a simulator of its own
-(the scratch notebook's last cell), so that John's conversation stays free for the others.
+setting file back as it was once the page is closed; ``JupyterLabPage.open`` checks that
+every test starts in the light theme, whatever the order. The call is placed on a simulator
+of its own (the scratch notebook's last cell), so that John's conversation stays free for
+the others.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from playwright.sync_api import Locator, Page, expect
 from .conftest import (
     MY_PHONE,
     SCRATCH_NOTEBOOK,
+    JupyterLabPage,
     JupyterServer,
-    Lab,
     badge,
     button_named,
     preview,
@@ -177,7 +178,7 @@ def next_control(page: Page, control: Locator) -> None:
 def theme_restored(jupyter_server: JupyterServer) -> Iterator[None]:
     """Put the server's theme setting back as it was after the test.
 
-    Requested before ``lab``, so that this runs once the page is closed and can save no
+    Requested before ``jupyterlab``, so that this runs once the page is closed and can save no
     setting any more. (JupyterLab saves the setting before it applies the theme, so a test
     that saw its theme applied left no save in flight either.)
     """
@@ -193,9 +194,9 @@ def theme_restored(jupyter_server: JupyterServer) -> Iterator[None]:
 
 
 def test_form_by_keyboard_and_readable_in_light_and_dark(
-        theme_restored: None, lab: Lab) -> None:
-    page = lab.page
-    notebook = lab.open(SCRATCH_NOTEBOOK)
+        theme_restored: None, jupyterlab: JupyterLabPage) -> None:
+    page = jupyterlab.page
+    notebook = jupyterlab.open(SCRATCH_NOTEBOOK)
     cell = notebook.run_through("AddPhoneAudioForm(own_session)")
     form = notebook.form(cell)
 

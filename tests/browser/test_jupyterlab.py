@@ -17,7 +17,7 @@ from .conftest import (
     DOCS,
     MY_PHONE,
     SCRATCH_NOTEBOOK,
-    Lab,
+    JupyterLabPage,
     badge,
     button_named,
     line_with,
@@ -36,8 +36,8 @@ def send_and_see_it_connect(form: Locator) -> None:
     see_it_connect(form)
 
 
-def test_quickstart_add_phone_audio(lab: Lab) -> None:
-    notebook = lab.open("01-quickstart.ipynb")
+def test_quickstart_add_phone_audio(jupyterlab: JupyterLabPage) -> None:
+    notebook = jupyterlab.open("01-quickstart.ipynb")
     form = notebook.form(notebook.run_through("AddPhoneAudioForm(session)"))
 
     form.get_by_label("Conversation", exact=True).select_option(
@@ -51,16 +51,16 @@ def test_quickstart_add_phone_audio(lab: Lab) -> None:
 
     send_and_see_it_connect(form)
 
-    save_end_state(lab.page, form, "browser-1-quickstart-add-phone-audio")
+    save_end_state(jupyterlab.page, form, "browser-1-quickstart-add-phone-audio")
     if os.environ.get("UCWA_NB_UPDATE_DOCS") == "1":
         DOCS.mkdir(exist_ok=True)
         form.screenshot(path=DOCS / "form.png")
 
 
-def test_quickstart_form_sends_after_run_all(lab: Lab) -> None:
+def test_quickstart_form_sends_after_run_all(jupyterlab: JupyterLabPage) -> None:
     # Run All is what most people do first: the code cells below the form place their own
     # calls, yet the form, untouched, still sends and the call connects.
-    notebook = lab.open("01-quickstart.ipynb")
+    notebook = jupyterlab.open("01-quickstart.ipynb")
     notebook.run_all()
     form = notebook.form(notebook.cell_with("AddPhoneAudioForm(session)"))
     expect(badge(form, "ready to send")).to_be_visible()
@@ -68,11 +68,11 @@ def test_quickstart_form_sends_after_run_all(lab: Lab) -> None:
     # Connected: the link is gone, and the form no longer says it is ready to send.
     expect(form).to_contain_text("addPhoneAudio is not offered right now")
     expect(badge(form, "ready to send")).to_have_count(0)
-    save_end_state(lab.page, form, "browser-1b-quickstart-after-run-all")
+    save_end_state(jupyterlab.page, form, "browser-1b-quickstart-after-run-all")
 
 
-def test_continue_phone_audio_in_xml(lab: Lab) -> None:
-    notebook = lab.open(SCRATCH_NOTEBOOK)
+def test_continue_phone_audio_in_xml(jupyterlab: JupyterLabPage) -> None:
+    notebook = jupyterlab.open(SCRATCH_NOTEBOOK)
     form = notebook.form(notebook.run_through("ContinuePhoneAudioForm(session)"))
 
     logs = form.get_by_label("Conversation log", exact=True)
@@ -89,11 +89,11 @@ def test_continue_phone_audio_in_xml(lab: Lab) -> None:
 
     send_and_see_it_connect(form)
 
-    save_end_state(lab.page, form, "browser-2-continue-phone-audio-xml")
+    save_end_state(jupyterlab.page, form, "browser-2-continue-phone-audio-xml")
 
 
-def test_unnormalisable_number_sent_anyway(lab: Lab) -> None:
-    notebook = lab.open(SCRATCH_NOTEBOOK)
+def test_unnormalisable_number_sent_anyway(jupyterlab: JupyterLabPage) -> None:
+    notebook = jupyterlab.open(SCRATCH_NOTEBOOK)
     form = notebook.form(notebook.run_through("AddPhoneAudioForm(session)"))
     send = button_named(form, "Send")
 
@@ -115,4 +115,4 @@ def test_unnormalisable_number_sent_anyway(lab: Lab) -> None:
     expect(badge(form, "201 Created")).to_have_count(0)
     expect(timeline(form)).to_have_count(0)
 
-    save_end_state(lab.page, form, "browser-3-normalization-failed")
+    save_end_state(jupyterlab.page, form, "browser-3-normalization-failed")

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from support import wait_until
 
 Handler = Callable[[Request], Awaitable[Response]]
 JSON = "application/json"
@@ -56,10 +56,7 @@ class LoopbackServer:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
                                        daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 5
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the hostile server did not start"
-            time.sleep(0.01)
+        wait_until(lambda: self.server.started, 5.0, what="the hostile server to start")
 
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.inner is not None:  # a whole app (the simulator's): served as it is

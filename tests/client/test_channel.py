@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from client_support import (
+from support import (
     JOHN,
     MARIA,
     SUCCESS_TYPES,

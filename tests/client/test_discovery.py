@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from client_support import ALICE, JOHN, WAIT, Route, Router, bearer_token, redirect_to
+from support import ALICE, JOHN, WAIT, Route, Router, bearer_token, redirect_to
 
 import ucwa_nb
 from ucwa_nb import DiscoveryError, Session, Simulator

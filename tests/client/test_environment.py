@@ -4,7 +4,7 @@ credentials when set, the embedded simulator otherwise, arguments first."""
 from __future__ import annotations
 
 import pytest
-from client_support import ALICE, GUEST
+from support import ALICE, GUEST
 
 import ucwa_nb
 from ucwa_nb import Simulator

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from client_support import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import (
     ALICE,
     JOHN,
     MakeSession,
@@ -17,8 +19,6 @@ from client_support import (
     fast_scenario,
     wait_for_parked_poll,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import ucwa_nb
 from ucwa_nb import Scenario, Session

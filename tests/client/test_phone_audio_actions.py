@@ -8,7 +8,7 @@ says so when there is none.
 from __future__ import annotations
 
 import pytest
-from client_support import JOHN, NORA, SUCCESS_TYPES, WAIT, MakeSession, MakeSim
+from support import JOHN, NORA, SUCCESS_TYPES, WAIT, MakeSession, MakeSim
 
 import ucwa_nb
 from ucwa_nb import PhoneAudioCall, Session, ValidationError

@@ -17,7 +17,7 @@ import httpx
 import jsonschema
 import pandas as pd
 import pytest
-from client_support import (
+from support import (
     ALICE,
     DESK_PHONE_NEVER_ANSWERED,
     GUEST,

@@ -16,7 +16,7 @@ import sys
 
 import httpx
 import pytest
-from client_support import JOHN, bearer_token, wait_for_parked_poll
+from support import JOHN, bearer_token, wait_for_parked_poll
 
 from ucwa_nb import Conversation, Session, Simulator
 from ucwa_nb.client.operations import PreparedCall

@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+from support import wait_until
 
 import ucwa_nb
 from ucwa_nb import Events, PhoneAudioCall, Scenario, Session, Simulator, parse
@@ -279,7 +280,7 @@ class Attendee:
                         # The next call may use the same log: wait until this one is over.
                         wait_for_completed_row(session, op)
                         break
-                    time.sleep(0.1)
+                    time.sleep(0.1)  # a pause before trying again, not a wait for a state
                     continue
                 call.wait(CALL_WAIT)
                 self.placed.append(PlacedCall(planned, op, call, failures))
@@ -288,13 +289,9 @@ class Attendee:
 
 def wait_for_completed_row(session: Session, operation_id: str,
                            timeout: float = CALL_WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(r.kind == "event" and r.operation_id == operation_id
-                  and r.event_type == "completed" for r in session.log.rows):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no completed event for {operation_id} in the log "
-                                 f"after {timeout} s")
-        time.sleep(0.02)
+    wait_until(lambda: any(r.kind == "event" and r.operation_id == operation_id
+                           and r.event_type == "completed" for r in session.log.rows),
+               timeout, what=f"a completed event for {operation_id} in the log")
 
 
 class Server(Protocol):
@@ -411,11 +408,10 @@ class Room:
             # reached the server (and passed, no fault being active yet) before a test
             # injects faults, or holding it would stall the session poll_timeout + 30 s.
             world = self.simulator.world
-            deadline = time.monotonic() + 10.0
-            while not self.simulator.call(lambda: len(world.apps) == len(attendees) and all(
-                    app.channel.polls for app in world.apps.values())):
-                assert time.monotonic() < deadline, "the sessions' first polls never came"
-                time.sleep(0.01)
+            wait_until(lambda: self.simulator is not None and self.simulator.call(
+                lambda: len(world.apps) == len(attendees) and all(
+                    app.channel.polls for app in world.apps.values())),
+                10.0, what="the sessions' first polls")
         return attendees
 
     def run(self, placed_on_server: Callable[[str], bool] | None = None,

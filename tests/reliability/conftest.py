@@ -4,10 +4,10 @@ leaves a thread behind, and the figures each run measured (printed in pytest's s
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import wait_until
 
 from .classroom import Classroom, MakeRoom, Room
 
@@ -19,12 +19,13 @@ def no_leaked_threads() -> Iterator[None]:
     """Every thread a test starts (sessions' event channels, simulators, pools) has ended
     once its fixtures are torn down. Autouse, so it is set up first and torn down last."""
     before = set(threading.enumerate())
+
+    def extra() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+
     yield
-    deadline = time.monotonic() + 5.0
-    while extra := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"threads left running: {extra}")
-        time.sleep(0.02)
+    wait_until(lambda: not extra(), 5.0,
+               what=lambda: f"the test's threads to end; still running: {extra()}")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import wait_until
 
 from ucwa_nb import Events, Scenario, ScenarioError, Session, Simulator, parse
 from ucwa_nb.client.trust import bearer_of
@@ -46,15 +47,7 @@ READ_GRACE = 0.5
 DROP_RATE = 0.05
 HOLD_RATE = 0.02
 DOWNTIME = 0.3  # of each restart: the port refuses connections meanwhile
-WAIT = 10.0
-
-
-def wait_until(predicate: Callable[[], object], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
+WAIT = 10.0  # s: longer than the fast tests' waits, for runs with many sessions
 
 
 def _sum(audits: list[Audit]) -> Counter[str]:
@@ -164,7 +157,8 @@ def test_a_held_poll_outlives_the_read_timeout_and_is_asked_again(
     with pytest.raises(httpx.ReadTimeout):
         _poll(session, 1, read=1.5)
     assert time.monotonic() - started >= 1.5
-    wait_until(lambda: sim.poll_fault_stats()["hung_up"] == 1, "the server to see the hang-up")
+    wait_until(lambda: sim.poll_fault_stats()["hung_up"] == 1, WAIT,
+               what="the server to see the hang-up")
     sim.inject_poll_faults()
     assert (_batch(_poll(session, 1)).href("next") or "").endswith("ack=2")
     assert sim.poll_fault_stats() == {
@@ -210,8 +204,8 @@ def test_dropped_and_held_polls_lose_no_event_and_no_log_row(
     room.close_sessions()
     stats = sim.poll_fault_stats()
     # Held polls end when their client gives up; the server notices a moment later.
-    wait_until(lambda: sim.poll_fault_stats()["hung_up"] == stats["held"],
-               "every held poll's client to hang up")
+    wait_until(lambda: sim.poll_fault_stats()["hung_up"] == stats["held"], WAIT,
+               what="every held poll's client to hang up")
     stats = sim.poll_fault_stats()
     assert stats["dropped"] >= 5, stats
     assert stats["held"] >= 2, stats
@@ -241,7 +235,7 @@ def test_a_restart_in_the_middle_of_a_run_loses_no_event(
         for share in (1 / 3, 2 / 3):
             target = share * classroom.calls
             wait_until(lambda: room.completed_calls() >= target,  # noqa: B023 (used at once)
-                       f"{share:.0%} of the calls", timeout=60.0)
+                       what=f"{share:.0%} of the calls", timeout=60.0)
             port = sim.port
             ringing.append(sum(row["status"] is None for row in sim.activity()))
             sim.restart(downtime=DOWNTIME)
@@ -282,7 +276,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     session = attendee.session
     token = bearer_of(session.http_client).token
     call = session.continue_phone_audio(session.conversation_logs()[0])
-    wait_until(lambda: call.state == "Alerting", "the callee's phone to ring")
+    wait_until(lambda: call.state == "Alerting", WAIT, what="the callee's phone to ring")
     sim.restart(downtime=DOWNTIME)
     assert not call.done  # the restart took less than the ring
     restarted = datetime.now(UTC)
@@ -294,7 +288,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     channel = session.event_channel
     assert channel is not None
     assert any("503" in e or "ConnectError" in e for e in channel.errors)
-    wait_until(lambda: channel.state == "polling", "the channel to poll again")
+    wait_until(lambda: channel.state == "polling", WAIT, what="the channel to poll again")
 
 
 def test_stop_during_a_restart_stops_for_good() -> None:
@@ -309,7 +303,7 @@ def test_stop_during_a_restart_stops_for_good() -> None:
 
     restarter = threading.Thread(target=restart)
     restarter.start()
-    wait_until(lambda: sim.world.restarting, "the restart to begin")
+    wait_until(lambda: sim.world.restarting, WAIT, what="the restart to begin")
     started = time.monotonic()
     sim.stop()
     restarter.join(5)
@@ -341,7 +335,7 @@ def test_a_client_whose_server_is_gone_says_so_and_keeps_its_log(make_room: Make
     logs = session.conversation_logs()
 
     sim.stop()  # for good
-    wait_until(lambda: channel.failures_in_a_row >= 2, "the channel to fail twice")
+    wait_until(lambda: channel.failures_in_a_row >= 2, WAIT, what="the channel to fail twice")
     assert channel.state == "retrying"
     assert channel.alive  # it keeps trying, with back-off, in case the server comes back
     assert channel.failing_since is not None

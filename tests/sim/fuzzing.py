@@ -29,6 +29,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 from starlette.routing import Route
 from starlette.types import ASGIApp
+from support import default_scenario_dict
 
 from ucwa_nb import Events, Reason, Resource, parse
 from ucwa_nb.protocol.representation import NAMESPACE, ParseError
@@ -37,8 +38,6 @@ from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.rules import phone_audio
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import Scenario
-
-from .scenarios import default_scenario_dict
 
 T = TypeVar("T")
 

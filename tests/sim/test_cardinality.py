@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucwa_nb import Simulator
+from support import Lab
+from support.ucwa_http import Session, with_params
 
-from .scenarios import Lab
-from .ucwa_http import Session, with_params
+from ucwa_nb import Simulator
 
 
 def _raw(session: Session, href: str) -> dict[str, Any]:

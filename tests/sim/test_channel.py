@@ -9,11 +9,8 @@ import time
 
 import httpx
 import pytest
-
-from ucwa_nb import Events, Scenario, Simulator
-
-from .scenarios import Lab, default_scenario_dict
-from .ucwa_http import (
+from support import Lab, default_scenario_dict
+from support.ucwa_http import (
     Background,
     Session,
     body_of,
@@ -23,6 +20,8 @@ from .ucwa_http import (
     wait_parked,
     with_params,
 )
+
+from ucwa_nb import Events, Scenario, Simulator
 
 
 def _poll(session: Session, href: str, timeout: float = 5.0, **params: object) -> httpx.Response:

@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from support import Lab, fast_scenario_dict
+from support.ucwa_http import reason_of, request_token, with_params
 
 from ucwa_nb import Scenario, Simulator
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.cli import write_passwords
 from ucwa_nb.sim.rules.world import World
-
-from .scenarios import Lab, fast_scenario_dict
-from .ucwa_http import reason_of, request_token, with_params
 
 JOHN = "sip:john@contoso.com"
 ATTACKER = "127.0.0.2"

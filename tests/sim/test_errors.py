@@ -12,11 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from ucwa_nb import Reason, Scenario, Simulator
-
-from .scenarios import Lab, fast_scenario, fast_scenario_dict
-from .ucwa_http import (
+from support import Lab, fast_scenario, fast_scenario_dict
+from support.ucwa_http import (
     Format,
     Session,
     discover_token_url,
@@ -25,6 +22,8 @@ from .ucwa_http import (
     reason_of,
     with_params,
 )
+
+from ucwa_nb import Reason, Scenario, Simulator
 
 FORMATS: list[Format] = ["json", "xml"]
 OPERATIONS = ["addPhoneAudio", "continuePhoneAudio"]

@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from support import Lab
+from support.ucwa_http import Format, Session, reason_of
 
 from ucwa_nb import Event, Reason, Resource, Simulator
-
-from .scenarios import Lab
-from .ucwa_http import Format, Session, reason_of
 
 JOHN = "sip:john@contoso.com"
 FORMATS: list[Format] = ["json", "xml"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support import Lab
+from support.ucwa_http import Format, Session, new_client, reason_of, with_params
 
 from ucwa_nb import Simulator, build_input
-
-from .scenarios import Lab
-from .ucwa_http import Format, Session, new_client, reason_of, with_params
 
 JOHN = "sip:john@contoso.com"
 FORMATS: list[Format] = ["json", "xml"]

@@ -10,11 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from shared_data import require_shared
-
-from ucwa_nb import Event, Resource, Simulator, build_input
-
-from .scenarios import Lab, fast_scenario
-from .ucwa_http import (
+from support import Lab, fast_scenario
+from support.ucwa_http import (
     ACCEPT,
     Format,
     Session,
@@ -25,6 +22,8 @@ from .ucwa_http import (
     token_url_from_challenge,
     with_params,
 )
+
+from ucwa_nb import Event, Resource, Simulator, build_input
 
 FORMATS: list[Format] = ["json", "xml"]
 SEEDS = "seeds"  # ../shared/seeds: the reference pages the seed bodies were copied from

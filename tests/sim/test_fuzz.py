@@ -216,7 +216,7 @@ def test_fuzz_every_route_through_the_socket() -> None:
 
 def _socket_fixture(sim: Simulator, client: httpx.Client) -> Fixture:
     """Every user signed in with an application of their own, as in ``new_stage``."""
-    from .ucwa_http import request_token
+    from support.ucwa_http import request_token
 
     tokens = {name: request_token(sim, f"{name}@contoso.com", password)
               for name, password in PASSWORDS.items()}
@@ -671,7 +671,7 @@ def _raw_exchange(sim: Simulator, payload: bytes, *, half_close: bool,
 @pytest.fixture(scope="module")
 def socket_sim() -> Iterator[tuple[Simulator, str, str]]:
     """A simulator on a real socket with alice signed in: (sim, token, addPhoneAudio path)."""
-    from .ucwa_http import request_token
+    from support.ucwa_http import request_token
 
     with Simulator(SCENARIO) as sim:
         token = request_token(sim, "alice@contoso.com", "ucwa-demo")

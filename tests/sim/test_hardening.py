@@ -10,11 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from hostile_xml import billion_laughs
+from support import Lab
+from support.ucwa_http import Session, reason_of, with_params
 
 from ucwa_nb import Reason, Simulator
-
-from .scenarios import Lab
-from .ucwa_http import Session, reason_of, with_params
 
 MiB = 1024 * 1024
 JOHN = "sip:john@contoso.com"
@@ -102,7 +101,7 @@ def test_chunked_body_over_the_limit_gets_413(session: Session, add_href: str) -
 
 
 def test_oversized_token_request_gets_413(session: Session, shared_sim: Simulator) -> None:
-    from .ucwa_http import discover_token_url, new_client
+    from support.ucwa_http import discover_token_url, new_client
 
     _, token_url = discover_token_url(shared_sim)
     with new_client() as client:
@@ -262,7 +261,7 @@ def test_unknown_paths_get_a_ucwa_shaped_404(session: Session, accept: str) -> N
     ("POST", "events"), ("PATCH", "application"), ("GET", "token"), ("DELETE", "user")])
 def test_wrong_method_gets_405(session: Session, shared_sim: Simulator, add_href: str,
                                method: str, target: str) -> None:
-    from .ucwa_http import discover_token_url
+    from support.ucwa_http import discover_token_url
 
     user_href, token_url = discover_token_url(shared_sim)
     hrefs = {

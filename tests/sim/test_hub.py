@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from client_support import fast_scenario
+from support import fast_scenario
 
 from ucwa_nb import Simulator
 from ucwa_nb.sim.cli import hub_service, scenario_to_serve

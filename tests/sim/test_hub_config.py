@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import fast_scenario_dict
 from traitlets.config import Config
 
 from ucwa_nb import Scenario
 from ucwa_nb.sim.rules.world import World
-
-from .scenarios import fast_scenario_dict
 
 FRAGMENT = Path(__file__).resolve().parents[2] / "docs" / "jupyterhub_config.py"
 SEED = "a class secret of 32 characters!"

@@ -7,15 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from client_support import JOHN, wait_for_parked_poll
+from support import JOHN, fast_scenario_dict, wait_for_parked_poll
 
 import ucwa_nb
 from ucwa_nb import Scenario, Simulator
 from ucwa_nb.sim.classroom import attendee_password
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import ScenarioError
-
-from .scenarios import fast_scenario_dict
 
 SEED = "a class secret of 32 characters!"
 

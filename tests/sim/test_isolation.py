@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from support import Lab, fast_scenario_dict
+from support.ucwa_http import Session, is_parked, operation_id_of, reason_of, with_params
 
 from ucwa_nb import Scenario, Simulator
-
-from .scenarios import Lab, fast_scenario_dict
-from .ucwa_http import Session, is_parked, operation_id_of, reason_of, with_params
 
 JOHN = "sip:john@contoso.com"
 

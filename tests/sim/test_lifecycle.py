@@ -6,11 +6,10 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
+from support import Lab
+from support.ucwa_http import Format, Session, operation_id_of
 
 from ucwa_nb import Event, Sender, Simulator
-
-from .scenarios import Lab
-from .ucwa_http import Format, Session, operation_id_of
 
 JOHN = "sip:john@contoso.com"
 

@@ -23,13 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
+from support import Lab, fast_scenario
+from support.ucwa_http import Format, Session, body_of, with_params
 
 from ucwa_nb import Events, Link, Resource, Scenario, Simulator
 from ucwa_nb.protocol.representation import format_of
 from ucwa_nb.sim import render
-
-from .scenarios import Lab, fast_scenario
-from .ucwa_http import Format, Session, body_of, with_params
 
 # The rels answered by POST (the reference page of each documents POST only), with a minimal
 # valid body, in the order they are tried within a round. Rels in FINAL end something, so

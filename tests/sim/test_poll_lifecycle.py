@@ -14,11 +14,10 @@ import time
 
 import httpx
 import pytest
+from support import Lab
+from support.ucwa_http import is_parked, new_client, reason_of, wait_parked, with_params
 
 from ucwa_nb import Simulator
-
-from .scenarios import Lab
-from .ucwa_http import is_parked, new_client, reason_of, wait_parked, with_params
 
 
 def _wait(condition: object, timeout: float, what: str) -> None:

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from client_support import ALICE, JOHN, fast_scenario, wait_for_parked_poll
+from support import ALICE, JOHN, fast_scenario, wait_for_parked_poll
 
 import ucwa_nb
 from ucwa_nb import Simulator

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import default_scenario_dict, fast_scenario
 
 from ucwa_nb import Scenario, ScenarioError, Simulator
 from ucwa_nb.sim import FaultSpec, PhoneSpec, ServerSettings
-
-from .scenarios import default_scenario_dict, fast_scenario
 
 MINIMAL_USER = {"uri": "sip:a@contoso.com", "password": "pw"}
 

@@ -17,11 +17,10 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from support import drain_stopping, fast_scenario
+from support.ucwa_http import new_client, sign_in
 
 from ucwa_nb import Scenario, Simulator, SimulatorError
-
-from .scenarios import drain_stopping, fast_scenario
-from .ucwa_http import new_client, sign_in
 
 JOHN = "sip:john@contoso.com"
 

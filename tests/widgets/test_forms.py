@@ -16,6 +16,9 @@ from typing import Any, Literal
 import ipywidgets as w
 import pandas as pd
 import pytest
+from support import GUEST, Lab, wait_until
+from support import NOBODY_USER as NOBODY
+from support.widgets import all_widgets, text_of, widget_strings
 
 import ucwa_nb.widgets.forms as forms
 from ucwa_nb.client.call import PhoneAudioCall
@@ -31,16 +34,6 @@ from ucwa_nb.widgets import (
     StartPhoneAudioForm,
 )
 from ucwa_nb.widgets._common import BAD, OK
-
-from .conftest import (
-    GUEST,
-    NOBODY,
-    Lab,
-    all_widgets,
-    text_of,
-    wait_until,
-    widget_strings,
-)
 
 Form = AddPhoneAudioForm | ContinuePhoneAudioForm
 Kind = Literal["add", "continue"]
@@ -397,7 +390,7 @@ def test_guest_without_a_call_scope_is_offered_no_call(
 def test_stopped_event_channel_gives_500_callback_channel_error(
         lab: Lab, kind: Kind) -> None:
     # This server refuses operations as soon as the event channel stops polling.
-    session = lab.connect(sim=lab.simulator(callback_grace=0.05))
+    session = lab.connect(sim=lab.start(callback_grace=0.05))
     form = make_form(session, kind)
     assert session.event_channel is not None
     session.event_channel.stop(timeout=5.0)  # the poll is at most 1 s long (poll_timeout)

@@ -9,14 +9,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support import wait_until
+from support.widgets import text_of
 
 import ucwa_nb.widgets.log_view as log_view
 from ucwa_nb.client.session import Session
 from ucwa_nb.log.exchange_log import COLUMNS, HEADER_COLUMNS, ExchangeLog, LogRow
 from ucwa_nb.widgets import AddPhoneAudioForm, ContinuePhoneAudioForm, LogView
 from ucwa_nb.widgets._common import BAD
-
-from .conftest import text_of, wait_until
 
 JSON = "application/json"
 XML = "application/xml"

@@ -1,4 +1,4 @@
-"""Helpers for the client tests: fast scenarios, bounded waits and httpx transport wrappers.
+"""httpx transport wrappers for the client tests, and what a test reads off a request.
 
 The wrappers sit between the client's ``httpx.Client`` and the real loopback socket of the
 simulator, so a test can lose a response, refuse a connection, hold a request back, or route
@@ -7,79 +7,15 @@ made-up host names (``lyncdiscover.contoso.com``) to the simulator without any r
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
-import time
-import tomllib
 from collections.abc import Callable
-from importlib import resources
-from typing import Any
 
 import httpx
 
-from ucwa_nb import Scenario, Session, Simulator
+from ucwa_nb import Session
 from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.sim import paths
-
-ALICE = ("alice@contoso.com", "ucwa-demo")
-GUEST = ("guest@contoso.com", "ucwa-demo-guest")
-JOHN = "sip:john@contoso.com"
-MARIA = "sip:maria@contoso.com"
-PIERRE = "sip:pierre@contoso.com"
-NORA = "sip:nora@contoso.com"
-NOBODY = "sip:nobody@contoso.com"
-DESK_PHONE_NEVER_ANSWERED = "tel:+14255550199"
-SUCCESS_TYPES = ["started", "updated", "updated", "completed"]
-SUCCESS_STATES = ["Connecting", "Connecting", "Alerting", "Connected"]
-WAIT = 5.0  # the longest any single wait in these tests may take
-
-MakeSim = Callable[..., Simulator]
-MakeSession = Callable[..., Session]
-
-
-def default_scenario_dict() -> dict[str, Any]:
-    """The shipped default scenario, as the dict ``Scenario.from_dict`` takes."""
-    text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def fast_scenario_dict(**server: float) -> dict[str, Any]:
-    """The default scenario with short delays: phones ring for tens of milliseconds, a phone
-    that is never answered gives up after ``ring_timeout`` (0.3 s unless overridden)."""
-    data = copy.deepcopy(default_scenario_dict())
-    # min_poll_timeout: the tests poll for 1 to 5 s, below the 180 s real servers allow.
-    data["server"] = {**data.get("server", {}), "ring_timeout": 0.3, "min_poll_timeout": 0.2,
-                      **server}
-    for user in data["users"]:
-        user["own_phone"] = {**user.get("own_phone", {}), "after": 0.02}
-    for contact in data["contacts"]:
-        contact["after"] = 0.05
-    return data
-
-
-def fast_scenario(**server: float) -> Scenario:
-    return Scenario.from_dict(fast_scenario_dict(**server), name="fast")
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = WAIT,
-               what: str = "condition") -> None:
-    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
-
-
-def wait_for_parked_poll(sim: Simulator) -> None:
-    """Until every application of ``sim`` has an event poll parked: connect() returns once
-    its event thread has started, and a POST that beats the first poll gets 500
-    CallbackChannelError, as a real server would answer."""
-    def parked() -> bool:
-        return sim.call(lambda: all(app.channel.parked is not None
-                                    for app in sim.world.apps.values()))
-    wait_until(parked, what="an event poll parked on the simulator")
 
 
 def bearer_token(session: Session) -> str:
