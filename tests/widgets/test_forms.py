@@ -728,7 +728,7 @@ def test_a_new_user_connects_hangs_up_from_the_form_and_calls_again(session: Ses
 
 
 def test_cancel_is_offered_while_ringing_and_cancels(lab: Lab) -> None:
-    session = lab.connect(sim=lab.simulator(ring_timeout=5.0))
+    session = lab.connect(sim=lab.start(ring_timeout=5.0))
     form = AddPhoneAudioForm(session)
     pick(form, "Quick question")  # Nora never answers
     form.send.click()
