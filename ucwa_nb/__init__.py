@@ -1,20 +1,30 @@
-"""ucwa-nb: explore UCWA's addPhoneAudio and continuePhoneAudio from Jupyter.
+"""ucwa-nb: explore UCWA's phone-audio calls (addPhoneAudio, continuePhoneAudio,
+startPhoneAudio) from Jupyter, against the embedded simulator or a real server.
 
-The public names live in small private-by-convention modules and are re-exported here: what a
-notebook user needs (connect, the Session and its calls, the errors, the log, the simulator,
-and parse with the types it returns). The builders the simulator uses, the phone-number
-rules and the sign-in machinery stay in their layers (``ucwa_nb.protocol``,
-``ucwa_nb.client``); ARCHITECTURE.md maps them.
+What a notebook needs, in the order a notebook meets it::
+
+    session = ucwa_nb.connect()                       # sign in (the embedded simulator)
+    ucwa_nb.AddPhoneAudioForm(session)                # a form that builds and sends the call
+    call = session.add_phone_audio(conversation, "sip:john@contoso.com")
+    call.wait(); session.log.df                       # the outcome; every exchange as a row
+
+The names live in small private-by-convention modules and are re-exported here (the httpx
+convention). The forms and the simulator are loaded on first use: a client pointed at a real
+server never imports ipywidgets' front-end machinery, Starlette or uvicorn. Everything else
+stays in its layer (``ucwa_nb.client``, ``ucwa_nb.protocol``, ``ucwa_nb.log``,
+``ucwa_nb.sim``); ARCHITECTURE.md maps them. Names that used to be here and moved still
+resolve, with a DeprecationWarning that says where they live now.
 """
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ucwa_nb._version import __version__
-from ucwa_nb.client.call import CallEvent, PhoneAudioCall
-from ucwa_nb.client.channel import EventChannel
-from ucwa_nb.client.discovery import Challenge, parse_challenge
+from ucwa_nb.client.call import PhoneAudioCall
+from ucwa_nb.client.discovery import parse_challenge
 from ucwa_nb.client.errors import (
     DiscoveryError,
     SignInError,
@@ -22,71 +32,94 @@ from ucwa_nb.client.errors import (
     UntrustedHostError,
     ValidationError,
 )
-from ucwa_nb.client.session import PreparedCall, Session, connect
-from ucwa_nb.client.tls import InsecureTLSWarning
-from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.client.session import Session, connect
+from ucwa_nb.client.views import Conversation, ConversationLog
 from ucwa_nb.log.exchange_log import ExchangeLog, read_har
-from ucwa_nb.protocol.representation import (
-    Event,
-    Events,
-    Link,
-    ParseError,
-    Reason,
-    Resource,
-    Sender,
-    build_input,
-    parse,
-    parse_input,
-)
+from ucwa_nb.protocol.representation import parse, parse_input
 
 if TYPE_CHECKING:
-    from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
+    from ucwa_nb.sim import Scenario, Simulator, scenarios
+    from ucwa_nb.widgets import (
+        AddPhoneAudioForm,
+        ContinuePhoneAudioForm,
+        LogView,
+        StartPhoneAudioForm,
+    )
 
-# The simulator brings starlette and uvicorn (~0.15 s of imports): loaded on first use, so
-# that pointing the client at a real server never pays for it.
-_SIMULATOR_NAMES = frozenset({"Scenario", "ScenarioError", "Simulator", "SimulatorError"})
+# Loaded on first use, by the module that holds them: the forms bring ipywidgets' widget
+# machinery, the simulator Starlette and uvicorn (~0.15 s of imports).
+_LAZY = {
+    "AddPhoneAudioForm": "ucwa_nb.widgets",
+    "ContinuePhoneAudioForm": "ucwa_nb.widgets",
+    "StartPhoneAudioForm": "ucwa_nb.widgets",
+    "LogView": "ucwa_nb.widgets",
+    "Scenario": "ucwa_nb.sim",
+    "Simulator": "ucwa_nb.sim",
+}
+
+# Names that were public here before 0.3, and where they live now.
+_MOVED = {
+    "CallEvent": "ucwa_nb.client",
+    "PreparedCall": "ucwa_nb.client",
+    "Participant": "ucwa_nb.client",
+    "EventChannel": "ucwa_nb.client",
+    "Challenge": "ucwa_nb.client",
+    "InsecureTLSWarning": "ucwa_nb.client",
+    "Event": "ucwa_nb.protocol",
+    "Events": "ucwa_nb.protocol",
+    "Link": "ucwa_nb.protocol",
+    "ParseError": "ucwa_nb.protocol",
+    "Reason": "ucwa_nb.protocol",
+    "Resource": "ucwa_nb.protocol",
+    "Sender": "ucwa_nb.protocol",
+    "build_input": "ucwa_nb.protocol",
+    "ScenarioError": "ucwa_nb.sim",
+    "SimulatorError": "ucwa_nb.sim",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SIMULATOR_NAMES:
-        from ucwa_nb import sim
-
-        return getattr(sim, name)
+    if name == "scenarios":
+        return importlib.import_module("ucwa_nb.sim.scenarios")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _MOVED:
+        home = _MOVED[name]
+        warnings.warn(f"ucwa_nb.{name} is now {home}.{name}", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(home), name)
     raise AttributeError(f"module 'ucwa_nb' has no attribute {name!r}")
 
-__all__ = [
-    "CallEvent",
-    "Challenge",
+
+# In the order a notebook meets them, not alphabetical: help(ucwa_nb) reads as a tour.
+__all__ = [  # noqa: RUF022
+    # sign in, find where to call, call
+    "connect",
+    "Session",
     "Conversation",
     "ConversationLog",
-    "DiscoveryError",
-    "Event",
-    "EventChannel",
-    "Events",
-    "ExchangeLog",
-    "InsecureTLSWarning",
-    "Link",
-    "ParseError",
-    "Participant",
     "PhoneAudioCall",
-    "PreparedCall",
-    "Reason",
-    "Resource",
-    "Scenario",
-    "ScenarioError",
-    "Sender",
-    "Session",
-    "SignInError",
-    "Simulator",
-    "SimulatorError",
+    # the forms and the log view (ipywidgets)
+    "AddPhoneAudioForm",
+    "ContinuePhoneAudioForm",
+    "StartPhoneAudioForm",
+    "LogView",
+    # the record
+    "ExchangeLog",
+    "read_har",
+    # what can go wrong
     "UcwaError",
+    "SignInError",
+    "DiscoveryError",
     "UntrustedHostError",
     "ValidationError",
-    "__version__",
-    "build_input",
-    "connect",
+    # the simulator
+    "Simulator",
+    "Scenario",
+    "scenarios",
+    # reading UCWA by hand
     "parse",
-    "parse_challenge",
     "parse_input",
-    "read_har",
+    "parse_challenge",
+    "__version__",
 ]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ucwa_nb import Event, Link, PhoneAudioCall, Reason, Resource
+from ucwa_nb import PhoneAudioCall
 from ucwa_nb.client.call import CallEvent, describe_progress
+from ucwa_nb.protocol import Event, Link, Reason, Resource
 
 HREF = "/ucwa/oauth/v1/applications/101/communication/phoneAudioInvitations/7"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

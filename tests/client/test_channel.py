@@ -22,8 +22,10 @@ from support import (
     wait_until,
 )
 
-from ucwa_nb import EventChannel, Events, PhoneAudioCall, Session, Simulator
+from ucwa_nb import PhoneAudioCall, Session, Simulator
+from ucwa_nb.client import EventChannel
 from ucwa_nb.client.channel import MAX_BACKOFF
+from ucwa_nb.protocol import Events
 
 
 def _types(call: PhoneAudioCall) -> list[str]:

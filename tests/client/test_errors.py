@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ucwa_nb import DiscoveryError, Reason, UcwaError, ValidationError
+from ucwa_nb import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.protocol import Reason
 
 TOKEN = "cwt=AAEBHAEFAAAAAAAFFQAAAMYGnS0secret-token-value"
 URL = "https://fe1.contoso.com/ucwa/oauth/v1/applications/101/communication/conversations/1/" \

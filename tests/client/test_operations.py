@@ -7,7 +7,8 @@ import shlex
 
 import pytest
 
-from ucwa_nb import PhoneAudioCall, PreparedCall, parse_input
+from ucwa_nb import PhoneAudioCall, parse_input
+from ucwa_nb.client import PreparedCall
 from ucwa_nb.client.operations import (
     ADD_PHONE_AUDIO,
     CANCEL,

@@ -21,13 +21,13 @@ def _phone_audio_links(session: Session, call: PhoneAudioCall) -> set[str]:
     accept = {"Accept": "application/json"}
     invitation = ucwa_nb.parse(session.http_client.get(call.location, headers=accept).content,
                                "application/json")
-    assert isinstance(invitation, ucwa_nb.Resource)
+    assert isinstance(invitation, ucwa_nb.protocol.Resource)
     link = invitation.link("phoneAudio")
     assert link is not None
     url = session.http_client.build_request("GET", call.location).url.join(link.href)
     phone_audio = ucwa_nb.parse(session.http_client.get(url, headers=accept).content,
                                 "application/json")
-    assert isinstance(phone_audio, ucwa_nb.Resource)
+    assert isinstance(phone_audio, ucwa_nb.protocol.Resource)
     return set(phone_audio.links) - {"self", "conversation"}
 
 

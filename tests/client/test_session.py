@@ -90,7 +90,7 @@ def test_full_flow(make_session: MakeSession, fmt: str) -> None:
     assert [c.subject for c in conversations] == ["Project sync", "Budget review",
                                                   "Quick question"]
     project = conversations[0]
-    assert project.participants == [ucwa_nb.Participant("John Doe", JOHN)]
+    assert project.participants == [ucwa_nb.client.Participant("John Doe", JOHN)]
     assert [p.uri for p in conversations[1].participants] == [MARIA, PIERRE]
     assert project.state == "Connected"
     assert project.thread_id
@@ -101,7 +101,7 @@ def test_full_flow(make_session: MakeSession, fmt: str) -> None:
     logs = session.conversation_logs()
     assert [log.subject for log in logs] == ["Weekly one-to-one", "Supplier call", "Design chat"]
     weekly = logs[0]
-    assert weekly.recipients == [ucwa_nb.Participant("John Doe", JOHN)]
+    assert weekly.recipients == [ucwa_nb.client.Participant("John Doe", JOHN)]
     assert (weekly.type, weekly.status, weekly.direction) == ("AudioLog", "Archived", "Outgoing")
     assert weekly.modalities == ["Audio"]
     assert weekly.created is not None
@@ -331,22 +331,22 @@ def test_callback_channel_error_for_a_raw_post_before_any_poll(session: Session)
         "userAgent": "raw", "endpointId": "raw-endpoint", "culture": "en-US"})
     assert created.status_code == 201
     app = ucwa_nb.parse(created.content, created.headers["content-type"])
-    assert isinstance(app, ucwa_nb.Resource)
+    assert isinstance(app, ucwa_nb.protocol.Resource)
     comm = app.embedded_one("communication")
     assert comm is not None
     link = comm.link("conversations")
     assert link is not None
     listing = ucwa_nb.parse(client.get(created.url.join(link.href), headers=accept).content,
                             "application/json")
-    assert isinstance(listing, ucwa_nb.Resource)
+    assert isinstance(listing, ucwa_nb.protocol.Resource)
     conv_url = created.url.join(listing.links["conversation"][0].href)
     conv = ucwa_nb.parse(client.get(conv_url, headers=accept).content, "application/json")
-    assert isinstance(conv, ucwa_nb.Resource)
+    assert isinstance(conv, ucwa_nb.protocol.Resource)
     pa_link = conv.link("phoneAudio")
     assert pa_link is not None
     pa = ucwa_nb.parse(client.get(conv_url.join(pa_link.href), headers=accept).content,
                        "application/json")
-    assert isinstance(pa, ucwa_nb.Resource)
+    assert isinstance(pa, ucwa_nb.protocol.Resource)
     add = pa.link("addPhoneAudio")
     assert add is not None
     response = client.post(conv_url.join(add.href), headers=accept,
@@ -644,7 +644,7 @@ def test_connect_with_a_token_obtained_elsewhere(sim: Simulator) -> None:
     # Sign in "elsewhere": read the token URL from the 401 challenge and use the grant.
     with httpx.Client(timeout=10.0) as other:
         root = ucwa_nb.parse(other.get(sim.url).content, "application/json")
-        assert isinstance(root, ucwa_nb.Resource)
+        assert isinstance(root, ucwa_nb.protocol.Resource)
         user_link = root.link("user")
         assert user_link is not None
         challenge = other.get(httpx.URL(sim.url).join(user_link.href))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ucwa_nb import Event, Link, PhoneAudioCall, Reason, Resource
+from ucwa_nb import PhoneAudioCall
 from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.protocol import Event, Link, Reason, Resource
 
 HREF = "/ucwa/oauth/v1/applications/101/communication/phoneAudioInvitations/1"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -65,7 +65,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ucwa_nb import Events, Resource, Scenario, Simulator, parse
+from ucwa_nb import Scenario, Simulator, parse
+from ucwa_nb.protocol import Events, Resource
 
 HOST = "127.0.0.1"
 CALLEE = "sip:john@contoso.com"

@@ -29,8 +29,9 @@ import httpx
 from support import wait_until
 
 import ucwa_nb
-from ucwa_nb import Events, PhoneAudioCall, Scenario, Session, Simulator, parse
+from ucwa_nb import PhoneAudioCall, Scenario, Session, Simulator, parse
 from ucwa_nb.log.exchange_log import LogRow
+from ucwa_nb.protocol import Events
 
 SEED = 20260511
 CALL_WAIT = 20.0  # the longest one call may take to complete, faults included

@@ -24,9 +24,10 @@ import httpx
 import pytest
 from support import wait_until
 
-from ucwa_nb import Events, Scenario, ScenarioError, Session, Simulator, parse
+from ucwa_nb import Scenario, Session, Simulator, parse
 from ucwa_nb.client.trust import bearer_of
-from ucwa_nb.sim import PollFaultSpec
+from ucwa_nb.protocol import Events
+from ucwa_nb.sim import PollFaultSpec, ScenarioError
 from ucwa_nb.sim.faults import PollFaults
 
 from .classroom import (

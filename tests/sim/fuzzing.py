@@ -31,7 +31,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 from support import default_scenario_dict
 
-from ucwa_nb import Events, Reason, Resource, parse
+from ucwa_nb import parse
+from ucwa_nb.protocol import Events, Reason, Resource
 from ucwa_nb.protocol.representation import NAMESPACE, ParseError
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app

@@ -21,7 +21,8 @@ from support.ucwa_http import (
     with_params,
 )
 
-from ucwa_nb import Events, Scenario, Simulator
+from ucwa_nb import Scenario, Simulator
+from ucwa_nb.protocol import Events
 
 
 def _poll(session: Session, href: str, timeout: float = 5.0, **params: object) -> httpx.Response:

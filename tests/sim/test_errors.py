@@ -23,7 +23,8 @@ from support.ucwa_http import (
     with_params,
 )
 
-from ucwa_nb import Reason, Scenario, Simulator
+from ucwa_nb import Scenario, Simulator
+from ucwa_nb.protocol import Reason
 
 FORMATS: list[Format] = ["json", "xml"]
 OPERATIONS = ["addPhoneAudio", "continuePhoneAudio"]

@@ -11,7 +11,8 @@ import pytest
 from support import Lab
 from support.ucwa_http import Format, Session, reason_of
 
-from ucwa_nb import Event, Reason, Resource, Simulator
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import Event, Reason, Resource
 
 JOHN = "sip:john@contoso.com"
 FORMATS: list[Format] = ["json", "xml"]

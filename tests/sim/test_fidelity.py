@@ -7,7 +7,8 @@ import pytest
 from support import Lab
 from support.ucwa_http import Format, Session, new_client, reason_of, with_params
 
-from ucwa_nb import Simulator, build_input
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import build_input
 
 JOHN = "sip:john@contoso.com"
 FORMATS: list[Format] = ["json", "xml"]

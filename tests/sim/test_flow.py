@@ -23,7 +23,8 @@ from support.ucwa_http import (
     with_params,
 )
 
-from ucwa_nb import Event, Resource, Simulator, build_input
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import Event, Resource, build_input
 
 FORMATS: list[Format] = ["json", "xml"]
 SEEDS = "seeds"  # ../shared/seeds: the reference pages the seed bodies were copied from

@@ -50,7 +50,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from ucwa_nb import Resource, Simulator
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import Resource
 from ucwa_nb.protocol.representation import NAMESPACE
 from ucwa_nb.sim import paths
 

@@ -13,7 +13,8 @@ from hostile_xml import billion_laughs
 from support import Lab
 from support.ucwa_http import Session, reason_of, with_params
 
-from ucwa_nb import Reason, Simulator
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import Reason
 
 MiB = 1024 * 1024
 JOHN = "sip:john@contoso.com"

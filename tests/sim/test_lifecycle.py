@@ -9,7 +9,8 @@ import pytest
 from support import Lab
 from support.ucwa_http import Format, Session, operation_id_of
 
-from ucwa_nb import Event, Sender, Simulator
+from ucwa_nb import Simulator
+from ucwa_nb.protocol import Event, Sender
 
 JOHN = "sip:john@contoso.com"
 

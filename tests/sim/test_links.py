@@ -26,7 +26,8 @@ import pytest
 from support import Lab, fast_scenario
 from support.ucwa_http import Format, Session, body_of, with_params
 
-from ucwa_nb import Events, Link, Resource, Scenario, Simulator
+from ucwa_nb import Scenario, Simulator
+from ucwa_nb.protocol import Events, Link, Resource
 from ucwa_nb.protocol.representation import format_of
 from ucwa_nb.sim import render
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from support import default_scenario_dict, fast_scenario
 
-from ucwa_nb import Scenario, ScenarioError, Simulator
-from ucwa_nb.sim import FaultSpec, PhoneSpec, ServerSettings
+from ucwa_nb import Scenario, Simulator
+from ucwa_nb.sim import FaultSpec, PhoneSpec, ScenarioError, ServerSettings
 
 MINIMAL_USER = {"uri": "sip:a@contoso.com", "password": "pw"}
 

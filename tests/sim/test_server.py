@@ -20,7 +20,8 @@ import pytest
 from support import drain_stopping, fast_scenario
 from support.ucwa_http import new_client, sign_in
 
-from ucwa_nb import Scenario, Simulator, SimulatorError
+from ucwa_nb import Scenario, Simulator
+from ucwa_nb.sim import SimulatorError
 
 JOHN = "sip:john@contoso.com"
 

@@ -2,7 +2,7 @@
 
 It is deliberately not the project's client library: it signs in the way the protocol brief
 describes (ucwa-protocol.md section 1), navigates only by the link rels the server hands out,
-and reads and writes bodies with ``ucwa_nb.parse`` / ``ucwa_nb.build_input``. Every network
+and reads and writes bodies with ``ucwa_nb.parse`` / ``ucwa_nb.protocol.build_input``. Every network
 call has a timeout and every wait is bounded, so a misbehaving server fails a test instead of
 hanging it.
 """
@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 import httpx
 
-from ucwa_nb import Event, Events, Reason, Resource, Sender, build_input, parse
+from ucwa_nb import parse
+from ucwa_nb.protocol import Event, Events, Reason, Resource, Sender, build_input
 
 Format = Literal["json", "xml"]
 

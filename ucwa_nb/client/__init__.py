@@ -10,20 +10,35 @@ its outcome), ``views`` (Conversation, ConversationLog), ``embedded`` (the simul
 """
 
 from ucwa_nb.client.call import CallEvent, PhoneAudioCall
-from ucwa_nb.client.errors import DiscoveryError, UcwaError, ValidationError
+from ucwa_nb.client.channel import EventChannel
+from ucwa_nb.client.discovery import Challenge, parse_challenge
+from ucwa_nb.client.errors import (
+    DiscoveryError,
+    SignInError,
+    UcwaError,
+    UntrustedHostError,
+    ValidationError,
+)
 from ucwa_nb.client.session import PreparedCall, Session, connect
+from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 
 __all__ = [
     "CallEvent",
+    "Challenge",
     "Conversation",
     "ConversationLog",
     "DiscoveryError",
+    "EventChannel",
+    "InsecureTLSWarning",
     "Participant",
     "PhoneAudioCall",
     "PreparedCall",
     "Session",
+    "SignInError",
     "UcwaError",
+    "UntrustedHostError",
     "ValidationError",
     "connect",
+    "parse_challenge",
 ]

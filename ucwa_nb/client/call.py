@@ -45,10 +45,12 @@ class CallEvent:
 
     @property
     def type(self) -> str:
+        """The event's type: started, updated, completed, added, deleted."""
         return self.event.type
 
     @property
     def state(self) -> str | None:
+        """The state of the resource the event embeds (Connecting, Connected, ...), if any."""
         resource = self.event.resource
         value = resource.get("state") if resource is not None else None
         return value if isinstance(value, str) else None
@@ -110,6 +112,7 @@ class PhoneAudioCall:
 
     @property
     def events(self) -> list[CallEvent]:
+        """The call's events so far, in the order received (a copy)."""
         with self._lock:
             return list(self._events)
 
@@ -125,14 +128,19 @@ class PhoneAudioCall:
 
     @property
     def reason(self) -> Reason | None:
+        """Why the call failed (code, subcode, message), from its completed event; else
+        None."""
         return self._reason
 
     @property
     def done(self) -> bool:
+        """Whether the completed event has arrived."""
         return self._done.is_set()
 
     @property
     def progress(self) -> str:
+        """Where the call is, in a person's words: sending, ringing your phone,
+        connected, failed (...)."""
         with self._lock:
             if not self._events:
                 return "sending" if self.location is None else "connecting"

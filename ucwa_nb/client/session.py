@@ -175,6 +175,7 @@ class Session:
 
     @property
     def endpoint_id(self) -> str:
+        """The endpointId the application was created with (the same one re-creates it)."""
         return self._application.endpoint_id
 
     def new_operation_id(self) -> str:
@@ -190,9 +191,12 @@ class Session:
             self._navigator, self.log, url, username=username, password=password, token=token)
 
     def create_application(self) -> Resource:
+        """POST to applications (``connect()`` does it); returns the application resource."""
         return self._application.create()
 
     def start_events(self) -> None:
+        """Start the event channel's thread on the application's events link
+        (``connect()`` does it)."""
         self.event_channel = EventChannel(self.channel_host, self._application.events_href(),
                                           poll_timeout=self._poll_timeout)
         self.event_channel.start()
@@ -206,14 +210,17 @@ class Session:
 
     @property
     def applications_url(self) -> str | None:
+        """The user's applications link, from sign-in."""
         return self._application.applications_url
 
     @property
     def application(self) -> Resource | None:
+        """The application as the server last returned it (None before it exists)."""
         return self._application.resource
 
     @property
     def application_url(self) -> str | None:
+        """Where the application is (its Location)."""
         return self._application.url
 
     def _channel_trouble(self) -> str:
@@ -223,14 +230,18 @@ class Session:
 
     @property
     def communication(self) -> Resource:
+        """The application's communication resource (startPhoneAudio, conversations, logs)."""
         return self._application.communication()
 
     @property
     def me(self) -> Resource | None:
+        """The signed-in user's ``me`` resource, embedded in the application."""
         return self.application.embedded_one("me") if self.application else None
 
     @property
     def default_phone_number(self) -> str | None:
+        """The phone rung first when no phone_number is given: communication's, else
+        me's work number."""
         comm = self.application.embedded_one("communication") if self.application else None
         number = comm.get("phoneNumber") if comm else None
         if not number and self.me is not None:
@@ -382,6 +393,7 @@ class Session:
 
     @property
     def calls(self) -> list[PhoneAudioCall]:
+        """Every call this session placed, oldest first."""
         return self._calls.all()
 
     # ------------------------------------------------------------------ lifetime

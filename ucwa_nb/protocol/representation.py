@@ -85,6 +85,8 @@ def format_of(content_type: str | None) -> Format | None:
 
 
 def media_type(fmt: Format, vendor: bool = False) -> str:
+    """The media type of ``fmt``: application/json or application/xml; ``vendor``: the
+    application/vnd.microsoft.com.ucwa+ form."""
     if fmt == "json":
         return JSON_MEDIA_TYPES[1] if vendor else JSON_MEDIA_TYPES[0]
     return XML_MEDIA_TYPES[1] if vendor else XML_MEDIA_TYPES[0]
@@ -139,18 +141,21 @@ def reason_of(body: bytes | str | None, content_type: str | None) -> Reason | No
 
 
 def build_resource(resource: Resource, fmt: Format) -> bytes:
+    """A resource as a body in ``fmt`` (what the simulator answers)."""
     if fmt == "json":
         return json_codec.build_resource(resource)
     return xml_codec.build_resource(resource)
 
 
 def build_events(events: Events, fmt: Format) -> bytes:
+    """An event batch as a body in ``fmt``."""
     if fmt == "json":
         return json_codec.build_events(events)
     return xml_codec.build_events(events)
 
 
 def build_reason(reason: Reason, fmt: Format) -> bytes:
+    """An error body in ``fmt``, in the shape the reference pages give."""
     if fmt == "json":
         return json_codec.build_reason(reason)
     return xml_codec.build_reason(reason)

@@ -100,6 +100,7 @@ class LogView(w.VBox):  # type: ignore[misc]
         return f"LogView({self.exchange_log!r})"
 
     def close(self) -> None:
+        """Stop following the log and close the widget."""
         unsubscribe = getattr(self, "_unsubscribe", None)  # close() also runs from __del__
         if unsubscribe is not None:
             unsubscribe()
@@ -232,6 +233,7 @@ class LogView(w.VBox):  # type: ignore[misc]
         return pre("\n\n".join(parts))
 
     def export(self, what: str) -> Path:
+        """Write the log as ``what`` ("har" or "csv") to a file; returns its path."""
         self.export_dir.mkdir(parents=True, exist_ok=True)
         path = self.export_dir / f"ucwa-log.{what}"
         if what == "har":
