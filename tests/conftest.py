@@ -77,7 +77,11 @@ def make_session(request: pytest.FixtureRequest) -> Iterator[MakeSession]:
             target = request.getfixturevalue("sim")
         session = ucwa_nb.connect(target.url, username=user[0], password=user[1], **kwargs)
         opened.append(session)
+        # The session's own client, and the one made here for ``transport`` (a session
+        # leaves a client it was given open).
         clients.append(session.http_client)
+        if transport is not None:
+            clients.append(kwargs["http_client"])
         return session
 
     yield make
