@@ -124,21 +124,25 @@ class BoundedRead(httpx.BaseTransport):
             return response
         assert isinstance(response.stream, httpx.SyncByteStream)  # a sync transport's
         recording = _Recording(response.stream)
-        # Decoded as the session's client will decode it, so the limit is on real bytes.
-        probe = httpx.Response(response.status_code, headers=response.headers,
-                               stream=recording)
-        kept, outcome = self._read(probe, recording, _deadline(request, started))
+        deadline = _deadline(request, started)
+        if response.headers.get("content-encoding", "identity").lower() == "identity":
+            kept, outcome = self._read(iter(recording), recording.close, recording, deadline)
+        else:
+            # Decoded as the session's client will decode it: the limit is on real bytes.
+            probe = httpx.Response(response.status_code, headers=response.headers,
+                                   stream=recording)
+            kept, outcome = self._read(probe.iter_bytes(), probe.close, recording, deadline)
         request.extensions[_OUTCOME] = outcome  # on every hop: a redirect shares extensions
         return httpx.Response(response.status_code, headers=response.headers,
                               stream=_Replay(kept), extensions=response.extensions)
 
     @staticmethod
-    def _read(probe: httpx.Response, recording: _Recording, deadline: float | None
-              ) -> tuple[list[bytes], CutShort | None]:
-        """The raw chunks to hand on and how the read ended."""
+    def _read(body: Iterator[bytes], close: Callable[[], None], recording: _Recording,
+              deadline: float | None) -> tuple[list[bytes], CutShort | None]:
+        """The raw chunks to hand on and how the read of ``body`` (decoded) ended."""
         size = 0
         try:
-            for chunk in probe.iter_bytes():
+            for chunk in body:
                 size += len(chunk)
                 if size > READ_LIMIT:
                     # Without the chunk that went past: what is handed on decodes to at most
@@ -152,7 +156,7 @@ class BoundedRead(httpx.BaseTransport):
             # What was decoded before the error decodes again; the chunk that failed does not.
             return recording.chunks[:-1], CutShort("failed", size, exc)
         finally:
-            probe.close()  # past the limit or the deadline: the connection is closed
+            close()  # past the limit or the deadline: the connection is closed
         return recording.chunks, None
 
 
