@@ -147,6 +147,7 @@ class Flows:
     shown: list[tuple[str, str]] = field(default_factory=list)  # (what, text) users see
     simulator_log: list[str] = field(default_factory=list)
     sent_credentials: set[str] = field(default_factory=set)
+    clients: list[httpx.Client] = field(default_factory=list)  # given to the sessions
 
     @property
     def secrets(self) -> set[str]:
@@ -209,6 +210,7 @@ def _connect_with(flows: Flows, client: httpx.Client, url: str, **kwargs: Any) -
         client.close()
         raise
     flows.sessions.append(session)
+    flows.clients.append(client)
     flows.logs.append(session.log)
     return session
 
@@ -312,8 +314,9 @@ def flows() -> Flows:
             found.tokens |= issued
         finally:
             for session in found.sessions:
-                session.close()
-                session.http_client.close()
+                session.close()  # its own client; the one it was given stays open
+            for client in found.clients:
+                client.close()
         time.sleep(0.1)  # let the server log the last closed connections
     found.simulator_log = list(records.lines)
     return found
@@ -470,7 +473,8 @@ def test_ucwa_nb_serve_output_holds_no_secret(tmp_path: Path) -> None:
                         http_client=client, poll_timeout=5.0, **kwargs)
         for session in flows.sessions:
             session.close()
-            session.http_client.close()
+        for client in flows.clients:
+            client.close()
     finally:
         process.send_signal(signal.SIGINT)
         try:

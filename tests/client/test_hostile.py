@@ -259,11 +259,12 @@ def test_followed_redirects_are_logged(serve: Serve, sessions: list[Session]) ->
     moved = answer(raw=b"", status=307, headers={"Location": "/app/conversations2"})
     home = serve({**fake_ucwa(conversations=moved),
                   "/app/conversations2": answer({"_links": {"self": {"href": "/x"}}})})
-    client = httpx.Client(follow_redirects=True, timeout=5.0)
-    session = _connect(home.url("/root"), sessions, http_client=client)
-    session.http_client.get(home.url("/app/conversations"))
-    assert [r.status for r in session.log.rows[-2:]] == [307, 200]
-    assert (session.log.rows[-1].url or "").endswith("/app/conversations2")
+    with httpx.Client(follow_redirects=True, timeout=5.0) as client:
+        session = _connect(home.url("/root"), sessions, http_client=client)
+        session.http_client.get(home.url("/app/conversations"))
+        assert [r.status for r in session.log.rows[-2:]] == [307, 200]
+        assert (session.log.rows[-1].url or "").endswith("/app/conversations2")
+        session.close()
 
 
 # --------------------------------------------------------------------------- secrets

@@ -66,11 +66,10 @@ class FakeServer:
 
 def _call_on(server: FakeServer, fmt: Format) -> PhoneAudioCall:
     clock = lambda: datetime(2026, 11, 2, tzinfo=UTC)  # noqa: E731
-    client = httpx.Client(transport=httpx.MockTransport(server))
     log = ExchangeLog(clock=clock)
     preferences = Preferences(fmt, "US")
     hooks = ExchangeHooks(log, clock)
-    hooks.install(client)
+    client = httpx.Client(transport=httpx.MockTransport(server), event_hooks=hooks.event_hooks)
     runner = OperationRunner(Navigator(client, hooks, preferences), preferences,
                              CallRegistry(), clock, lambda: "op-1")
     call = PhoneAudioCall("op-1", "addPhoneAudio", "sip:john@contoso.com", runner, clock)

@@ -602,11 +602,16 @@ def test_close_stops_the_thread_promptly(session: Session) -> None:
     assert session.http_client.is_closed  # connect() made it, close() closed it
 
 
-def test_close_leaves_a_callers_client_open(hooked_session: Session) -> None:
-    hooked_session.close()
-    assert hooked_session.event_channel is not None
-    assert not hooked_session.event_channel.alive
-    assert not hooked_session.http_client.is_closed  # the caller's to close
+def test_close_leaves_a_callers_client_open(make_session: MakeSession,
+                                            transport: HookTransport) -> None:
+    with httpx.Client(transport=transport, timeout=10.0) as client:
+        session = make_session(http_client=client)
+        session.close()
+        assert session.event_channel is not None
+        assert not session.event_channel.alive
+        assert session.http_client.is_closed  # the session's own, over the caller's
+        assert not client.is_closed  # the caller's to close
+        assert client.get(session.application_url or "").status_code in (401, 404)
 
 
 def test_with_block_closes(sim: Simulator) -> None:

@@ -1,31 +1,33 @@
 """The logging hooks: every exchange and every delivered event becomes a row of the log.
 
 All the client's calls of ``ExchangeLog.record_http`` and ``record_event`` are here. The
-request and response hooks are installed on the session's ``httpx.Client``, so raw calls of
-the user's own are logged like the session's; a request the session sends carries its rel and
-operationId in ``request.extensions`` (``tag``).
+request and response hooks are the event hooks of the session's own ``httpx.Client``
+(``client/transport.py``), so raw calls through ``session.http_client`` are logged like the
+session's; a request the session sends carries its rel and operationId in
+``request.extensions`` (``tag``).
 
 The response hook never raises and never loses an exchange: whatever the server sends (a
 body nested too deeply to parse, a Location that is no URL, a redirect httpx followed), the
-row is written, with an ``error`` saying what could not be read. It also bounds the call: the
-body is read at most ``READ_LIMIT`` bytes, and no later than the request's timeout after the
-request started (httpx's own timeout is per read: a server sending a byte a second never trips
-it). A call cut short is marked in the request's extensions (``outcome``) for the navigator to
-raise; a raw call of the user's gets the part that was read. A row keeps at most
-``LOG_BODY_LIMIT`` bytes of a body and says how big it was.
+row is written, with an ``error`` saying what could not be read. The body it logs was read
+already, bounded in size and time, by the client's transport (``transport.BoundedRead``);
+a call cut short there is noted in the row for the navigator to raise, and a raw call of the
+user's gets the part that was read. A row keeps at most ``LOG_BODY_LIMIT`` bytes of a body
+and says how big it was.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 
+# READ_LIMIT, CutShort and outcome_of are transport.py's, named here too: the README calls
+# the limit client.hooks.READ_LIMIT.
+from ucwa_nb.client.transport import READ_LIMIT, CutShort, note_outcome, outcome_of
 from ucwa_nb.log.derive import LOCATION_NOT_A_URL
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Event, Sender, format_of
@@ -34,65 +36,8 @@ __all__ = ["LOG_BODY_LIMIT", "READ_LIMIT", "CutShort", "ExchangeHooks", "absolut
            "outcome_of", "tag"]
 
 _KEY = "ucwa_nb"
-# UCWA answers are kilobytes (an event batch of a busy application some tens of them): a
-# response past 4 MiB is not UCWA, and reading on would only fill memory.
-READ_LIMIT = 4 * 1024 * 1024
 # What a log row keeps of a body: enough for any UCWA answer, bounded for everything else.
 LOG_BODY_LIMIT = 256 * 1024
-
-
-@dataclass(frozen=True)
-class CutShort:
-    """Why a response's body was not read to its end: ``too_large`` (past READ_LIMIT),
-    ``too_slow`` (past the call's deadline) or ``failed`` (the connection broke)."""
-
-    why: str
-    read: int
-    error: httpx.TransportError | None = None
-
-
-def outcome_of(request: httpx.Request) -> CutShort | None:
-    meta = request.extensions.get(_KEY)
-    value = meta.get("outcome") if isinstance(meta, dict) else None
-    return value if isinstance(value, CutShort) else None
-
-
-def _deadline(request: httpx.Request, started: float) -> float | None:
-    """The whole call's deadline: the longest of its timeouts after it started."""
-    timeout = request.extensions.get("timeout")
-    values = [v for v in (timeout or {}).values() if isinstance(v, int | float)]
-    return started + max(values) if values else None
-
-
-def _read_bounded(response: httpx.Response, deadline: float | None) -> CutShort | None:
-    """Read the body up to READ_LIMIT and the deadline; what was read becomes its content."""
-    try:
-        response.content  # noqa: B018  (already read: an auth flow or a stream=False retry)
-        return None
-    except httpx.ResponseNotRead:
-        pass
-    chunks: list[bytes] = []
-    size = 0
-    outcome: CutShort | None = None
-    try:
-        for chunk in response.iter_bytes():  # decoded: a gzip bomb counts at its real size
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > READ_LIMIT:
-                outcome = CutShort("too_large", size)
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                outcome = CutShort("too_slow", size)
-                break
-    except httpx.TransportError as exc:
-        outcome = CutShort("failed", size, exc)
-    body = b"".join(chunks)[:READ_LIMIT]
-    if outcome is not None:
-        response.close()
-    # httpx keeps a read body in _content; set it so .content is what was read, and a cut
-    # response is not read again.
-    response._content = body
-    return outcome
 
 
 def _request_body(request: httpx.Request) -> bytes:
@@ -129,11 +74,10 @@ class ExchangeHooks:
         self.log = log
         self._clock = clock
 
-    def install(self, http_client: httpx.Client) -> None:
-        http_client.event_hooks = {
-            "request": [*http_client.event_hooks.get("request", []), self.on_request],
-            "response": [*http_client.event_hooks.get("response", []), self.on_response],
-        }
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
+        """The hooks, as ``httpx.Client(event_hooks=...)`` takes them."""
+        return {"request": [self.on_request], "response": [self.on_response]}
 
     def on_request(self, request: httpx.Request) -> None:
         meta = request.extensions.get(_KEY)
@@ -152,11 +96,12 @@ class ExchangeHooks:
         started = meta.get("t0", time.perf_counter())
         notes: list[str] = []
         try:
-            outcome = _read_bounded(response, _deadline(request, started))
+            response.read()  # what BoundedRead kept: within READ_LIMIT
+            outcome = outcome_of(request)
         except Exception as exc:  # the exchange is logged whatever happened
             outcome = CutShort("failed", 0, httpx.ReadError(str(exc), request=request))
+            note_outcome(request, outcome)
         if outcome is not None:
-            meta["outcome"] = outcome
             notes.append({"too_large": f"response body past {READ_LIMIT} bytes: not read on",
                           "too_slow": "response body not complete within the timeout "
                                       f"({outcome.read} bytes read)",

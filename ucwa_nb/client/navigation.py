@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 import httpx
 
 from ucwa_nb.client.errors import UcwaError, UntrustedHostError
-from ucwa_nb.client.hooks import READ_LIMIT, ExchangeHooks, absolute, outcome_of, tag
+from ucwa_nb.client.hooks import ExchangeHooks, absolute, tag
 from ucwa_nb.client.preferences import Preferences
+from ucwa_nb.client.transport import READ_LIMIT, outcome_of
 from ucwa_nb.client.trust import Trust, bearer_of
 from ucwa_nb.protocol.representation import ParseError, Resource, media_type, parse
 
@@ -23,6 +25,14 @@ __all__ = ["Navigator"]
 
 # An auth that adds nothing: discovery's requests go out without the token.
 _NO_AUTH = httpx.Auth()
+
+
+class _SendOptions(TypedDict, total=False):
+    """What ``httpx.Client.send`` is told beyond the request; a key left out means the
+    client's own setting (its BearerToken auth, its redirect policy)."""
+
+    auth: httpx.Auth
+    follow_redirects: bool
 
 
 class Navigator:
@@ -70,14 +80,16 @@ class Navigator:
         if not authenticate:
             request.headers.pop("Authorization", None)
             auth = _NO_AUTH
-        chosen: httpx.Auth | httpx._client.UseClientDefault = \
-            auth if auth is not None else httpx.USE_CLIENT_DEFAULT  # the client's BearerToken
+        options = _SendOptions()
+        if auth is not None:
+            options["auth"] = auth
+        if follow_redirects is not None:
+            # False overrides a caller's client that follows redirects: discovery and
+            # sign-in follow one only after the same-domain check.
+            options["follow_redirects"] = follow_redirects
         started = time.perf_counter()
         try:
-            # follow_redirects=False overrides a caller's client that follows redirects:
-            # discovery and sign-in follow one only after the same-domain check.
-            response = client.send(request, auth=chosen) if follow_redirects is None else \
-                client.send(request, auth=chosen, follow_redirects=follow_redirects)
+            response = client.send(request, **options)
         except UntrustedHostError as exc:  # refused before sending: the row says so
             self._hooks.record_failure(request, exc, 0.0, content_type)
             raise

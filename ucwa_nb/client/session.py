@@ -7,8 +7,9 @@
     registry     the calls by operationId; delivery: events to the calls they are about
     channel      the event channel's thread; hooks: every exchange and event into the log
 
-Every exchange passes the logging hooks installed on ``http_client``, so raw calls of the
-user's own are logged too.
+The session sends through a client of its own, ``http_client`` (``transport.py``): its
+logging hooks and its token, over the ``httpx.Client`` given to it, which it never changes.
+Raw calls through ``session.http_client`` are logged and obey the trust rule too.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.client.registry import CallRegistry
 from ucwa_nb.client.runner import OperationRunner
 from ucwa_nb.client.tls import Verify, ssl_verify
+from ucwa_nb.client.transport import session_client
+from ucwa_nb.client.trust import BearerToken
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Events, Format, Resource, checked_format, media_type
@@ -101,7 +104,12 @@ class _SessionChannelHost:
 
 
 class Session:
-    """A signed-in UCWA application. Create one with ``ucwa_nb.connect()``."""
+    """A signed-in UCWA application. Create one with ``ucwa_nb.connect()``.
+
+    The ``http_client`` given is left as it was found: the session sends through a client
+    of its own over it (``session.http_client``, with the session's logging hooks and
+    token), and ``close()`` closes the given one only with ``owns_client``.
+    """
 
     def __init__(self, http_client: httpx.Client, *, log: ExchangeLog | None = None,
                  format: Format = "json", region: str = "US", user_agent: str = "ucwa-nb",
@@ -110,16 +118,17 @@ class Session:
                  poll_timeout: float = 180.0, simulator: EmbeddedServer | None = None,
                  owns_client: bool = False) -> None:
         format = checked_format(format)
-        self.http_client = http_client
         self.simulator = simulator
         self.closed = False
-        self._owns_client = owns_client  # close() closes http_client too
         self._clock = clock or (lambda: datetime.now(UTC))
         self.log = log if log is not None else ExchangeLog(clock=clock)
         self._preferences = Preferences(format, region)
         hooks = ExchangeHooks(self.log, self._clock)
-        hooks.install(http_client)
-        self._navigator = Navigator(http_client, hooks, self._preferences)
+        # The session's own client over the one given: the given one keeps its hooks and
+        # auth, and closing the session closes it only if the session made it (owns_client).
+        self.http_client = session_client(http_client, owned=owns_client, auth=BearerToken(),
+                                          event_hooks=hooks.event_hooks)
+        self._navigator = Navigator(self.http_client, hooks, self._preferences)
         self._navigator.trouble = self._channel_trouble
         self._application = ApplicationLifetime(self._navigator, self._preferences, user_agent)
         self._calls = CallRegistry()
@@ -408,8 +417,8 @@ class Session:
         self._application.delete()  # releases our parked poll, so the thread ends at once
         if self.event_channel is not None:
             self.event_channel.stop()
-        if self._owns_client:  # else its sockets stay open until garbage collection
-            self.http_client.close()
+        # The session's own client, and the client under it only if connect() made it.
+        self.http_client.close()
 
     def __enter__(self) -> Session:
         return self
@@ -460,7 +469,9 @@ def connect(url: str | None = None, *, username: str | None = None,
 
     ``verify`` is ``True``, a CA bundle path (an internal CA's PEM file, or a directory of
     them), an ``ssl.SSLContext``, or ``False`` (with a warning); it is ignored when you pass
-    your own ``http_client``.
+    your own ``http_client``. That client is used as it is (its transport, TLS, proxies and
+    hooks) and left as it was: the session's hooks and token are on its own client over it,
+    ``session.http_client``, and closing the session leaves yours open.
     """
     new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
     where = target(url, username, password, token)

@@ -37,6 +37,7 @@ from ucwa_nb.sim import paths
 from ucwa_nb.sim.http import disconnected
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import PollFaultSpec
+from ucwa_nb.sim.uvicorn_adapter import transport_serving
 
 __all__ = ["PollFaultLayer", "PollFaults"]
 
@@ -98,9 +99,9 @@ class PollFaults:
 class PollFaultLayer:
     """ASGI middleware in front of the simulator's app: applies ``PollFaults`` to event polls.
 
-    ``connections`` is uvicorn's set of live protocol objects (``server_state.connections``),
-    set once the server exists; dropping a poll needs its transport, which ASGI does not
-    expose.
+    ``connections`` is the server's live connections (``HookedServer.connections``), set
+    once the server exists; dropping a poll needs its transport, which ASGI does not expose
+    (``uvicorn_adapter.transport_serving`` finds it).
     """
 
     def __init__(self, app: ASGIApp, world: World, faults: PollFaults) -> None:
@@ -159,19 +160,9 @@ class PollFaultLayer:
         app = self.world.apps.get(app_id)
         return app.user.key if app is not None else f"application {app_id}"
 
-    def _transport_of(self, scope: Scope) -> asyncio.Transport | None:
-        for protocol in list(self.connections):
-            cycle = getattr(protocol, "cycle", None)
-            # The scope object itself identifies the request (uvicorn's proxy-headers
-            # middleware may have rewritten scope["client"]).
-            if cycle is not None and getattr(cycle, "scope", None) is scope:
-                transport: asyncio.Transport | None = getattr(protocol, "transport", None)
-                return transport
-        return None
-
     async def _reset(self, scope: Scope, receive: Receive) -> bool:
         """Reset the poll's connection; False if it cannot be found (then nothing done)."""
-        transport = self._transport_of(scope)
+        transport = transport_serving(self.connections, scope)
         if transport is None:
             return False
         if not transport.is_closing():  # else the client is gone already

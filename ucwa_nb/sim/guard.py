@@ -5,9 +5,10 @@ uvicorn has a keep-alive timeout between requests, but none for a connection tha
 nothing, half a header or a body one byte at a time, and no cap on connections (its
 ``limit_concurrency`` answers 503 only once a request has arrived, with the socket already
 held). ``ConnectionGuard`` adds them where uvicorn's h11 protocol sees connections come and
-go: ``protocol_class()`` is a subclass of uvicorn's ``H11Protocol`` handed to
-``uvicorn.Config(http=...)``, and ``reap()`` (a task on the server's loop) closes the
-connections that are too slow. Everything runs on that loop: no locking.
+go: it is the ``ConnectionObserver`` of the protocol class ``protocol_class()`` hands to
+``uvicorn.Config(http=...)`` (``uvicorn_adapter.py``, where every use of uvicorn's internals
+is), and ``reap()`` (a task on the server's loop) closes the connections that are too slow.
+Everything runs on that loop: no locking.
 
 Why here rather than another server: hypercorn and granian have similar knobs but not per
 client address, and the simulator relies on uvicorn's h11 protocol for its poll faults
@@ -22,11 +23,18 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from typing import Any
 
 from ucwa_nb.sim.scenario import ServerSettings
+from ucwa_nb.sim.uvicorn_adapter import (
+    Connection,
+    client_address,
+    close,
+    observed_protocol,
+    reading_request,
+    response_started,
+    waiting_for_request,
+)
 
 __all__ = ["ConnectionGuard"]
 
@@ -58,44 +66,39 @@ class ConnectionGuard:
         self.per_address = settings.max_connections_per_address
         self.total = settings.max_connections or default_max_connections()
         self.now = now
-        self.watched: dict[H11Protocol, _Watch] = {}
+        self.watched: dict[Connection, _Watch] = {}
         self.by_address: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()  # refused, idle, slow: what the guard did
 
     # ------------------------------------------------------------------ the protocol
 
-    def protocol_class(self) -> type[H11Protocol]:
-        guard = self
+    def protocol_class(self) -> type[asyncio.Protocol]:
+        """uvicorn's h11 protocol, reporting to this guard."""
+        return observed_protocol(self)
 
-        class GuardedH11Protocol(_GuardedH11Protocol):
-            owner: ClassVar[ConnectionGuard] = guard
-
-        return GuardedH11Protocol
-
-    def admit(self, protocol: H11Protocol) -> None:
-        address = protocol.client[0] if protocol.client else ""
+    def admit(self, protocol: Connection) -> None:
+        address = client_address(protocol)
         if (self.per_address and self.by_address[address] >= self.per_address) or \
                 len(self.watched) >= self.total:
             self.counts["refused"] += 1
-            protocol.transport.write(_REFUSED)
-            protocol.transport.close()
+            close(protocol, _REFUSED)
             return
         self.watched[protocol] = _Watch(address, self.now())
         self.by_address[address] += 1
 
-    def forget(self, protocol: H11Protocol) -> None:
+    def forget(self, protocol: Connection) -> None:
         watch = self.watched.pop(protocol, None)
         if watch is not None:
             self.by_address[watch.address] -= 1
             if self.by_address[watch.address] <= 0:
                 del self.by_address[watch.address]
 
-    def data(self, protocol: H11Protocol) -> None:
+    def data(self, protocol: Connection) -> None:
         watch = self.watched.get(protocol)
-        if watch is not None and watch.request_started is None and _reading(protocol):
+        if watch is not None and watch.request_started is None and reading_request(protocol):
             watch.request_started = self.now()
 
-    def response_complete(self, protocol: H11Protocol) -> None:
+    def response_complete(self, protocol: Connection) -> None:
         watch = self.watched.get(protocol)
         if watch is not None:
             watch.request_started = None
@@ -106,10 +109,10 @@ class ConnectionGuard:
     def reap_once(self) -> None:
         now = self.now()
         for protocol, watch in list(self.watched.items()):
-            if watch.request_started is not None and _reading(protocol):
+            if watch.request_started is not None and reading_request(protocol):
                 if now - watch.request_started > self.request_timeout:
                     self._close(protocol, "slow")
-            elif watch.served == 0 and _idle(protocol) and \
+            elif watch.served == 0 and waiting_for_request(protocol) and \
                     now - watch.opened > self.header_timeout:
                 self._close(protocol, "idle")
 
@@ -119,46 +122,12 @@ class ConnectionGuard:
             await asyncio.sleep(interval)
             self.reap_once()
 
-    def _close(self, protocol: H11Protocol, why: str) -> None:
+    def _close(self, protocol: Connection, why: str) -> None:
         self.counts[why] += 1
         self.forget(protocol)
-        cycle = protocol.cycle
-        if cycle is None or not cycle.response_started:
-            protocol.transport.write(_TIMED_OUT)
-        protocol.transport.close()
+        close(protocol, b"" if response_started(protocol) else _TIMED_OUT)
 
     def stats(self) -> dict[str, Any]:
         return {"open": len(self.watched), "by_address": dict(self.by_address),
                 **{k: self.counts[k] for k in ("refused", "idle", "slow")}}
 
-
-def _idle(protocol: H11Protocol) -> bool:
-    """Waiting for a request (none yet, or the last one answered)."""
-    cycle = protocol.cycle
-    return cycle is None or cycle.response_complete
-
-
-def _reading(protocol: H11Protocol) -> bool:
-    """A request's headers or body are still on their way."""
-    cycle = protocol.cycle
-    return _idle(protocol) or (cycle is not None and cycle.more_body)
-
-
-class _GuardedH11Protocol(H11Protocol):
-    owner: ClassVar[ConnectionGuard]
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.owner.admit(self)
-
-    def data_received(self, data: bytes) -> None:
-        self.owner.data(self)
-        super().data_received(data)
-
-    def on_response_complete(self) -> None:
-        self.owner.response_complete(self)
-        super().on_response_complete()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.owner.forget(self)
-        super().connection_lost(exc)

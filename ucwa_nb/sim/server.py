@@ -11,7 +11,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any, TypeVar
 
 import uvicorn
@@ -23,6 +23,7 @@ from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
 from ucwa_nb.sim.trainer import TrainerGate
+from ucwa_nb.sim.uvicorn_adapter import HookedServer
 
 __all__ = ["Simulator", "SimulatorError"]
 
@@ -83,7 +84,7 @@ class Simulator:
                                self.poll_faults)
         guard = ConnectionGuard(self.scenario.server)
         server = _Server(self._config(layer, guard), self.world, layer, guard)
-        layer.connections = server.server_state.connections
+        layer.connections = server.connections
         return server
 
     def _config(self, app: PollFaultLayer, guard: ConnectionGuard) -> uvicorn.Config:
@@ -143,7 +144,7 @@ class Simulator:
 
         self._thread = threading.Thread(target=run, name=f"ucwa-sim-{self.port}", daemon=True)
         self._thread.start()
-        if not started.wait(10) or failure or not self._server.started:
+        if not started.wait(10) or failure or not self._server.is_started:
             self.stop()
             raise SimulatorError(f"the simulator did not start: {failure[0] if failure else ''}")
         return self
@@ -207,7 +208,7 @@ class Simulator:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._begin_exit)
         elif server is not None:
-            server.should_exit = True
+            server.ask_to_exit()
         if thread is not None:
             thread.join(10)
         if self._socket is not None:
@@ -351,7 +352,7 @@ class _Restart:
         self.failure: BaseException | None = None
 
 
-class _Server(uvicorn.Server):
+class _Server(HookedServer):
     """uvicorn's server, releasing the simulator's parked and held polls before it shuts
     down (or uvicorn waits for them until its grace runs out)."""
 
@@ -363,30 +364,27 @@ class _Server(uvicorn.Server):
         self.guard = guard
         self._reaper: asyncio.Task[None] | None = None
 
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
+    async def after_startup(self) -> None:
         self._reaper = asyncio.get_running_loop().create_task(self.guard.reap())
 
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+    async def before_shutdown(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
-        await super().shutdown(sockets=sockets)
 
     def begin_exit(self) -> None:
         self.world.shutdown()
         self.layer.release_all()
-        self.should_exit = True
+        self.ask_to_exit()
 
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+    def on_exit_signal(self) -> None:
         # Ctrl-C under `ucwa-nb serve`: runs on the server's own loop thread.
         self.world.shutdown()
         self.layer.release_all()
-        super().handle_exit(sig, frame)
 
 
-def _notify_when_started(server: uvicorn.Server, started: threading.Event,
+def _notify_when_started(server: HookedServer, started: threading.Event,
                          loop: asyncio.AbstractEventLoop) -> None:
-    if server.started:
+    if server.is_started:
         started.set()
-    elif not server.should_exit:
+    elif not server.is_exiting:
         loop.call_later(0.01, _notify_when_started, server, started, loop)
