@@ -21,6 +21,7 @@ import httpx
 from ucwa_nb import Scenario, Session, Simulator
 from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.sim import paths
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 ALICE = ("alice@contoso.com", "ucwa-demo")
 GUEST = ("guest@contoso.com", "ucwa-demo-guest")
@@ -39,7 +40,7 @@ MakeSession = Callable[..., Session]
 
 
 def default_scenario_dict() -> dict[str, Any]:
-    """The shipped default scenario, as the dict ``Scenario.from_dict`` takes."""
+    """The shipped default scenario, as the dict ``scenario_from_dict`` takes."""
     text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
     return tomllib.loads(text)
 
@@ -59,7 +60,7 @@ def fast_scenario_dict(**server: float) -> dict[str, Any]:
 
 
 def fast_scenario(**server: float) -> Scenario:
-    return Scenario.from_dict(fast_scenario_dict(**server), name="fast")
+    return scenario_from_dict(fast_scenario_dict(**server), name="fast")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = WAIT,

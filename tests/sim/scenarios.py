@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from ucwa_nb import Scenario, Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 from .ucwa_http import Format, Session, sign_in
 
@@ -44,7 +45,7 @@ def fast_scenario_dict(server: dict[str, Any] | None = None, *, own_after: float
 
 
 def fast_scenario(server: dict[str, Any] | None = None, **kwargs: Any) -> Scenario:
-    return Scenario.from_dict(fast_scenario_dict(server, **kwargs), name="fast")
+    return scenario_from_dict(fast_scenario_dict(server, **kwargs), name="fast")
 
 
 class Lab:

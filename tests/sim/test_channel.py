@@ -10,7 +10,8 @@ import time
 import httpx
 import pytest
 
-from ucwa_nb import Events, Scenario, Simulator
+from ucwa_nb import Events, Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 from .scenarios import Lab, default_scenario_dict
 from .ucwa_http import (
@@ -313,7 +314,7 @@ def test_xml_events_need_the_ucwa_xml_accept(lab: Lab, sim: Simulator) -> None:
 
 def _faithful(lab: Lab) -> Simulator:
     """The default scenario's server settings: the event channel bounds of real servers."""
-    return lab.start(Scenario.from_dict(default_scenario_dict(), name="faithful"))
+    return lab.start(scenario_from_dict(default_scenario_dict(), name="faithful"))
 
 
 @pytest.mark.parametrize(("params", "bad"), [

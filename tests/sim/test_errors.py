@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ucwa_nb import Reason, Scenario, Simulator
+from ucwa_nb import Reason, Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 from .scenarios import Lab, fast_scenario, fast_scenario_dict
 from .ucwa_http import (
@@ -230,7 +231,7 @@ def test_faults_from_the_scenario_file(lab: Lab) -> None:
         {"rel": "addPhoneAudio", "error": "TooManyGroups", "user": "sip:alice@contoso.com",
          "count": 2},
     ]
-    sim = lab.start(Scenario.from_dict(data))
+    sim = lab.start(scenario_from_dict(data))
     alice = lab.sign_in(sim)
     bob = lab.sign_in(sim, "bob@contoso.com")
     _expect(bob.continue_phone_audio("Earlier call", {}), 410, "Gone", "CannotRedirect")
@@ -324,7 +325,7 @@ def test_either_call_scope_is_enough(lab: Lab, scope: str) -> None:
     data = fast_scenario_dict()
     alice = next(u for u in data["users"] if u["uri"] == "sip:alice@contoso.com")
     alice["scopes"] = [scope]
-    session = lab.sign_in(lab.start(Scenario.from_dict(data)))
+    session = lab.sign_in(lab.start(scenario_from_dict(data)))
     conversation = next(c for c in session.conversations()
                         if c.get("subject") == "Project sync")
     phone_audio = session.follow(conversation, "phoneAudio")

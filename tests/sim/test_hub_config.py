@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from ucwa_nb import Scenario
 from ucwa_nb.sim.rules.world import World
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 from .scenarios import fast_scenario_dict
 
@@ -52,7 +52,7 @@ def test_the_handed_out_password_signs_in_that_user_only(
     data = fast_scenario_dict()
     data["classroom"] = {"domain": "class.example", "hub_users": True,
                          "password_seed_env": "UCWA_NB_SEED"}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     password = config.Spawner.environment["UCWA_NB_PASSWORD"]
     maria, pierre = _spawner("maria"), _spawner("pierre")
     assert world.issue_token("maria@class.example", password(maria)) is not None
@@ -68,7 +68,7 @@ def test_a_hub_name_a_sip_uri_cannot_hold_as_is_still_signs_in(
     data = fast_scenario_dict()
     data["classroom"] = {"domain": "class.example", "hub_users": True,
                          "password_seed_env": "UCWA_NB_SEED"}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     env = config.Spawner.environment
     username = env["UCWA_NB_USERNAME"](_spawner(hub_name))
     assert username.endswith("@class.example")
@@ -85,7 +85,7 @@ def test_the_guides_class_scenario_loads_and_its_callee_answers(
     guide = (FRAGMENT.parent / "classroom.md").read_text("utf-8")
     block = guide.split("```toml\n", 1)[1].split("```", 1)[0]
     monkeypatch.setenv("UCWA_NB_SEED", SEED)
-    scenario = Scenario.from_dict(tomllib.loads(block), name="class")
+    scenario = scenario_from_dict(tomllib.loads(block), name="class")
     john = scenario.contact("sip:john@contoso.com")
     assert john is not None
     assert john.behaviour == "answers"

@@ -14,13 +14,13 @@ import pytest
 from starlette.routing import Route
 
 import ucwa_nb.sim
-from ucwa_nb import Scenario
 from ucwa_nb.sim import paths, render
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import calls, me, phone_audio
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.state import ApplicationState, ConversationState, TokenState
+from ucwa_nb.sim.scenarios import default as default_scenario
+from ucwa_nb.sim.state import ApplicationState, ConversationState, Target, TokenState
 
 FORBIDDEN_LAYERS = ("ucwa_nb.client", "ucwa_nb.log", "ucwa_nb.widgets", "ucwa_nb.display")
 
@@ -33,7 +33,7 @@ def _run_apart(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def test_every_route_is_named_and_placed_by_the_route_table() -> None:
-    routes = create_app(World(Scenario.default())).routes
+    routes = create_app(World(default_scenario())).routes
     assert all(isinstance(route, Route) for route in routes)
     placed = {route.name: route.path for route in routes if isinstance(route, Route)}
     assert placed == paths.TEMPLATES
@@ -94,17 +94,18 @@ PHONE_AUDIO_STATES = [("Disconnected", False), ("Connecting", False), ("Connecte
 def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
         rel: str, state: str, on_hold: bool) -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         token, app = _signed_in(world)
         conv: ConversationState = app.conversations["1"]
         conv.phone_audio_state, conv.on_hold = state, on_hold
         shown = rel in render.phone_audio(app, conv).links
+        target = Target(token, app, conv)
         operations: dict[str, Callable[[], object]] = {
             "addPhoneAudio": lambda: phone_audio.add_phone_audio(
-                world, token, app, conv, {"to": "sip:john@contoso.com"}),
-            "stopPhoneAudio": lambda: phone_audio.stop_phone_audio(world, app, conv),
-            "holdPhoneAudio": lambda: phone_audio.hold_phone_audio(world, app, conv, True),
-            "resumePhoneAudio": lambda: phone_audio.hold_phone_audio(world, app, conv, False),
+                world, target, {"to": "sip:john@contoso.com"}),
+            "stopPhoneAudio": lambda: phone_audio.stop_phone_audio(world, target, {}),
+            "holdPhoneAudio": lambda: phone_audio.hold_phone_audio(world, target, {}),
+            "resumePhoneAudio": lambda: phone_audio.resume_phone_audio(world, target, {}),
         }
         assert _accepted(operations[rel]) == shown
         world.shutdown()
@@ -114,7 +115,7 @@ def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
 
 def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         _, app = _signed_in(world)
         for _ in range(2):
             shown = "makeMeAvailable" in render.me(app).links
@@ -126,14 +127,14 @@ def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
 
 def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         token, app = _signed_in(world)
         log = app.user.logs["1"]
         for _ in range(2):
             shown = "continuePhoneAudio" in render.conversation_log(app, log,
                                                                     world.scenario).links
             assert _accepted(lambda: phone_audio.continue_phone_audio(
-                world, token, app, log, {})) == shown
+                world, Target(token, app, log), {})) == shown
         assert log.call is not None
         inv = log.call
         for _ in range(2):

@@ -29,6 +29,7 @@ import pytest
 import ucwa_nb
 from ucwa_nb.client.session import Session
 from ucwa_nb.sim import Scenario, Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 ALICE = ("alice@contoso.com", "ucwa-demo")
 GUEST = ("guest@contoso.com", "ucwa-demo-guest")
@@ -54,7 +55,7 @@ def fast_scenario_data(**server: Any) -> dict[str, Any]:
 
 
 def fast_scenario(**server: Any) -> Scenario:
-    return Scenario.from_dict(fast_scenario_data(**server), name="widgets-fast")
+    return scenario_from_dict(fast_scenario_data(**server), name="widgets-fast")
 
 
 class Lab:

@@ -25,6 +25,7 @@ from ucwa_nb.sim.classroom import HubUsersSpec
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.rules.hub_users import hub_account, hub_name, is_hub_password
+from ucwa_nb.sim.rules.operation_input import case_insensitive
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario, UserSpec
 from ucwa_nb.sim.state import (
     ApplicationState,
@@ -35,7 +36,7 @@ from ucwa_nb.sim.state import (
     UserState,
 )
 
-__all__ = ["World", "activity_row", "case_insensitive", "known_person_name"]
+__all__ = ["World", "activity_row", "known_person_name"]
 
 MAX_APP_FIELD = 100
 # Applications retired (TooManyApplications, InactiveApplicationExpired), remembered so that
@@ -381,15 +382,3 @@ def known_person_name(scenario: Scenario, uri: str) -> str | None:
         return contact.name
     other = scenario.user(uri)
     return other.name if other is not None else None
-
-
-def case_insensitive(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """UCWA input property names are case-insensitive (PascalCase walkthroughs, camelCase
-    reference); map them onto the canonical names."""
-    canonical = {name.lower(): name for name in names}
-    out: dict[str, Any] = {}
-    for key, value in props.items():
-        name = canonical.get(key.lower())
-        if name is not None:
-            out[name] = value
-    return out
