@@ -109,7 +109,7 @@ def test_without_hub_users_an_unknown_user_gets_nothing() -> None:
 def test_hub_accounts_are_bounded() -> None:
     world = World(_scenario())
     limit = world.scenario.hub_users.limit if world.scenario.hub_users else 0
-    world.hub_accounts = limit
+    world.accounts.hub_accounts = limit
     assert world.issue_token("maria@class.example", _password("maria")) is None
 
 
