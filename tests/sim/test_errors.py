@@ -7,7 +7,6 @@ Rows (addPhoneAudio / continuePhoneAudio): 400 NormalizationFailed, 500 Callback
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -107,7 +106,7 @@ def test_callback_channel_error_after_not_polling_for_the_grace(lab: Lab) -> Non
     # One poll, answered at once by its timeout: the channel is live for the grace window.
     batch = events_of(session.get(with_params(session.events_href, timeout=0.2)))
     assert batch.href("next") is not None
-    time.sleep(0.5)
+    sim.call(lambda: sim.world.clock.advance(0.5))  # the world's time, not a sleep
     response = session.post(href, {"to": JOHN})
     _expect(response, 500, "ServiceFailure", "CallbackChannelError")
     # The application itself still exists (it has not expired).

@@ -108,10 +108,6 @@ class World:
         return self.applications.add_conversation(app, subject, participants, created,
                                                   importance, modalities)
 
-    def retire_application(self, app: ApplicationState, subcode: str) -> None:
-        """Delete ``app``; its next request is answered 410 Gone with ``subcode``."""
-        self.applications.retire(app, subcode)
-
     def delete_application(self, app: ApplicationState) -> None:
         """DELETE application."""
         self.applications.delete(app)
