@@ -21,6 +21,7 @@ from starlette.routing import Route
 from ucwa_nb.protocol.operations import CheckContext, OperationSpec
 from ucwa_nb.sim.http import read_body, read_input
 from ucwa_nb.sim.routes.common import (
+    Endpoint,
     app_of,
     conversation_of,
     created,
@@ -102,7 +103,8 @@ def on_communication(request: Request) -> Target[ApplicationState]:
 # ---------------------------------------------------------------------- the one handler
 
 
-def _handler(operation: SimOperation[Any]) -> Callable[[Request], Any]:
+def _handler(operation: SimOperation[Any]) -> Endpoint:
+    """The endpoint of ``operation``; the order of its checks is every operation's."""
     spec = operation.spec
 
     async def handler(request: Request) -> Response:
