@@ -50,6 +50,8 @@ from ucwa_nb import DiscoveryError, ExchangeLog, Scenario, Session, Simulator, U
 from ucwa_nb.client.errors import SignInError
 from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.log.redaction import REDACTED
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
+from ucwa_nb.sim.scenarios import default as default_scenario
 from ucwa_nb.widgets import LogView
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +95,7 @@ def scenario() -> Scenario:
                           "password": CAROL[1], "phone": "tel:+14255554444",
                           "conversations": [{"subject": "Escapes",
                                              "participants": [JOHN]}]})
-    return Scenario.from_dict(data, name="secrets")
+    return scenario_from_dict(data, name="secrets")
 
 
 class Records(logging.Handler):
@@ -533,13 +535,13 @@ def _scenario_passwords(notebook: dict[str, Any]) -> set[str]:
             if "[[users]]" not in text and "[classroom]" not in text:
                 continue
             with contextlib.suppress(tomllib.TOMLDecodeError, ValueError):
-                users = Scenario.from_dict(tomllib.loads(text)).users
+                users = scenario_from_dict(tomllib.loads(text)).users
                 found.update(user.password for user in users)
     return found
 
 
 def known_passwords() -> set[str]:
-    found = {user.password for user in Scenario.default().users}
+    found = {user.password for user in default_scenario().users}
     for path in NOTEBOOKS:
         found |= _scenario_passwords(json.loads(path.read_text(encoding="utf-8")))
     # Throwaway one-letter values ("y" for an unreachable server) are words, not secrets.

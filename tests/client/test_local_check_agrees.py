@@ -23,9 +23,11 @@ from support import (
 import ucwa_nb
 from ucwa_nb import Scenario, Session
 from ucwa_nb.client.operations import ADD_PHONE_AUDIO
+from ucwa_nb.protocol.operations import ADD_PHONE_AUDIO as ADD_PHONE_AUDIO_SPEC
 from ucwa_nb.protocol.operations import CheckContext
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import phone_audio
+from ucwa_nb.sim.rules.operation_input import judge_input
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.state import ApplicationState, TokenState
 
@@ -65,8 +67,9 @@ def callee_uris(draw: st.DrawFn) -> str:
 
 class InProcessServer:
     """The simulator's World, with Alice's application ready to take a POST (a live event
-    channel), asked through ``phone_audio.phone_audio_input``: what the HTTP handler of
-    addPhoneAudio calls before it starts a call."""
+    channel), asked through what the HTTP handler of addPhoneAudio calls before it starts a
+    call: ``judge_input`` (the fields' checks) and ``phone_audio.call_input`` (the number to
+    ring, normalised)."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.world = World(scenario, now=lambda: 0.0)
@@ -80,8 +83,9 @@ class InProcessServer:
 
     def accepts(self, props: dict[str, Any]) -> bool:
         try:
-            phone_audio.phone_audio_input(self.world, self.token, self.app, "addPhoneAudio",
-                                          props, needs_to=True)
+            context = CheckContext(self.region, self.world.settings.lenient_uri_spacing)
+            values = judge_input(ADD_PHONE_AUDIO_SPEC, props, context)
+            phone_audio.call_input(self.world, self.app, values)
         except SimError as exc:
             refusal = exc
         else:

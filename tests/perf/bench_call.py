@@ -44,6 +44,8 @@ from typing import Any
 
 import httpx
 
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
+
 CALLEE = "sip:john@contoso.com"
 USER = ("alice@contoso.com", "ucwa-demo")
 JSON = "application/json"
@@ -71,9 +73,9 @@ def scenario_dict(conversations: int) -> dict[str, Any]:
 
 def _serve(data: dict[str, Any], conn: Connection) -> None:
     """Child process: run the simulator until the parent says stop."""
-    from ucwa_nb import Scenario, Simulator
+    from ucwa_nb import Simulator
 
-    sim = Simulator(Scenario.from_dict(data, name="bench"))
+    sim = Simulator(scenario_from_dict(data, name="bench"))
     conn.send(sim.url)
     conn.recv()
     sim.stop()
@@ -85,9 +87,9 @@ class _Server:
         self._process: Any = None
         self._conn: Connection | None = None
         if in_thread:
-            from ucwa_nb import Scenario, Simulator
+            from ucwa_nb import Simulator
 
-            self._sim = Simulator(Scenario.from_dict(data, name="bench"))
+            self._sim = Simulator(scenario_from_dict(data, name="bench"))
             self.url: str = self._sim.url
             return
         ctx = multiprocessing.get_context("spawn")

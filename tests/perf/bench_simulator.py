@@ -65,8 +65,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ucwa_nb import Scenario, Simulator, parse
+from ucwa_nb import Simulator, parse
 from ucwa_nb.protocol import Events, Resource
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 HOST = "127.0.0.1"
 CALLEE = "sip:john@contoso.com"
@@ -165,7 +166,7 @@ def _run_child(conn: Connection, serve: Callable[[Callable[[int, str], None]], N
 
 
 def _simulator_child(conn: Connection, data: dict[str, Any], profile_path: str | None) -> None:
-    sim = Simulator(Scenario.from_dict(data, name="bench"), host=HOST, port=0, start=False)
+    sim = Simulator(scenario_from_dict(data, name="bench"), host=HOST, port=0, start=False)
     # serve_forever binds before calling on_ready, so the port is known there.
     _run_child(conn, lambda ready: sim.serve_forever(on_ready=lambda: ready(sim.port, sim.url)),
                profile_path)

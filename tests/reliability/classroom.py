@@ -32,6 +32,7 @@ import ucwa_nb
 from ucwa_nb import PhoneAudioCall, Scenario, Session, Simulator, parse
 from ucwa_nb.log.exchange_log import LogRow
 from ucwa_nb.protocol import Events
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 SEED = 20260511
 CALL_WAIT = 20.0  # the longest one call may take to complete, faults included
@@ -74,7 +75,7 @@ class Classroom:
     scenario: Scenario
     passwords: dict[str, str]
     plans: dict[str, list[PlannedCall]]
-    data: dict[str, Any]  # the scenario as Scenario.from_dict takes it
+    data: dict[str, Any]  # the scenario as scenario_from_dict takes it
 
     @property
     def calls(self) -> int:
@@ -153,7 +154,7 @@ def build_classroom(users: int, calls_per_user: int, *, seed: int = SEED,
                    "callback_grace": 60.0, **(server or {})},
         "users": accounts, "contacts": people, "phones": desks,
     }
-    scenario = Scenario.from_dict(data)
+    scenario = scenario_from_dict(data)
     plans: dict[str, list[PlannedCall]] = {}
     for n, account in enumerate(accounts, start=1):
         user = account["uri"].removeprefix("sip:")
@@ -354,7 +355,7 @@ class SimulatorProcess:
 
 
 def _serve_in_child(scenario: dict[str, Any], conn: Connection) -> None:
-    sim = Simulator(Scenario.from_dict(scenario))
+    sim = Simulator(scenario_from_dict(scenario))
     try:
         conn.send(sim.url)
         while conn.recv() == "activity":  # EOFError if the test process went away

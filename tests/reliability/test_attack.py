@@ -26,6 +26,7 @@ import pytest
 
 import ucwa_nb
 from ucwa_nb import Scenario, Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ ATTACK_SECONDS = 75.0  # the attacker's own deadline: it stops even if the test 
 
 
 def _scenario() -> Scenario:
-    return Scenario.from_dict({
+    return scenario_from_dict({
         "name": "attacked classroom",
         "server": {"application_expiry": 60.0, "ring_timeout": 1.0, "min_poll_timeout": 1.0},
         "users": [],

@@ -24,11 +24,12 @@ import httpx
 import pytest
 from support import wait_until
 
-from ucwa_nb import Scenario, Session, Simulator, parse
+from ucwa_nb import Session, Simulator, parse
 from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.protocol import Events
 from ucwa_nb.sim import PollFaultSpec, ScenarioError
 from ucwa_nb.sim.faults import PollFaults
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 from .classroom import (
     SEED,
@@ -82,7 +83,7 @@ def test_poll_fates_are_seeded_and_near_their_rates() -> None:
 
 def test_poll_faults_from_a_scenario_table() -> None:
     data = build_classroom(1, 4).data
-    scenario = Scenario.from_dict({**data, "poll_faults": {
+    scenario = scenario_from_dict({**data, "poll_faults": {
         "drop_rate": 0.05, "hold_rate": 0.01, "hold_for": 40, "seed": 7}})
     assert scenario.poll_faults == PollFaultSpec(0.05, 0.01, 40.0, 7)
     with Simulator(scenario) as sim:
@@ -95,7 +96,7 @@ def test_poll_faults_from_a_scenario_table() -> None:
                            ({"seed": 1.5}, "poll_faults.seed must be an integer"),
                            ({"reset": 0.1}, "unknown key")]:
         with pytest.raises(ScenarioError, match=message):
-            Scenario.from_dict({**data, "poll_faults": table})
+            scenario_from_dict({**data, "poll_faults": table})
     with pytest.raises(ValueError, match="hold_rate"):
         Simulator(scenario, start=False).inject_poll_faults(hold_rate=-0.1)
 
@@ -270,7 +271,7 @@ def test_a_call_rings_on_through_a_restart(make_room: MakeRoom) -> None:
     slow.update(behaviour="answers", after=2.0)  # the callee's phone rings through the restart
     for log in data["users"][0]["conversation_logs"]:
         log["recipients"] = [slow["uri"]]
-    room = make_room(dataclasses.replace(classroom, scenario=Scenario.from_dict(data)))
+    room = make_room(dataclasses.replace(classroom, scenario=scenario_from_dict(data)))
     sim = room.simulator
     assert sim is not None
     (attendee,) = room.connect_all(poll_timeout=POLL_TIMEOUT, read_grace=READ_GRACE)

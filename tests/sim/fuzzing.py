@@ -38,7 +38,8 @@ from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.rules import phone_audio
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.scenario import Scenario
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
+from ucwa_nb.sim.state import Target
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ _FUZZ_WORLD["server"] = {**_FUZZ_WORLD.get("server", {}), "min_poll_timeout": 0.
                          "application_expiry": 600.0, "max_body_bytes": 64 * 1024,
                          "ring_timeout": 60.0}
 _FUZZ_WORLD["users"][0]["own_phone"] = {"behaviour": "never_answers"}
-SCENARIO = Scenario.from_dict(_FUZZ_WORLD, name="fuzz")
+SCENARIO = scenario_from_dict(_FUZZ_WORLD, name="fuzz")
 PASSWORDS = {"alice": "ucwa-demo", "bob": "ucwa-demo-bob", "guest": "ucwa-demo-guest"}
 LIMIT = SCENARIO.server.max_body_bytes
 
@@ -876,8 +877,8 @@ async def new_stage(world: World | None = None, app: ASGIApp | None = None) -> S
         channel.abandon(poll)
         poll.cancel()
     alice = apps["alice"]
-    invitation = phone_audio.add_phone_audio(world, world.tokens[tokens["alice"]], alice,
-                                             alice.conversations["1"],
+    target = Target(world.tokens[tokens["alice"]], alice, alice.conversations["1"])
+    invitation = phone_audio.add_phone_audio(world, target,
                                              {"to": JOHN, "operationId": "fuzz-call"})
     assert invitation.id == "1"
     # Alice's client took the call's first events (batch 1: started, then updated as her own

@@ -21,8 +21,9 @@ from support.ucwa_http import (
     with_params,
 )
 
-from ucwa_nb import Scenario, Simulator
+from ucwa_nb import Simulator
 from ucwa_nb.protocol import Events
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 
 def _poll(session: Session, href: str, timeout: float = 5.0, **params: object) -> httpx.Response:
@@ -200,7 +201,11 @@ def test_events_reach_a_poll_made_after_they_happened(lab: Lab, sim: Simulator) 
     assert types[-1] == "completed"
 
 
-@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
+def _advance(sim: Simulator, seconds: float) -> None:
+    """Move the world's clock on (expiries are measured on it): no sleep on the wall clock."""
+    sim.call(lambda: sim.world.clock.advance(seconds))
+
+
 def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
     sim = lab.start(application_expiry=1.0, callback_grace=0.3)
     session = lab.sign_in(sim, collect=False)
@@ -211,7 +216,7 @@ def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
     next_href = batch.href("next")
     assert next_href is not None
     # No request at all meanwhile: any request would keep it alive (application_ref).
-    time.sleep(1.0 + 0.6)
+    _advance(sim, 1.0 + 0.6)
     for response in (
         session.get(session.app_href),
         _poll(session, next_href, timeout=0.2),
@@ -226,7 +231,6 @@ def test_unpolled_application_expires_and_then_answers_410(lab: Lab) -> None:
         assert (reason.code, reason.subcode) == ("Gone", "InactiveApplicationExpired")
 
 
-@pytest.mark.slow  # over 1.5 s: in the full run, not the fast inner loop
 def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
     # application_ref: "The application resource will expire if the application remains idle
     # (i.e. no HTTP requests are received for a period of time from the application)".
@@ -234,9 +238,9 @@ def test_any_request_keeps_the_application_alive(lab: Lab) -> None:
     session = lab.sign_in(sim, collect=False)
     events_of(_poll(session, session.events_href, timeout=0.2))  # polled once, then never
     for _ in range(6):  # 1.2 s: twice the expiry, with a GET every 0.2 s
-        time.sleep(0.2)
+        _advance(sim, 0.2)
         assert session.get(session.app_href).status_code == 200
-    time.sleep(0.6 + 0.5)
+    _advance(sim, 0.6 + 0.5)
     assert session.get(session.app_href).status_code == 410
 
 
@@ -244,7 +248,7 @@ def test_a_parked_poll_keeps_the_application_alive(lab: Lab) -> None:
     sim = lab.start(application_expiry=0.4, callback_grace=0.2)
     session = lab.sign_in(sim, collect=False)
     pending = _park(sim, session, session.events_href, timeout=1.2)
-    time.sleep(0.9)  # more than twice the expiry, with the poll parked all along
+    _advance(sim, 0.9)  # more than twice the expiry, with the poll parked all along
     assert session.get(session.app_href).status_code == 200
     assert pending.result().status_code == 200
 
@@ -313,7 +317,7 @@ def test_xml_events_need_the_ucwa_xml_accept(lab: Lab, sim: Simulator) -> None:
 
 def _faithful(lab: Lab) -> Simulator:
     """The default scenario's server settings: the event channel bounds of real servers."""
-    return lab.start(Scenario.from_dict(default_scenario_dict(), name="faithful"))
+    return lab.start(scenario_from_dict(default_scenario_dict(), name="faithful"))
 
 
 @pytest.mark.parametrize(("params", "bad"), [

@@ -22,6 +22,7 @@ from ucwa_nb import Scenario, Simulator
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.cli import write_passwords
 from ucwa_nb.sim.rules.world import World
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 JOHN = "sip:john@contoso.com"
 ATTACKER = "127.0.0.2"
@@ -31,7 +32,7 @@ TRAINER = {"username": "trainer", "password": "trainer-secret-42"}
 def _scenario(server: dict[str, Any] | None = None, **extra: Any) -> Scenario:
     data = fast_scenario_dict(server)
     data.update(extra)
-    return Scenario.from_dict(data)
+    return scenario_from_dict(data)
 
 
 def _from(address: str, base_url: str) -> httpx.Client:
@@ -113,7 +114,7 @@ def test_guessing_the_trainers_password_is_throttled(lab: Lab) -> None:
 
 def test_classroom_passwords_are_random_and_reproducible_only_from_a_seed() -> None:
     def passwords(classroom: dict[str, Any]) -> list[str]:
-        scenario = Scenario.from_dict({"users": [], "classroom": classroom})
+        scenario = scenario_from_dict({"users": [], "classroom": classroom})
         return [user.password for user in scenario.users]
 
     first, second = passwords({"attendees": 12}), passwords({"attendees": 12})
@@ -130,7 +131,7 @@ def test_classroom_passwords_are_random_and_reproducible_only_from_a_seed() -> N
 
 
 def test_the_passwords_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    scenario = Scenario.from_dict({"users": [], "classroom": {"attendees": 3}})
+    scenario = scenario_from_dict({"users": [], "classroom": {"attendees": 3}})
     path = tmp_path / "passwords.tsv"
     path.write_text("stale, world-readable\n")
     os.chmod(path, 0o644)
@@ -308,7 +309,7 @@ def test_calls_in_progress_and_the_call_history_are_bounded_per_user(lab: Lab) -
     data["contacts"].append({"uri": "sip:slow@contoso.com", "name": "Slow",
                              "behaviour": "never_answers"})
     data["server"]["ring_timeout"] = 1.0
-    sim = lab.start(Scenario.from_dict(data))
+    sim = lab.start(scenario_from_dict(data))
     alice = lab.sign_in(sim)
     start = alice.href(alice.communication(), "startPhoneAudio")
     assert alice.post(start, {"operationId": "s1", "to": "sip:slow@contoso.com"}

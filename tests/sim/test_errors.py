@@ -7,7 +7,6 @@ Rows (addPhoneAudio / continuePhoneAudio): 400 NormalizationFailed, 500 Callback
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -23,8 +22,9 @@ from support.ucwa_http import (
     with_params,
 )
 
-from ucwa_nb import Scenario, Simulator
+from ucwa_nb import Simulator
 from ucwa_nb.protocol import Reason
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 FORMATS: list[Format] = ["json", "xml"]
 OPERATIONS = ["addPhoneAudio", "continuePhoneAudio"]
@@ -106,7 +106,7 @@ def test_callback_channel_error_after_not_polling_for_the_grace(lab: Lab) -> Non
     # One poll, answered at once by its timeout: the channel is live for the grace window.
     batch = events_of(session.get(with_params(session.events_href, timeout=0.2)))
     assert batch.href("next") is not None
-    time.sleep(0.5)
+    sim.call(lambda: sim.world.clock.advance(0.5))  # the world's time, not a sleep
     response = session.post(href, {"to": JOHN})
     _expect(response, 500, "ServiceFailure", "CallbackChannelError")
     # The application itself still exists (it has not expired).
@@ -230,7 +230,7 @@ def test_faults_from_the_scenario_file(lab: Lab) -> None:
         {"rel": "addPhoneAudio", "error": "TooManyGroups", "user": "sip:alice@contoso.com",
          "count": 2},
     ]
-    sim = lab.start(Scenario.from_dict(data))
+    sim = lab.start(scenario_from_dict(data))
     alice = lab.sign_in(sim)
     bob = lab.sign_in(sim, "bob@contoso.com")
     _expect(bob.continue_phone_audio("Earlier call", {}), 410, "Gone", "CannotRedirect")
@@ -324,7 +324,7 @@ def test_either_call_scope_is_enough(lab: Lab, scope: str) -> None:
     data = fast_scenario_dict()
     alice = next(u for u in data["users"] if u["uri"] == "sip:alice@contoso.com")
     alice["scopes"] = [scope]
-    session = lab.sign_in(lab.start(Scenario.from_dict(data)))
+    session = lab.sign_in(lab.start(scenario_from_dict(data)))
     conversation = next(c for c in session.conversations()
                         if c.get("subject") == "Project sync")
     phone_audio = session.follow(conversation, "phoneAudio")

@@ -12,8 +12,8 @@ import pytest
 from support import fast_scenario_dict
 from traitlets.config import Config
 
-from ucwa_nb import Scenario
 from ucwa_nb.sim.rules.world import World
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 FRAGMENT = Path(__file__).resolve().parents[2] / "docs" / "jupyterhub_config.py"
 SEED = "a class secret of 32 characters!"
@@ -51,7 +51,7 @@ def test_the_handed_out_password_signs_in_that_user_only(
     data = fast_scenario_dict()
     data["classroom"] = {"domain": "class.example", "hub_users": True,
                          "password_seed_env": "UCWA_NB_SEED"}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     password = config.Spawner.environment["UCWA_NB_PASSWORD"]
     maria, pierre = _spawner("maria"), _spawner("pierre")
     assert world.issue_token("maria@class.example", password(maria)) is not None
@@ -67,7 +67,7 @@ def test_a_hub_name_a_sip_uri_cannot_hold_as_is_still_signs_in(
     data = fast_scenario_dict()
     data["classroom"] = {"domain": "class.example", "hub_users": True,
                          "password_seed_env": "UCWA_NB_SEED"}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     env = config.Spawner.environment
     username = env["UCWA_NB_USERNAME"](_spawner(hub_name))
     assert username.endswith("@class.example")
@@ -84,7 +84,7 @@ def test_the_guides_class_scenario_loads_and_its_callee_answers(
     guide = (FRAGMENT.parent / "classroom.md").read_text("utf-8")
     block = guide.split("```toml\n", 1)[1].split("```", 1)[0]
     monkeypatch.setenv("UCWA_NB_SEED", SEED)
-    scenario = Scenario.from_dict(tomllib.loads(block), name="class")
+    scenario = scenario_from_dict(tomllib.loads(block), name="class")
     john = scenario.contact("sip:john@contoso.com")
     assert john is not None
     assert john.behaviour == "answers"

@@ -14,6 +14,8 @@ from ucwa_nb import Scenario, Simulator
 from ucwa_nb.sim.classroom import attendee_password
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import ScenarioError
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
+from ucwa_nb.sim.scenarios import for_jupyterhub
 
 SEED = "a class secret of 32 characters!"
 
@@ -22,7 +24,7 @@ def _scenario(**classroom: Any) -> Scenario:
     data = fast_scenario_dict()
     data["classroom"] = {"attendees": 2, "domain": "class.example", "hub_users": True,
                          "password_seed": SEED, **classroom}
-    return Scenario.from_dict(data)
+    return scenario_from_dict(data)
 
 
 def _password(name: str, domain: str = "class.example") -> str:
@@ -64,7 +66,7 @@ def test_nobody_signs_in_as_someone_else(username: str, password: str) -> None:
 def test_a_new_hub_account_is_made_like_the_demo_user(monkeypatch: pytest.MonkeyPatch) -> None:
     # So that the notebooks, written for the demo user, run unchanged for every hub user.
     monkeypatch.setenv("UCWA_NB_SEED", SEED)
-    world = World(Scenario.for_jupyterhub("contoso.com"))
+    world = World(for_jupyterhub("contoso.com"))
     token = world.issue_token("ada@contoso.com", _password("ada", "contoso.com"))
     assert token is not None
     ada, demo = token.user.spec, world.scenario.demo_user
@@ -80,7 +82,7 @@ def test_on_a_hub_the_hub_says_who_signs_in_to_its_domain(
     # The default scenario's passwords are in the README: on a shared hub, anyone could use
     # them and see what the hub user "alice" does. Only the hub's password opens alice.
     monkeypatch.setenv("UCWA_NB_SEED", SEED)
-    world = World(Scenario.for_jupyterhub("contoso.com"))
+    world = World(for_jupyterhub("contoso.com"))
     assert world.issue_token("alice@contoso.com", "ucwa-demo") is None
     token = world.issue_token("alice@contoso.com", _password("alice", "contoso.com"))
     assert token is not None
@@ -91,21 +93,21 @@ def test_on_a_hub_the_hub_says_who_signs_in_to_its_domain(
 def test_accounts_outside_the_hubs_domain_keep_their_passwords() -> None:
     data = fast_scenario_dict()  # alice@contoso.com, password ucwa-demo
     data["classroom"] = {"domain": "class.example", "hub_users": True, "password_seed": SEED}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     assert world.issue_token("alice@contoso.com", "ucwa-demo") is not None
 
 
 def test_without_hub_users_an_unknown_user_gets_nothing() -> None:
     data = fast_scenario_dict()
     data["classroom"] = {"attendees": 1, "domain": "class.example", "password_seed": SEED}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     assert world.issue_token("maria@class.example", _password("maria")) is None
 
 
 def test_hub_accounts_are_bounded() -> None:
     world = World(_scenario())
     limit = world.scenario.hub_users.limit if world.scenario.hub_users else 0
-    world.hub_accounts = limit
+    world.accounts.hub_accounts = limit
     assert world.issue_token("maria@class.example", _password("maria")) is None
 
 
@@ -114,7 +116,7 @@ def test_the_seed_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     data = fast_scenario_dict()
     data["classroom"] = {"domain": "class.example", "hub_users": True,
                          "password_seed_env": "CLASS_SEED"}
-    world = World(Scenario.from_dict(data))
+    world = World(scenario_from_dict(data))
     assert world.issue_token("maria@class.example", _password("maria")) is not None
     assert SEED not in repr(world.scenario)
 
@@ -129,7 +131,7 @@ def test_bad_hub_settings_are_scenario_errors(classroom: dict[str, Any], message
     data = fast_scenario_dict()
     data["classroom"] = classroom
     with pytest.raises(ScenarioError, match=message):
-        Scenario.from_dict(data)
+        scenario_from_dict(data)
 
 
 def test_a_hub_user_calls_through_connect_configured_by_the_environment(

@@ -11,7 +11,8 @@ import pytest
 from support import Lab, fast_scenario_dict
 from support.ucwa_http import Session, is_parked, operation_id_of, reason_of, with_params
 
-from ucwa_nb import Scenario, Simulator
+from ucwa_nb import Simulator
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 JOHN = "sip:john@contoso.com"
 
@@ -148,7 +149,7 @@ def test_applications_of_other_users_cannot_be_found_by_guessing(lab: Lab,
 def test_many_users_at_once_each_see_only_their_own_call(lab: Lab, attendees: int) -> None:
     data = fast_scenario_dict()
     data["classroom"] = {"attendees": attendees}
-    sim = lab.start(Scenario.from_dict(data))
+    sim = lab.start(scenario_from_dict(data))
     users = [f"attendee{n:02d}@contoso.com" for n in range(1, attendees + 1)]
     sessions = [lab.sign_in(sim, user, fmt="xml" if n % 2 else "json",
                             password=_password(sim, user))

@@ -18,7 +18,8 @@ import ucwa_nb
 from ucwa_nb import Simulator
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.cli import _parser
-from ucwa_nb.sim.scenario import Scenario, ScenarioError
+from ucwa_nb.sim.scenario import ScenarioError
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 PREFIX = "/services/ucwa-nb"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
@@ -152,7 +153,7 @@ def test_a_prefix_that_cannot_be_written_into_an_href_is_refused(bad: str) -> No
     with pytest.raises(ValueError, match="not a URL path prefix"):
         paths.normal_prefix(bad)
     with pytest.raises(ScenarioError, match="root_path"):
-        Scenario.from_dict({"users": [{"uri": "sip:a@b.c", "password": "x"}],
+        scenario_from_dict({"users": [{"uri": "sip:a@b.c", "password": "x"}],
                             "server": {"root_path": bad}})
 
 

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from support import default_scenario_dict, fast_scenario
 
-from ucwa_nb import Scenario, Simulator
+from ucwa_nb import Simulator
 from ucwa_nb.sim import FaultSpec, PhoneSpec, ScenarioError, ServerSettings
+from ucwa_nb.sim.scenario_loader import scenario_from_dict, scenario_from_toml
+from ucwa_nb.sim.scenarios import default as default_scenario
 
 MINIMAL_USER = {"uri": "sip:a@contoso.com", "password": "pw"}
 
@@ -20,7 +22,7 @@ def _minimal(**extra: Any) -> dict[str, Any]:
 
 
 def test_default_scenario_holds_the_documented_world() -> None:
-    scenario = Scenario.default()
+    scenario = default_scenario()
     assert scenario.name == "default"
     alice = scenario.user("alice@contoso.com")
     assert alice is not None
@@ -56,9 +58,9 @@ def test_from_toml_reads_the_packaged_default_file(tmp_path: Path) -> None:
     text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
     path = tmp_path / "classroom.toml"
     path.write_text(text, "utf-8")
-    loaded = Scenario.from_toml(path)
-    assert loaded.users == Scenario.default().users
-    assert loaded.contacts == Scenario.default().contacts
+    loaded = scenario_from_toml(path)
+    assert loaded.users == default_scenario().users
+    assert loaded.contacts == default_scenario().contacts
     # The file's own `name` wins over the file name.
     assert loaded.name == "default"
 
@@ -84,7 +86,7 @@ def test_from_toml_uses_the_file_stem_as_name_and_applies_everything(tmp_path: P
         'rel = "addPhoneAudio"\n'
         'error = "TooManyGroups"\n'
         'count = 0\n', "utf-8")
-    scenario = Scenario.from_toml(path)
+    scenario = scenario_from_toml(path)
     assert scenario.name == "training"
     assert scenario.server.ring_timeout == 2.0
     assert scenario.server.lenient_uri_spacing is False
@@ -106,7 +108,7 @@ def test_simulator_accepts_a_scenario_path(tmp_path: Path) -> None:
 
 
 def test_classroom_makes_numbered_accounts() -> None:
-    scenario = Scenario.from_dict(_minimal(classroom={"attendees": 3, "domain": "school.org"}))
+    scenario = scenario_from_dict(_minimal(classroom={"attendees": 3, "domain": "school.org"}))
     uris = [u.uri for u in scenario.users]
     assert uris == ["sip:a@contoso.com", "sip:attendee01@school.org", "sip:attendee02@school.org",
                     "sip:attendee03@school.org"]
@@ -192,7 +194,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 def test_bad_scenarios_raise_scenario_error_naming_the_key(data: dict[str, Any],
                                                            fragment: str) -> None:
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(data)
+        scenario_from_dict(data)
     assert fragment in str(info.value)
 
 
@@ -204,7 +206,7 @@ def test_invalid_toml_raises_scenario_error_with_the_path(tmp_path: Path) -> Non
     path = tmp_path / "broken.toml"
     path.write_text("[[users]\nuri = ", "utf-8")
     with pytest.raises(ScenarioError, match=r"broken\.toml"):
-        Scenario.from_toml(path)
+        scenario_from_toml(path)
 
 
 def test_bad_scenario_file_key_is_named(tmp_path: Path) -> None:
@@ -225,7 +227,7 @@ def test_server_settings_defaults_match_the_protocol_brief() -> None:
 def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None:
     from ucwa_nb.sim import scenarios
 
-    fast, default = scenarios.fast(), Scenario.default()
+    fast, default = scenarios.fast(), default_scenario()
     assert fast.name == "fast"
     assert [u.uri for u in fast.users] == [u.uri for u in default.users]
     assert [(c.uri, c.behaviour) for c in fast.contacts] == \

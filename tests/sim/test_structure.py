@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import concurrent.futures
+import importlib
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,13 @@ import pytest
 from starlette.routing import Route
 
 import ucwa_nb.sim
-from ucwa_nb import Scenario
 from ucwa_nb.sim import paths, render
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import calls, me, phone_audio
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.state import ApplicationState, ConversationState, TokenState
+from ucwa_nb.sim.scenarios import default as default_scenario
+from ucwa_nb.sim.state import ApplicationState, ConversationState, Target, TokenState
 
 FORBIDDEN_LAYERS = ("ucwa_nb.client", "ucwa_nb.log", "ucwa_nb.widgets", "ucwa_nb.display")
 
@@ -33,7 +34,7 @@ def _run_apart(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def test_every_route_is_named_and_placed_by_the_route_table() -> None:
-    routes = create_app(World(Scenario.default())).routes
+    routes = create_app(World(default_scenario())).routes
     assert all(isinstance(route, Route) for route in routes)
     placed = {route.name: route.path for route in routes if isinstance(route, Route)}
     assert placed == paths.TEMPLATES
@@ -94,17 +95,18 @@ PHONE_AUDIO_STATES = [("Disconnected", False), ("Connecting", False), ("Connecte
 def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
         rel: str, state: str, on_hold: bool) -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         token, app = _signed_in(world)
         conv: ConversationState = app.conversations["1"]
         conv.phone_audio_state, conv.on_hold = state, on_hold
         shown = rel in render.phone_audio(app, conv).links
+        target = Target(token, app, conv)
         operations: dict[str, Callable[[], object]] = {
             "addPhoneAudio": lambda: phone_audio.add_phone_audio(
-                world, token, app, conv, {"to": "sip:john@contoso.com"}),
-            "stopPhoneAudio": lambda: phone_audio.stop_phone_audio(world, app, conv),
-            "holdPhoneAudio": lambda: phone_audio.hold_phone_audio(world, app, conv, True),
-            "resumePhoneAudio": lambda: phone_audio.hold_phone_audio(world, app, conv, False),
+                world, target, {"to": "sip:john@contoso.com"}),
+            "stopPhoneAudio": lambda: phone_audio.stop_phone_audio(world, target, {}),
+            "holdPhoneAudio": lambda: phone_audio.hold_phone_audio(world, target, {}),
+            "resumePhoneAudio": lambda: phone_audio.resume_phone_audio(world, target, {}),
         }
         assert _accepted(operations[rel]) == shown
         world.shutdown()
@@ -114,7 +116,7 @@ def test_a_phone_audio_link_is_shown_exactly_when_its_operation_is_accepted(
 
 def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         _, app = _signed_in(world)
         for _ in range(2):
             shown = "makeMeAvailable" in render.me(app).links
@@ -126,14 +128,14 @@ def test_make_me_available_is_shown_exactly_while_it_is_accepted() -> None:
 
 def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None:
     async def check() -> None:
-        world = World(Scenario.default())
+        world = World(default_scenario())
         token, app = _signed_in(world)
         log = app.user.logs["1"]
         for _ in range(2):
             shown = "continuePhoneAudio" in render.conversation_log(app, log,
                                                                     world.scenario).links
             assert _accepted(lambda: phone_audio.continue_phone_audio(
-                world, token, app, log, {})) == shown
+                world, Target(token, app, log), {})) == shown
         assert log.call is not None
         inv = log.call
         for _ in range(2):
@@ -143,3 +145,46 @@ def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None
         world.shutdown()
 
     _run_apart(check)
+
+
+def _sim_imports() -> dict[str, set[str]]:
+    """Each module of ucwa_nb.sim -> the modules of ucwa_nb.sim it imports, anywhere in it
+    (function-local and TYPE_CHECKING imports count)."""
+    package = Path(ucwa_nb.sim.__file__).parent
+    modules = {".".join(("ucwa_nb", *source.relative_to(package.parent).with_suffix("").parts))
+               .removesuffix(".__init__"): source for source in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, source in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_module_of_the_simulator_is_in_an_import_cycle() -> None:
+    graph = _sim_imports()
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                # A package's __init__ only hands names on: an edge into it is not followed.
+                todo += [m for m in graph[current] if not hasattr(_module(m), "__path__")]
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a, targets in graph.items() for b in targets
+                    if not hasattr(_module(b), "__path__") and reaches(b, a))
+    assert cycles == []
+
+
+def _module(name: str) -> object:
+    return importlib.import_module(name)

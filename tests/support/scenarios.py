@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from ucwa_nb import Scenario
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 # Users of the default scenario, as (username, password).
 ALICE = ("alice@contoso.com", "ucwa-demo")
@@ -49,7 +50,7 @@ FAST_SERVER: dict[str, Any] = {"ring_timeout": 0.3, "min_poll_timeout": 0.2}
 
 
 def default_scenario_dict() -> dict[str, Any]:
-    """The shipped default scenario, as the dict ``Scenario.from_dict`` takes."""
+    """The shipped default scenario, as the dict ``scenario_from_dict`` takes."""
     text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
     return tomllib.loads(text)
 
@@ -80,7 +81,7 @@ def fast_scenario(server: Mapping[str, Any] | None = None, /, *,
                   extra_users: Iterable[Mapping[str, Any]] = (),
                   **settings: Any) -> Scenario:
     """``fast_scenario_dict(...)`` as a Scenario named "fast"."""
-    return Scenario.from_dict(
+    return scenario_from_dict(
         fast_scenario_dict(server, own_after=own_after, callee_after=callee_after,
                            extra_users=extra_users, **settings), name="fast")
 

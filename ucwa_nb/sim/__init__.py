@@ -14,6 +14,7 @@ from ucwa_nb.sim.scenario import (
     ServerSettings,
     UserSpec,
 )
+from ucwa_nb.sim.scenario_loader import scenario_from_dict, scenario_from_toml
 from ucwa_nb.sim.server import Simulator, SimulatorError
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "Simulator",
     "SimulatorError",
     "UserSpec",
+    "scenario_from_dict",
+    "scenario_from_toml",
 ]

@@ -1,4 +1,5 @@
-"""The simulator's Starlette application: the routes of ``routes/``, the world they act on
+"""The simulator's Starlette application: the routes of ``routes/`` and those of the table of
+operations, the world they act on
 (``app.state.world``), the exception handlers that answer every error in the UCWA shape, and
 the lifespan that expires idle applications.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,8 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
+from ucwa_nb.sim.operations import OPERATIONS
 from ucwa_nb.sim.routes import ROUTES
 from ucwa_nb.sim.routes.common import world_of
+from ucwa_nb.sim.routes.operations import SimOperation, operation_routes
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.trainer import BasicTrainerGate, TrainerGate
 
@@ -53,11 +57,13 @@ class _VersionHeader:
         await self.app(scope, receive, send_with_version)
 
 
-def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlette:
+def create_app(world: World, trainer_gate: TrainerGate | None = None,
+               operations: Iterable[SimOperation[Any]] = OPERATIONS) -> Starlette:
     """The application serving ``world``; ``trainer_gate`` decides who sees the trainer's
-    pages (default: the scenario's ``[trainer]`` account, by HTTP Basic)."""
+    pages (default: the scenario's ``[trainer]`` account, by HTTP Basic); ``operations`` is
+    the table of the operations served (default: the simulator's, ``sim/operations.py``)."""
     app = Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, *operation_routes(operations)],
         exception_handlers={
             SimError: _sim_error,
             Unauthorized: _challenge,

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ucwa_nb.sim import paths
+from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.scenario import Scenario, ScenarioError
+from ucwa_nb.sim.scenario_loader import scenario_from_toml
 from ucwa_nb.sim.server import Simulator, SimulatorError
 from ucwa_nb.sim.trainer import TrainerGate
 
@@ -127,10 +128,10 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
     """The scenario file's, else the default; on a hub (``hub_domain``), one that lets the
     hub's users in."""
     if hub_domain is None:
-        return Scenario.from_toml(scenario_file) if scenario_file else Scenario.default()
+        return scenario_from_toml(scenario_file) if scenario_file else scenarios.default()
     if not scenario_file:
-        return Scenario.for_jupyterhub(hub_domain)
-    scenario = Scenario.from_toml(scenario_file)
+        return scenarios.for_jupyterhub(hub_domain)
+    scenario = scenario_from_toml(scenario_file)
     # The hub hands every user's server a password derived from the seed
     # (docs/jupyterhub_config.py): without hub_users nobody could sign in with it.
     if scenario.hub_users is None:

@@ -183,7 +183,8 @@ def communication(app: ApplicationState) -> Resource:
         _links(
             ("conversations", _in_app("conversations", app) + "?filter=active"),
             ("conversationLogs", _in_app("conversationLogs", app)),
-            *[(rel, _in_app(rel, app)) for rel in offers.allowed(app, ("startPhoneAudio",))],
+            *[(rel, _in_app(rel, app))
+              for rel in offers.allowed(app, offers.communication_operations(app))],
         ),
     )
 

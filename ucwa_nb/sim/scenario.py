@@ -1,22 +1,20 @@
 """Scenarios: who exists in the simulated world and how their phones behave.
 
 This module is the data model, frozen dataclasses, and the public place to import them from.
-A scenario comes from a TOML file (``Scenario.from_toml``), a dict of the same shape
-(``Scenario.from_dict``, read and checked by ``scenario_loader.py``) or Python objects. The
-format is documented in the README and in ``default.toml``, the scenario that ``connect()``
-and ``ucwa-nb serve`` use. A class's accounts (the trainer's, hub users', the passwords a
+A scenario comes from a TOML file or a dict of the same shape (``scenario_from_toml`` and
+``scenario_from_dict``, read and checked by ``scenario_loader.py``, which imports this module
+and never the reverse) or Python objects. The format is documented in the README and in
+``default.toml``, the scenario that ``connect()`` and ``ucwa-nb serve`` use
+(``scenarios.default()``). A class's accounts (the trainer's, hub users', the passwords a
 seed derives) are in ``classroom.py``.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
 from ucwa_nb.sim.classroom import HubUsersSpec, TrainerSpec
@@ -212,7 +210,9 @@ class PollFaultSpec:
 @dataclass(frozen=True)
 class Scenario:
     """Who exists in the simulated world and how they behave: users, contacts, phones,
-    faults, server settings (``from_toml``, ``from_dict``, ``default()``)."""
+    faults, server settings. Read from TOML or a dict by ``scenario_loader.py``
+    (``scenario_from_toml``, ``scenario_from_dict``); ready-made ones in ``scenarios.py``
+    (``default()``, ``fast()``)."""
 
     users: tuple[UserSpec, ...]
     contacts: tuple[ContactSpec, ...] = ()
@@ -241,39 +241,3 @@ class Scenario:
     @property
     def demo_user(self) -> UserSpec:
         return self.users[0]
-
-    # ------------------------------------------------------------------ loading
-
-    @classmethod
-    def default(cls) -> Scenario:
-        return cls.from_dict(_default_data(), name="default")
-
-    @classmethod
-    def for_jupyterhub(cls, domain: str = "contoso.com",
-                       seed_env: str = "UCWA_NB_SEED") -> Scenario:
-        """The default scenario for a class on JupyterHub (``ucwa-nb serve --jupyterhub``
-        with no scenario): every hub user signs in to ``domain`` with the password the hub
-        derives from the seed in ``$seed_env``, to an account made like the demo user."""
-        data = _default_data()
-        data["classroom"] = {"domain": domain, "hub_users": True, "password_seed_env": seed_env}
-        return cls.from_dict(data, name="default")
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> Scenario:
-        try:
-            data = tomllib.loads(Path(path).read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-        return cls.from_dict(data, name=Path(path).stem)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], name: str = "custom") -> Scenario:
-        # Imported here: the loader builds these dataclasses, so it imports this module.
-        from ucwa_nb.sim.scenario_loader import load_scenario
-
-        return load_scenario(data, name)
-
-
-def _default_data() -> dict[str, Any]:
-    text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
-    return tomllib.loads(text)

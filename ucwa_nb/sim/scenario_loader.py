@@ -4,15 +4,17 @@ scenario.py, with an error that names the bad key (``ScenarioError``).
 A module of its own, not a ``scenario/`` package: three flat modules (the model, this loader,
 the classroom's accounts) need no package, one named ``scenario/`` beside ``scenarios.py``
 would read as a typo, and ``ucwa_nb.sim.scenario`` stays the one import point of the model.
-This module imports the model it builds, so ``Scenario.from_dict`` imports
-``load_scenario`` when it is called.
+This module imports the model it builds; the model never imports it (``scenario_from_dict``
+and ``scenario_from_toml`` are here, not classmethods of ``Scenario``).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
@@ -40,12 +42,22 @@ from ucwa_nb.sim.scenario import (
     UserSpec,
 )
 
-__all__ = ["load_scenario"]
+__all__ = ["scenario_from_dict", "scenario_from_toml"]
 
 
-def load_scenario(data: dict[str, Any], name: str) -> Scenario:
-    """The scenario ``data`` describes (``name`` unless it names itself)."""
+def scenario_from_dict(data: dict[str, Any], name: str = "custom") -> Scenario:
+    """The scenario ``data`` describes, in the TOML file's shape (``name`` unless it names
+    itself); ``ScenarioError`` names the bad key."""
     return _Loader(data).scenario(name)
+
+
+def scenario_from_toml(path: str | Path) -> Scenario:
+    """The scenario of a TOML file, named after the file unless it names itself."""
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return scenario_from_dict(data, name=Path(path).stem)
 
 
 class _Loader:

@@ -1,4 +1,5 @@
-"""Named scenarios built from the default one, for notebooks, classes and demos.
+"""Named scenarios, for notebooks, classes and demos: ``default()`` (``default.toml``, the
+scenario of ``connect()`` and ``ucwa-nb serve``), ``for_jupyterhub()`` and ``fast()``.
 
 ``fast()`` is the default world with phones that answer in a blink, so that a notebook that
 places a dozen calls runs in seconds instead of minutes. It also opts in, by name, to event
@@ -8,12 +9,15 @@ faithfulness that a scenario has to ask for (``server.min_poll_timeout``).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
+from importlib import resources
 from typing import Any
 
 from ucwa_nb.sim.scenario import PhoneSpec, Scenario, ScenarioError, ServerSettings
+from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
-__all__ = ["FAST_SERVER", "fast"]
+__all__ = ["FAST_SERVER", "default", "fast", "for_jupyterhub"]
 
 # What fast() changes in [server]: rings give up sooner and polls may be short. Real Skype
 # servers refuse a poll timeout under 180 s; here 1 s is allowed so a notebook can show a poll
@@ -24,12 +28,31 @@ _CONTACT_AFTER = 0.1       # callees react quickly...
 _SLOW_CONTACT = ("sip:john@contoso.com", 0.4)  # ...but John takes a moment (cancel can race it)
 
 
+def default() -> Scenario:
+    """The shipped scenario, ``default.toml``, named "default"."""
+    return scenario_from_dict(_default_data(), name="default")
+
+
+def for_jupyterhub(domain: str = "contoso.com", seed_env: str = "UCWA_NB_SEED") -> Scenario:
+    """The default scenario for a class on JupyterHub (``ucwa-nb serve --jupyterhub`` with
+    no scenario): every hub user signs in to ``domain`` with the password the hub derives
+    from the seed in ``$seed_env``, to an account made like the demo user."""
+    data = _default_data()
+    data["classroom"] = {"domain": domain, "hub_users": True, "password_seed_env": seed_env}
+    return scenario_from_dict(data, name="default")
+
+
+def _default_data() -> dict[str, Any]:
+    text = resources.files("ucwa_nb.sim").joinpath("default.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
 def fast(**server: Any) -> Scenario:
     """The default scenario with short rings and short polls allowed, named "fast".
 
     Keyword arguments override ``[server]`` settings (``application_expiry=2.0``, say).
     """
-    base = Scenario.default()
+    base = default()
     unknown = sorted(set(server) - set(ServerSettings.__dataclass_fields__))
     if unknown:
         raise ScenarioError(f"server: unknown key(s) {', '.join(unknown)}")

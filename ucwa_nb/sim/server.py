@@ -16,12 +16,13 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from ucwa_nb.sim import paths
+from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
 from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
+from ucwa_nb.sim.scenario_loader import scenario_from_toml
 from ucwa_nb.sim.trainer import TrainerGate
 from ucwa_nb.sim.uvicorn_adapter import HookedServer
 
@@ -36,10 +37,10 @@ class SimulatorError(RuntimeError):
 
 def _load(scenario: Scenario | str | Path | None) -> Scenario:
     if scenario is None:
-        return Scenario.default()
+        return scenarios.default()
     if isinstance(scenario, Scenario):
         return scenario
-    return Scenario.from_toml(scenario)
+    return scenario_from_toml(scenario)
 
 
 class Simulator:

@@ -11,17 +11,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.channel import Channel
 from ucwa_nb.sim.scenario import ConversationLogSpec, UserSpec
+
+R = TypeVar("R")
 
 __all__ = [
     "ApplicationState",
     "ConversationLogState",
     "ConversationState",
     "InvitationState",
+    "Target",
     "TokenState",
     "UserState",
 ]
@@ -124,3 +127,15 @@ class InvitationState:
     @property
     def in_progress(self) -> bool:
         return self.status is None
+
+
+@dataclass(frozen=True)
+class Target(Generic[R]):
+    """What an operation acts on, as its path names it: the signed-in token, the
+    application, and the resource that offers the operation's link (a conversation for the
+    operations of its phoneAudio, a conversation log, an invitation, or the application
+    itself for those of its communication)."""
+
+    token: TokenState
+    app: ApplicationState
+    resource: R

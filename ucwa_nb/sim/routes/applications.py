@@ -1,5 +1,6 @@
 """The application routes: creating and deleting an application, its ``me`` (and
-makeMeAvailable) and its ``communication`` (and startPhoneAudio).
+makeMeAvailable) and its ``communication``; startPhoneAudio, on communication, is served
+from the table of operations (``routes/operations.py``).
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from starlette.responses import Response
 
 from ucwa_nb.sim import render
 from ucwa_nb.sim.http import read_input, ucwa_response
-from ucwa_nb.sim.routes.common import app_of, created, max_body, route, token_of, world_of
+from ucwa_nb.sim.routes.common import app_of, max_body, route, token_of, world_of
 from ucwa_nb.sim.rules import communication as communication_rules
 from ucwa_nb.sim.rules import me as me_rules
-from ucwa_nb.sim.rules import phone_audio
 
 __all__ = ["ROUTES"]
 
@@ -58,17 +58,10 @@ async def communication(request: Request) -> Response:
                          headers={"ETag": communication_rules.etag(app)})
 
 
-async def start_phone_audio(request: Request) -> Response:
-    token, app = app_of(request)
-    props = await read_input(request, max_body(request))
-    return created(phone_audio.start_phone_audio(world_of(request), token, app, props))
-
-
 ROUTES = [
     route("applications", create_application, "POST"),
     route("application", application, "GET", "DELETE"),
     route("me", me, "GET"),
     route("makeMeAvailable", make_me_available, "POST"),
     route("communication", communication, "GET", "PUT"),
-    route("startPhoneAudio", start_phone_audio, "POST"),
 ]

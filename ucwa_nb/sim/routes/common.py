@@ -28,6 +28,7 @@ from ucwa_nb.sim.state import (
 )
 
 __all__ = [
+    "Endpoint",
     "app_of",
     "conversation_of",
     "created",

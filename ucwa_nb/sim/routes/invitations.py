@@ -1,5 +1,6 @@
-"""The phoneAudioInvitation routes: an invitation, its cancel operation, and the derived
-conversation and phoneAudio of an addPhoneAudio answered by someone new."""
+"""The phoneAudioInvitation routes: an invitation, and the derived conversation and phoneAudio
+of an addPhoneAudio answered by someone new. Its cancel operation is served from the table of
+operations (``routes/operations.py``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from starlette.responses import Response
 
 from ucwa_nb.sim import render
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import read_body, ucwa_response
-from ucwa_nb.sim.routes.common import invitation_of, max_body, route, world_of
-from ucwa_nb.sim.rules import calls, offers
+from ucwa_nb.sim.http import ucwa_response
+from ucwa_nb.sim.routes.common import invitation_of, route, world_of
+from ucwa_nb.sim.rules import offers
 from ucwa_nb.sim.state import ApplicationState, ConversationState, InvitationState
 
 __all__ = ["ROUTES"]
@@ -19,13 +20,6 @@ __all__ = ["ROUTES"]
 async def invitation(request: Request) -> Response:
     _, inv = invitation_of(request)
     return ucwa_response(request, render.invitation(inv, world_of(request).scenario))
-
-
-async def cancel(request: Request) -> Response:
-    _, inv = invitation_of(request)
-    await read_body(request, max_body(request))
-    calls.cancel(world_of(request), inv)
-    return Response(status_code=204)
 
 
 def _derived(app: ApplicationState, inv: InvitationState) -> ConversationState:
@@ -49,7 +43,6 @@ async def derived_phone_audio(request: Request) -> Response:
 
 ROUTES = [
     route("phoneAudioInvitation", invitation, "GET"),
-    route("cancel", cancel, "POST"),
     route("derivedConversation", derived_conversation, "GET"),
     route("derivedPhoneAudio", derived_phone_audio, "GET"),
 ]

@@ -1,5 +1,6 @@
-"""The conversation-log routes: the logs, a log, its recipients, markAsRead and
-continuePhoneAudio.
+"""The conversation-log routes: the logs, a log (GET, DELETE) and its recipients. A log's
+operations (continuePhoneAudio, markAsRead) are served from the table of operations
+(``routes/operations.py``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from starlette.responses import Response
 
 from ucwa_nb.sim import render
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import read_body, read_input, ucwa_response
-from ucwa_nb.sim.routes.common import app_of, created, log_of, max_body, route, world_of
-from ucwa_nb.sim.rules import phone_audio
+from ucwa_nb.sim.http import read_body, ucwa_response
+from ucwa_nb.sim.routes.common import app_of, log_of, max_body, route, world_of
 
 __all__ = ["ROUTES"]
 
@@ -52,24 +52,9 @@ async def recipient(request: Request) -> Response:
     return ucwa_response(request, render.log_recipient(app, log, uri, world_of(request).scenario))
 
 
-async def mark_as_read(request: Request) -> Response:
-    _, app, _log = log_of(request)
-    await read_body(request, max_body(request))
-    world_of(request).check_fault("markAsRead", app.user)
-    return Response(status_code=204)  # [infer] no read state is shown anywhere
-
-
-async def continue_phone_audio(request: Request) -> Response:
-    token, app, log = log_of(request)
-    props = await read_input(request, max_body(request))
-    return created(phone_audio.continue_phone_audio(world_of(request), token, app, log, props))
-
-
 ROUTES = [
     route("conversationLogs", conversation_logs, "GET"),
     route("conversationLog", conversation_log, "GET"),
     route("conversationLog", delete_conversation_log, "DELETE"),
-    route("continuePhoneAudio", continue_phone_audio, "POST"),
     route("conversationLogRecipient", recipient, "GET"),
-    route("markAsRead", mark_as_read, "POST"),
 ]

@@ -16,7 +16,8 @@ from typing import Any
 
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import notify
-from ucwa_nb.sim.rules.world import World, case_insensitive
+from ucwa_nb.sim.rules.operation_input import case_insensitive
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.state import ApplicationState
 
 __all__ = ["etag", "put_communication"]

@@ -10,7 +10,8 @@ from ucwa_nb.protocol.phone import NormalizationError
 from ucwa_nb.protocol.rules import dialled_number
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import notify, offers
-from ucwa_nb.sim.rules.world import World, case_insensitive
+from ucwa_nb.sim.rules.operation_input import case_insensitive
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.state import ApplicationState
 
 __all__ = ["make_me_available"]

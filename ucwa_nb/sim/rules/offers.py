@@ -1,15 +1,33 @@
 """What each resource offers in its current state: the one statement of when an operation is
 possible and which modalities are on.
 
-``render.py`` shows a link for exactly what is offered here, and the operations
-(``phone_audio.py``, ``me.py``) refuse what is not, with the documented error, so a link and
-its operation cannot disagree (Hypermedia.md: clients follow links, and a missing link means
-"not possible now"). Kept apart from the operations because they report their changes in
-events that embed rendered resources: render reads this module, the operations read render.
+Each resource's operations are a tuple of ``Offer``: the operation's definition (the
+protocol's ``OperationSpec``) and when the resource offers it. ``render.py`` shows a link for
+exactly what is offered here, the table of operations (``sim/operations.py``) serves each
+from its ``Offer``, and the rules (``phone_audio.py``, ``calls.py``, ``me.py``) refuse what is
+not offered, with the documented error, so a link and its operation cannot disagree
+(Hypermedia.md: clients follow links, and a missing link means "not possible now"). Kept
+apart from the operations because they report their changes in events that embed rendered
+resources: render reads this module, the operations read render.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ucwa_nb.protocol.operations import (
+    ADD_PHONE_AUDIO,
+    CANCEL,
+    CONTINUE_PHONE_AUDIO,
+    HOLD_PHONE_AUDIO,
+    OPERATIONS,
+    RESUME_PHONE_AUDIO,
+    START_PHONE_AUDIO,
+    STOP_PHONE_AUDIO,
+    OperationSpec,
+)
 from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationLogState,
@@ -20,9 +38,17 @@ from ucwa_nb.sim.state import (
 __all__ = [
     "CALL_OPERATIONS",
     "CALL_SCOPES",
+    "COMMUNICATION_OFFERS",
+    "CONVERSATION_LOG_OFFERS",
+    "INVITATION_OFFERS",
+    "MARK_AS_READ",
+    "OFFERS",
+    "PHONE_AUDIO_OFFERS",
+    "Offer",
     "active_modalities",
     "allowed",
     "can_start_phone_audio",
+    "communication_operations",
     "conversation_log_operations",
     "exists",
     "invitation_operations",
@@ -33,36 +59,100 @@ __all__ = [
     "supported_modalities",
 ]
 
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Offer(Generic[R]):
+    """When the resource that carries an operation's link offers it: ``when`` of the
+    resource's state (``spec.acts_on`` names the resource)."""
+
+    spec: OperationSpec
+    when: Callable[[R], bool]
+
+    @property
+    def rel(self) -> str:
+        """The operation's rel: its link's, its route's."""
+        return self.spec.rel
+
+
+# conversationLog_ref lists markAsRead; it is no phone-audio operation, so the protocol's
+# table (which the client's forms read) does not hold it: its definition is the simulator's.
+MARK_AS_READ = OperationSpec(
+    "markAsRead", "Mark a past conversation as read.", acts_on="conversationLog",
+    reached_from="conversationLog")
+
+
+def _always(_: object) -> bool:
+    return True
+
+
+def _connected(conv: ConversationState) -> bool:
+    return conv.phone_audio_state == "Connected"
+
+
+# Each tuple is one resource's operations, in the order of its links.
+# Capability links of phoneAudio [infer, ucwa-protocol.md 3.1]: add while nothing is under
+# way, stop while connecting or connected, hold while connected, resume while held.
+PHONE_AUDIO_OFFERS: tuple[Offer[ConversationState], ...] = (
+    Offer(ADD_PHONE_AUDIO, lambda conv: conv.phone_audio_state == "Disconnected"),
+    Offer(STOP_PHONE_AUDIO, lambda conv: conv.phone_audio_state != "Disconnected"),
+    Offer(HOLD_PHONE_AUDIO, lambda conv: _connected(conv) and not conv.on_hold),
+    Offer(RESUME_PHONE_AUDIO, lambda conv: _connected(conv) and conv.on_hold),
+)
+# A conversation log can be continued by phone unless a call continuing it is in progress;
+# it can always be marked as read.
+CONVERSATION_LOG_OFFERS: tuple[Offer[ConversationLogState], ...] = (
+    Offer(CONTINUE_PHONE_AUDIO, lambda log: log.call is None or not log.call.in_progress),
+    Offer(MARK_AS_READ, _always),
+)
+# A phoneAudioInvitation can be cancelled while it is in progress.
+INVITATION_OFFERS: tuple[Offer[InvitationState], ...] = (
+    Offer(CANCEL, lambda inv: inv.in_progress),
+)
+# startPhoneAudio's link is always on communication (for a user who may place calls): its
+# capabilities check (can_start_phone_audio) answers 403 rather than hiding the link.
+COMMUNICATION_OFFERS: tuple[Offer[ApplicationState], ...] = (
+    Offer(START_PHONE_AUDIO, _always),
+)
+
+
+def _by_rel(*groups: Iterable[Offer[Any]]) -> dict[str, Offer[Any]]:
+    return {offer.rel: offer for group in groups for offer in group}
+
+
+OFFERS: Mapping[str, Offer[Any]] = _by_rel(
+    PHONE_AUDIO_OFFERS, CONVERSATION_LOG_OFFERS, INVITATION_OFFERS, COMMUNICATION_OFFERS)
+
+
+def _offered(offers: tuple[Offer[R], ...], resource: R) -> tuple[str, ...]:
+    return tuple(offer.rel for offer in offers if offer.when(resource))
+
 
 def phone_audio_operations(conv: ConversationState) -> tuple[str, ...]:
-    """The operations of a conversation's phoneAudio, in the order of its links.
-
-    Capability links [infer, ucwa-protocol.md 3.1]: add while nothing is under way, stop
-    while connecting or connected, hold while connected, resume while held."""
-    if conv.phone_audio_state == "Disconnected":
-        return ("addPhoneAudio",)
-    if conv.phone_audio_state == "Connected":
-        return ("stopPhoneAudio", "resumePhoneAudio" if conv.on_hold else "holdPhoneAudio")
-    return ("stopPhoneAudio",)
+    """The operations of a conversation's phoneAudio, in the order of its links."""
+    return _offered(PHONE_AUDIO_OFFERS, conv)
 
 
 def invitation_operations(inv: InvitationState) -> tuple[str, ...]:
-    """A phoneAudioInvitation can be cancelled while it is in progress."""
-    return ("cancel",) if inv.in_progress else ()
+    """The operations of a phoneAudioInvitation: cancel while it is in progress."""
+    return _offered(INVITATION_OFFERS, inv)
+
+
+def conversation_log_operations(log: ConversationLogState) -> tuple[str, ...]:
+    """The operations of a conversation log, in the order of its links."""
+    return _offered(CONVERSATION_LOG_OFFERS, log)
+
+
+def communication_operations(app: ApplicationState) -> tuple[str, ...]:
+    """The operations of the application's communication resource."""
+    return _offered(COMMUNICATION_OFFERS, app)
 
 
 def me_operations(app: ApplicationState) -> tuple[str, ...]:
     """[infer] MeDashboard.md: makeMeAvailable is offered until the application is
     available."""
     return ("makeMeAvailable",) if app.available_modalities is None else ()
-
-
-def conversation_log_operations(log: ConversationLogState) -> tuple[str, ...]:
-    """A conversation log can be continued by phone unless a call continuing it is in
-    progress; it can always be marked as read."""
-    if log.call is not None and log.call.in_progress:
-        return ("markAsRead",)
-    return ("continuePhoneAudio", "markAsRead")
 
 
 def supported_modalities(app: ApplicationState) -> list[str]:
@@ -78,7 +168,8 @@ def supported_modalities(app: ApplicationState) -> list[str]:
 # add/continue/startPhoneAudio_ref (the current generation's scope tables): "The user must
 # have at least one of these scopes for operations on the resource to be allowed."
 CALL_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
-CALL_OPERATIONS = ("addPhoneAudio", "continuePhoneAudio", "startPhoneAudio")
+# The operations that start a call: the specs that create a phoneAudioInvitation.
+CALL_OPERATIONS = tuple(spec.rel for spec in OPERATIONS.values() if spec.creates_call)
 
 
 def may_place_calls(scopes: tuple[str, ...]) -> bool:

@@ -1,108 +1,108 @@
-"""The phone-audio operations: add/continue/startPhoneAudio (their input and refusals),
-stopPhoneAudio, holdPhoneAudio and resumePhoneAudio.
+"""The rules of the phone-audio operations: add/continue/startPhoneAudio (their admission
+and refusals), stopPhoneAudio, holdPhoneAudio and resumePhoneAudio, and leaving a
+conversation.
 
-Functions of the ``World`` they act on, as ``me.make_me_available`` is: the route handlers
-call them synchronously on the simulator's event loop. When an operation is possible is
-stated once, in ``offers.py``, which also decides the links ``render.py`` shows; the
-invitations they start live on in ``calls.py``.
+Each rule is a function of the ``World``, the operation's ``Target`` and its input, judged
+already from the operation's fields (``rules/operation_input.py``); the table of operations
+(``sim/operations.py``) names them and one route handler calls them, synchronously on the
+simulator's event loop. When an operation is possible is stated once, in ``offers.py``,
+which also decides the links ``render.py`` shows; the invitations they start live on in
+``calls.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ucwa_nb.protocol.operations import OperationSpec
 from ucwa_nb.protocol.phone import NormalizationError
-from ucwa_nb.protocol.rules import MAX_OPERATION_ID, MAX_SUBJECT, callee_uri, dialled_number
+from ucwa_nb.protocol.rules import callee_uri, dialled_number
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules import calls, notify, offers
-from ucwa_nb.sim.rules.world import World, case_insensitive
+from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.state import (
     ApplicationState,
     ConversationLogState,
     ConversationState,
     InvitationState,
-    TokenState,
+    Target,
 )
 
 __all__ = [
     "add_phone_audio",
+    "admit_call",
+    "admit_faults",
+    "call_input",
     "continue_phone_audio",
     "hold_phone_audio",
     "leave_conversation",
-    "phone_audio_input",
+    "resume_phone_audio",
     "start_phone_audio",
     "stop_phone_audio",
 ]
 
-IMPORTANCE = ("Normal", "Urgent", "Emergency")
-START_FIELDS = ("importance", "subject", "threadId")  # startPhoneAudio's own input
+Input = Mapping[str, str]  # an operation's input, judged (rules/operation_input.py)
+
+
+# ---------------------------------------------------------------------- before the input
+
+
+def admit_call(world: World, spec: OperationSpec, target: Target[Any]) -> None:
+    """Whether ``target``'s user may start a call now, before its input is judged: the
+    token's scopes (403), a fault injected on the operation, the calls in progress (409)."""
+    if not offers.may_place_calls(target.token.scopes):
+        raise SimError(403, "Forbidden", None, "The token carries neither the "
+                       + " nor the ".join(offers.CALL_SCOPES) + " scope.")
+    world.check_fault(spec.rel, target.app.user)
+    world.admit_call(target.app.user)
+
+
+def admit_faults(world: World, spec: OperationSpec, target: Target[Any]) -> None:
+    """A fault injected on the operation answers it before anything else is judged."""
+    world.check_fault(spec.rel, target.app.user)
 
 
 # ---------------------------------------------------------------------- starting a call
 
 
-def phone_audio_input(world: World, token: TokenState, app: ApplicationState, rel: str,
-                      props: dict[str, Any], needs_to: bool) -> dict[str, Any]:
-    """Validate an add/continue/startPhoneAudio body; return normalised values."""
-    if not offers.may_place_calls(token.scopes):
-        raise SimError(403, "Forbidden", None, "The token carries neither the "
-                       + " nor the ".join(offers.CALL_SCOPES) + " scope.")
-    world.check_fault(rel, app.user)
-    world.admit_call(app.user)
-    settings = world.settings
-    extra = START_FIELDS if rel == "startPhoneAudio" else ()
-    values = case_insensitive(props, ("operationId", "phoneNumber", "to", *extra))
-    problems: dict[str, str] = {}
-    for name in ("operationId", "phoneNumber", "to", *extra):
-        value = values.get(name)
-        if value is not None and not isinstance(value, str):
-            problems[name] = "This parameter must be a string."
-    op = values.get("operationId")
-    if isinstance(op, str) and len(op) > MAX_OPERATION_ID:
-        problems["operationId"] = f"The maximum length is {MAX_OPERATION_ID} characters."
-    subject = values.get("subject")
-    if isinstance(subject, str) and len(subject) > MAX_SUBJECT:
-        problems["subject"] = f"The maximum length is {MAX_SUBJECT} characters."
-    importance = values.get("importance")
-    if isinstance(importance, str) and importance not in IMPORTANCE:
-        problems["importance"] = "This parameter must be one of " + ", ".join(IMPORTANCE) + "."
-    to = values.get("to")
-    if needs_to:
-        if to is None or (isinstance(to, str) and not to.strip()):
-            problems["to"] = "This parameter is required."
-        elif isinstance(to, str):
-            try:
-                to = callee_uri(to, lenient_spacing=settings.lenient_uri_spacing)
-            except ValueError as exc:
-                problems["to"] = str(exc)
-    if problems:
-        raise SimError(400, "BadRequest", "ParameterValidationFailure", parameters=problems)
+def call_input(world: World, app: ApplicationState, values: Input) -> dict[str, Any]:
+    """An add/continue/startPhoneAudio input whose fields passed their checks, once the
+    callback channel is known to be live: the number to ring first (the default filled in,
+    then normalised: 400 NormalizationFailed) and the callee's URI, normalised."""
     world.require_live_channel(app)
+    lenient = world.settings.lenient_uri_spacing
     # [infer] ucwa-protocol.md 1.7: the default is the number makeMeAvailable gave, else
     # the user's own.
     number = values.get("phoneNumber") or app.phone_number or app.user.spec.phone
     try:
-        dialled = dialled_number(number, app.user.spec.region,
-                                 lenient_spacing=settings.lenient_uri_spacing)
+        dialled = dialled_number(number, app.user.spec.region, lenient_spacing=lenient)
     except NormalizationError as exc:
         raise SimError(400, "BadRequest", "NormalizationFailed",
                        f"The phone normalization failed: {exc}") from None
-    return {**values, "operationId": op, "phoneNumber": dialled, "to": to}
+    to = values.get("to")
+    return {**values, "operationId": values.get("operationId"), "phoneNumber": dialled,
+            "to": callee_uri(to, lenient_spacing=lenient) if to is not None else None}
 
 
-def add_phone_audio(world: World, token: TokenState, app: ApplicationState,
-                    conv: ConversationState, props: dict[str, Any]) -> InvitationState:
-    values = phone_audio_input(world, token, app, "addPhoneAudio", props, needs_to=True)
+def add_phone_audio(world: World, target: Target[ConversationState],
+                    values: Input) -> InvitationState:
+    """addPhoneAudio: call-via-work in the conversation, to ``to``."""
+    app, conv = target.app, target.resource
+    accepted = call_input(world, app, values)
     if "addPhoneAudio" not in offers.phone_audio_operations(conv):
         raise SimError(409, "Conflict", "AlreadyExists",
                        "Phone audio is already connecting or connected in this conversation.")
-    return calls.place(world, app, "addPhoneAudio", conv, values["to"], values, added=False)
+    return calls.place(world, app, "addPhoneAudio", conv, accepted["to"], accepted,
+                       added=False)
 
 
-def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
-                         log: ConversationLogState, props: dict[str, Any]) -> InvitationState:
-    values = phone_audio_input(world, token, app, "continuePhoneAudio", props, needs_to=False)
+def continue_phone_audio(world: World, target: Target[ConversationLogState],
+                         values: Input) -> InvitationState:
+    """continuePhoneAudio: call-via-work to the log's recipient, in a new conversation."""
+    app, log = target.app, target.resource
+    accepted = call_input(world, app, values)
     if "continuePhoneAudio" not in offers.conversation_log_operations(log):
         raise SimError(409, "Conflict", "AlreadyExists",
                        "Phone audio is already being continued from this conversation log.")
@@ -115,16 +115,17 @@ def continue_phone_audio(world: World, token: TokenState, app: ApplicationState,
     conv.thread_id = log.thread_id
     conv.ends_with_call = True
     conv.state = "Connecting"
-    inv = calls.place(world, app, "continuePhoneAudio", conv, spec.recipients[0], values,
+    inv = calls.place(world, app, "continuePhoneAudio", conv, spec.recipients[0], accepted,
                       added=True)
     log.call = inv
     return inv
 
 
-def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
-                      props: dict[str, Any]) -> InvitationState:
+def start_phone_audio(world: World, target: Target[ApplicationState],
+                      values: Input) -> InvitationState:
     """startPhoneAudio: call-via-work in a new peer-to-peer conversation with ``to``."""
-    values = phone_audio_input(world, token, app, "startPhoneAudio", props, needs_to=True)
+    app = target.app
+    accepted = call_input(world, app, values)
     if not offers.can_start_phone_audio(app):
         raise SimError(403, "Forbidden", None,
                        "Phone audio is not listed in the capabilities.")
@@ -134,14 +135,16 @@ def start_phone_audio(world: World, token: TokenState, app: ApplicationState,
         conv.thread_id = values["threadId"]  # [infer] continues that thread
     conv.ends_with_call = True
     conv.state = "Connecting"
-    return calls.place(world, app, "startPhoneAudio", conv, values["to"], values, added=True)
+    return calls.place(world, app, "startPhoneAudio", conv, accepted["to"], accepted,
+                       added=True)
 
 
 # ---------------------------------------------------------------------- a call under way
 
 
-def stop_phone_audio(world: World, app: ApplicationState, conv: ConversationState) -> None:
+def stop_phone_audio(world: World, target: Target[ConversationState], _: Input) -> None:
     """stopPhoneAudio: 204; a call still ringing is cancelled, a connected one hung up."""
+    app, conv = target.app, target.resource
     if "stopPhoneAudio" not in offers.phone_audio_operations(conv):
         raise SimError(409, "Conflict", None, "There is no phone audio to stop.")
     inv = conv.call
@@ -167,16 +170,24 @@ def leave_conversation(world: World, app: ApplicationState, conv: ConversationSt
         calls.end_conversation(world, app, conv)
 
 
-def hold_phone_audio(world: World, app: ApplicationState, conv: ConversationState,
-                     hold: bool) -> None:
-    """holdPhoneAudio / resumePhoneAudio: 204, then phoneAudio updated.
+def hold_phone_audio(world: World, target: Target[ConversationState], _: Input) -> None:
+    """holdPhoneAudio: 204, then phoneAudio updated (``_hold``)."""
+    _hold(world, target.app, target.resource, hold=True)
+
+
+def resume_phone_audio(world: World, target: Target[ConversationState], _: Input) -> None:
+    """resumePhoneAudio: 204, then phoneAudio updated (``_hold``)."""
+    _hold(world, target.app, target.resource, hold=False)
+
+
+def _hold(world: World, app: ApplicationState, conv: ConversationState, hold: bool) -> None:
+    """Hold or resume (the fault check is the operation's admission, ``admit_faults``).
 
     [infer] CallState (Connected, Connecting, Disconnected, Disconnecting, Transferring)
     has no held member, so ``state`` stays Connected; what changes are the capability
     links: resumePhoneAudio instead of holdPhoneAudio while held (phoneAudio_ref: "updated
     whenever the state and capabilities of the modality change")."""
     rel = "holdPhoneAudio" if hold else "resumePhoneAudio"
-    world.check_fault(rel, app.user)
     if rel not in offers.phone_audio_operations(conv):
         if conv.phone_audio_state != "Connected":
             raise SimError(409, "Conflict", None, "There is no connected phone call.")

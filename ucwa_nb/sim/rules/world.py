@@ -1,6 +1,16 @@
-"""The simulated world: its users, tokens and applications, and the rules of sign-in,
-application lifetime, injected faults, the callback channel an operation needs and event
-delivery.
+"""The simulated world: what a scenario becomes when it is served, composed of one part per
+job, each with the state it owns:
+
+* ``accounts.py``: users, their sign-in and tokens;
+* ``applications.py``: applications, their lifetime and expiry, their conversations;
+* ``call_limits.py``: one user's calls in progress and history;
+* ``injected_faults.py``: faults on operations;
+* ``delivery.py``: events to an application's channel, and the live channel an operation
+  needs.
+
+``World`` holds them, their clock (``sim/clock.py``; tests move it on instead of sleeping)
+and the whole world's views (every call, the trainer's activity) and shutdown. Its methods
+hand each request to the part whose job it is, so that rules and routes need only a World.
 
 Runs on the simulator's event loop; HTTP handlers call it synchronously. The phone-audio rules
 (add/continue/startPhoneAudio, stop, hold and resume) are in ``phone_audio.py`` and
@@ -10,327 +20,132 @@ invitation (``calls.py``) runs as an asyncio task beside it.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ucwa_nb.protocol.representation import Event
-from ucwa_nb.sim.channel import Channel, PendingEvent, Priority
-from ucwa_nb.sim.classroom import HubUsersSpec
-from ucwa_nb.sim.errors import SimError, fault_error
+from ucwa_nb.sim.channel import Priority
+from ucwa_nb.sim.clock import Clock
 from ucwa_nb.sim.limits import SignInLimits
-from ucwa_nb.sim.rules.hub_users import hub_account, hub_name, is_hub_password
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario, UserSpec
+from ucwa_nb.sim.rules.accounts import Accounts
+from ucwa_nb.sim.rules.applications import Applications
+from ucwa_nb.sim.rules.call_limits import CallLimits
+from ucwa_nb.sim.rules.delivery import Delivery
+from ucwa_nb.sim.rules.injected_faults import InjectedFaults
+from ucwa_nb.sim.scenario import FaultSpec, Scenario
 from ucwa_nb.sim.state import (
     ApplicationState,
-    ConversationLogState,
     ConversationState,
     InvitationState,
     TokenState,
     UserState,
 )
 
-__all__ = ["World", "activity_row", "case_insensitive", "known_person_name"]
-
-MAX_APP_FIELD = 100
-# Applications retired (TooManyApplications, InactiveApplicationExpired), remembered so that
-# their next request is answered 410 rather than 404; the oldest are forgotten beyond this many.
-RETIRED_KEPT = 4096
-
-
-@dataclass
-class ActiveFault:
-    spec: FaultSpec
-    remaining: int  # 0 = until cleared
-
-
-def _thread_id(*parts: str) -> str:
-    # Deterministic so that notebooks show the same thread ids on every run.
-    return hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()
+__all__ = ["World", "activity_row", "known_person_name"]
 
 
 class World:
+    """A scenario served: its parts (module doc), its clock and its calls."""
+
     def __init__(self, scenario: Scenario, now: Callable[[], float] = time.monotonic) -> None:
         self.scenario = scenario
         self.settings = scenario.server
-        self.now = now
-        self.users: dict[str, UserState] = {}
-        self.tokens: dict[str, TokenState] = {}
-        self.apps: dict[str, ApplicationState] = {}
-        self.faults: list[ActiveFault] = [ActiveFault(f, f.count) for f in scenario.faults]
-        self.signin = SignInLimits(self.settings, now)
-        # Retired application id -> (its user's key, the 410 subcode it answers).
-        self.retired: OrderedDict[str, tuple[str, str]] = OrderedDict()
-        self._next_app = 101
+        self.clock = Clock(now)
+        self.now: Callable[[], float] = self.clock
+        self.accounts = Accounts(scenario, self.clock)
+        self.applications = Applications(self.settings, self.clock)
+        self.call_limits = CallLimits(self.settings)
+        self.injected = InjectedFaults(scenario.faults)
+        self.delivery = Delivery(self.settings)
+        self.signin = SignInLimits(self.settings, self.clock)
+        # The parts' state, under the names rules, routes and tests have always used.
+        self.users = self.accounts.users
+        self.tokens = self.accounts.tokens
+        self.apps = self.applications.apps
+        self.retired = self.applications.retired
+        self.faults = self.injected.active
         self.next_invitation = 1
         self.restarting = False  # see shutdown()
         # Set by shutdown(), cleared when a server starts serving this world (app lifespan):
         # while set, new event polls are answered 503 at once instead of parking.
         self.closing = False
-        self.hub_accounts = 0  # made on first sign-in ([classroom] hub_users)
-        for spec in scenario.users:
-            self._add_user(spec)
 
-    def _add_user(self, spec: UserSpec) -> UserState:
-        user = UserState(spec)
-        for n, log_spec in enumerate(spec.conversation_logs, start=1):
-            log_id = f"{n}"
-            user.logs[log_id] = ConversationLogState(
-                log_id, log_spec, _thread_id(spec.uri, "log", log_id, log_spec.subject))
-        self.users[user.key] = user
-        return user
+    # ------------------------------------------------------------------ accounts
 
-    def add_conversation(self, app: ApplicationState, subject: str, participants: list[str],
-                         created: Any, importance: str = "Normal",
-                         modalities: list[str] | None = None) -> ConversationState:
-        conv_id = f"{app.next_conversation}"
-        app.next_conversation += 1
-        # The thread id does not name the application: the scenario's conversations are the
-        # same threads on each of the user's devices.
-        conv = ConversationState(conv_id, subject, participants, created,
-                                 _thread_id(app.user.spec.uri, "conversation", conv_id,
-                                            subject),
-                                 importance,
-                                 modalities=["Messaging"] if modalities is None else modalities)
-        app.conversations[conv_id] = conv
-        return conv
-
-    # ------------------------------------------------------------------ sign-in
+    @property
+    def hub_accounts(self) -> int:
+        """How many accounts JupyterHub users made on first sign-in."""
+        return self.accounts.hub_accounts
 
     def issue_token(self, username: str, password: str) -> TokenState | None:
-        user = self._signing_in(username, password)
-        if user is None:
-            return None
-        token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
-                      self.now() + self.settings.token_lifetime)
-        self.tokens[token.value] = token
-        user.tokens.append(token.value)
-        limit = self.settings.max_tokens_per_user
-        while limit and len(user.tokens) > limit:  # the oldest sign-in is signed out
-            self.tokens.pop(user.tokens.pop(0), None)
-        return token
-
-    def _signing_in(self, username: str, password: str) -> UserState | None:
-        """The user these credentials open, if any."""
-        hub = self.scenario.hub_users
-        name = hub_name(hub, username) if hub is not None else None
-        if hub is not None and name is not None:
-            return self._hub_user(hub, name, password)
-        user = self.users.get(username.lower().removeprefix("sip:"))
-        # compare_digest refuses str with non-ASCII characters (TypeError, which became a
-        # 500 for a password such as "é"): compare the UTF-8 bytes instead.
-        if user is None or not secrets.compare_digest(
-                user.spec.password.encode("utf-8", "surrogatepass"),
-                password.encode("utf-8", "surrogatepass")):
-            return None
-        return user
-
-    def _hub_user(self, spec: HubUsersSpec, name: str, password: str) -> UserState | None:
-        """A JupyterHub user: only the hub's password opens an account in its domain, and
-        one the scenario does not list is made on first sign-in (rules/hub_users.py)."""
-        if not is_hub_password(spec, name, password):
-            return None
-        user = self.users.get(f"{name}@{spec.domain.lower()}")
-        if user is not None:
-            return user
-        if self.hub_accounts >= spec.limit:
-            return None
-        account = hub_account(spec, name, self.scenario.demo_user, self.hub_accounts)
-        self.hub_accounts += 1
-        return self._add_user(account)
-
-    def purge_expired_tokens(self) -> int:
-        """Forget expired tokens (the sweeper calls this); returns how many."""
-        now = self.now()
-        expired = [t for t in self.tokens.values() if t.expires_at < now]
-        for token in expired:
-            del self.tokens[token.value]
-        for user in {t.user.key: t.user for t in expired}.values():
-            user.tokens = [v for v in user.tokens if v in self.tokens]
-        return len(expired)
+        """A new token for these credentials, or None (accounts.py)."""
+        return self.accounts.issue_token(username, password)
 
     def authenticate(self, authorization: str | None) -> TokenState | None:
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        token = self.tokens.get(authorization[len("Bearer "):].strip())
-        if token is None or token.expires_at < self.now():
-            return None
-        return token
+        """The live token of an Authorization header, or None."""
+        return self.accounts.authenticate(authorization)
+
+    def purge_expired_tokens(self) -> int:
+        """Forget expired tokens; returns how many."""
+        return self.accounts.purge_expired_tokens()
 
     # ------------------------------------------------------------------ applications
 
     def create_application(self, token: TokenState,
                            props: dict[str, Any]) -> tuple[ApplicationState, bool]:
-        values = case_insensitive(props, ("userAgent", "endpointId", "culture", "instanceId",
-                                           "type"))
-        problems = {}
-        for name in ("userAgent", "endpointId", "culture"):
-            value = values.get(name)
-            if not isinstance(value, str) or not value.strip():
-                problems[name] = "This parameter is required and must be a non-empty string."
-        for name in ("userAgent", "endpointId", "culture", "instanceId"):
-            value = values.get(name)
-            if isinstance(value, str) and len(value) > MAX_APP_FIELD:
-                problems[name] = f"This parameter is limited to {MAX_APP_FIELD} characters."
-            elif name == "instanceId" and value is not None and not isinstance(value, str):
-                problems[name] = "This parameter must be a string."
-        if problems:
-            raise SimError(400, "BadRequest", "ParameterValidationFailure",
-                           parameters=problems)
-        user = token.user
-        for app in user.apps.values():
-            if (app.endpoint_id == values["endpointId"] and app.user_agent == values["userAgent"]
-                    and app.instance_id == values.get("instanceId")):
-                return app, False
-        limit = self.settings.max_applications_per_user
-        if limit and len(user.apps) >= limit:
-            # The least recently active one makes room; its next request is answered
-            # 410 Gone/TooManyApplications (ApplicationDashboard's lifetime errors).
-            self.retire_application(min(user.apps.values(),
-                                        key=lambda a: a.channel.last_activity),
-                                    "TooManyApplications")
-        app_id = str(self._next_app)
-        self._next_app += 1
-        app = ApplicationState(app_id, user, values["userAgent"], values["endpointId"],
-                               values["culture"], values.get("instanceId"), Channel(self.now),
-                               # Random on a real server (PayloadFormat); derived from the
-                               # ids here so that notebook outputs stay the same run to run.
-                               last_request=self.now(),
-                               communication_guid=str(uuid.uuid5(
-                                   uuid.NAMESPACE_URL, f"ucwa-nb:{user.key}:{app_id}")))
-        user.apps[app_id] = app
-        self.apps[app_id] = app
-        for c in user.spec.conversations:  # each new endpoint starts with the scenario's
-            self.add_conversation(app, c.subject, list(c.participants), c.created,
-                                  c.importance, list(c.modalities))
-        return app, True
-
-    def retire_application(self, app: ApplicationState, subcode: str) -> None:
-        """Delete ``app``; its next request is answered 410 Gone with ``subcode``."""
-        self.delete_application(app)
-        self.retired[app.id] = (app.user.key, subcode)
-        while len(self.retired) > RETIRED_KEPT:
-            self.retired.popitem(last=False)
+        """POST applications (applications.py)."""
+        return self.applications.create(token, props)
 
     def application(self, token: TokenState, app_id: str) -> ApplicationState:
-        app = self.apps.get(app_id)
-        # Only the application asked for: the lifespan's sweeper expires the others, so no
-        # request pays for a scan of every application on the server.
-        if app is not None and self._idle_for(app) > self.settings.application_expiry:
-            # GenericSynchronousErrors: "InactiveApplicationExpired | An inactive application
-            # expired." (410 Gone, ApplicationDashboard); 404 stays for ids never seen.
-            self.retire_application(app, "InactiveApplicationExpired")
-            app = None
-        if app is not None and app.overflowed:
-            self.retire_application(app, "InactiveApplicationExpired")
-            app = None
-        retired = self.retired.get(app_id) if app is None else None
-        if retired is not None and retired[0] == token.user.key:
-            raise SimError(410, "Gone", retired[1])
-        # Another user's application is reported exactly like a missing one.
-        if app is None or app.user is not token.user:
-            raise SimError(404, "NotFound", "ApplicationNotFound")
-        # application_ref: the application expires when "no HTTP requests are received for a
-        # period of time from the application": any request of it counts, not only polls.
-        app.last_request = self.now()
-        return app
+        """The application a request names, or its 404/410."""
+        return self.applications.get(token, app_id)
 
-    def _idle_for(self, app: ApplicationState) -> float:
-        return min(app.channel.idle_for(), self.now() - app.last_request)
+    def add_conversation(self, app: ApplicationState, subject: str, participants: list[str],
+                         created: Any, importance: str = "Normal",
+                         modalities: list[str] | None = None) -> ConversationState:
+        """A new conversation of ``app``."""
+        return self.applications.add_conversation(app, subject, participants, created,
+                                                  importance, modalities)
 
     def delete_application(self, app: ApplicationState) -> None:
-        app.deleted = True
-        app.channel.close()
-        for inv in list(app.invitations.values()):
-            if inv.task is not None:
-                inv.task.cancel()
-        self.apps.pop(app.id, None)
-        app.user.apps.pop(app.id, None)
+        """DELETE application."""
+        self.applications.delete(app)
 
     def expire_idle(self) -> None:
-        limit = self.settings.application_expiry
-        for app in list(self.apps.values()):
-            if app.overflowed or self._idle_for(app) > limit:
-                self.retire_application(app, "InactiveApplicationExpired")
+        """Retire the applications idle beyond their expiry (the sweeper)."""
+        self.applications.expire_idle()
 
-    # ------------------------------------------------------------------ one user's calls
+    # ------------------------------------------------------------------ calls, faults, events
 
     def admit_call(self, user: UserState) -> None:
-        """A user rings one phone of their own per call: a few at once are plenty, and more
-        would let one user's calls take the server's time from everyone else's."""
-        limit = self.settings.max_calls_in_progress_per_user
-        ringing = sum(inv.in_progress for app in user.apps.values()
-                      for inv in app.invitations.values())
-        if limit and ringing >= limit:
-            # [infer] TooManyConversations is an ErrorSubcode of the reference; 409 Conflict
-            # as for TooManyGroups, the other "too many" of the phone-audio operations.
-            raise SimError(409, "Conflict", "TooManyConversations",
-                           f"At most {limit} calls may be in progress at once.")
+        """409 TooManyConversations when the user has too many calls ringing."""
+        self.call_limits.admit(user)
 
     def prune_call_history(self, user: UserState) -> None:
-        """Forget the user's oldest finished calls beyond max_call_history_per_user, with
-        the conversations that ended with them."""
-        limit = self.settings.max_call_history_per_user
-        finished = [inv for app in user.apps.values() for inv in app.invitations.values()
-                    if not inv.in_progress]
-        if not limit or len(finished) <= limit:
-            return
-        finished.sort(key=lambda inv: int(inv.id))
-        for inv in finished[:len(finished) - limit]:
-            inv.app.invitations.pop(inv.id, None)
-            conv = inv.conversation
-            if conv.ends_with_call and conv.call is inv:
-                inv.app.conversations.pop(conv.id, None)
-
-    # ------------------------------------------------------------------ faults
+        """Forget the user's oldest finished calls beyond the history kept."""
+        self.call_limits.prune_history(user)
 
     def add_fault(self, spec: FaultSpec) -> None:
-        if spec.error not in FAULTS:
-            raise ValueError(f"unknown fault {spec.error!r}; known: {', '.join(FAULTS)}")
-        self.faults.append(ActiveFault(spec, spec.count))
+        """Inject a fault on an operation's rel."""
+        self.injected.add(spec)
 
     def clear_faults(self) -> None:
-        self.faults.clear()
+        """No injected fault any more."""
+        self.injected.clear()
 
     def check_fault(self, rel: str, user: UserState) -> None:
-        for fault in self.faults:
-            spec = fault.spec
-            if spec.rel.lower() != rel.lower():
-                continue
-            if spec.user is not None and spec.user.removeprefix("sip:").lower() != user.key:
-                continue
-            if fault.remaining == 1:
-                self.faults.remove(fault)
-            elif fault.remaining > 1:
-                fault.remaining -= 1
-            raise fault_error(*FAULTS[spec.error])
-
-    # ------------------------------------------------------------------ the callback channel
+        """Raise the error of a fault injected on ``rel`` for ``user``, if any."""
+        self.injected.check(rel, user)
 
     def require_live_channel(self, app: ApplicationState) -> None:
-        """An operation's changes are reported on the event channel: without a poll parked
-        or released lately the server cannot reach the application (500
-        CallbackChannelError; [infer] ucwa-protocol.md 2.4)."""
-        if not app.channel.live(self.settings.callback_grace):
-            raise SimError(500, "ServiceFailure", "CallbackChannelError")
-
-    # ------------------------------------------------------------------ events
+        """500 CallbackChannelError unless ``app`` polled lately (delivery.py)."""
+        self.delivery.require_live_channel(app)
 
     def emit(self, app: ApplicationState, sender_rel: str, sender_href: str, event: Event,
              priority: Priority = Priority.HIGH) -> None:
-        if not app.deleted:
-            app.channel.emit(PendingEvent(sender_rel, sender_href, event, priority))
-            limit = self.settings.max_pending_events
-            if limit and len(app.channel.pending) > limit:
-                # Nobody polls this application: it stops taking events (and memory) and
-                # is retired as inactive by its next request or the sweeper.
-                del app.channel.pending[limit:]
-                app.overflowed = True
+        """Queue an event for ``app``'s next poll."""
+        self.delivery.emit(app, sender_rel, sender_href, event, priority)
 
     # ------------------------------------------------------------------ the whole world
 
@@ -381,15 +196,3 @@ def known_person_name(scenario: Scenario, uri: str) -> str | None:
         return contact.name
     other = scenario.user(uri)
     return other.name if other is not None else None
-
-
-def case_insensitive(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """UCWA input property names are case-insensitive (PascalCase walkthroughs, camelCase
-    reference); map them onto the canonical names."""
-    canonical = {name.lower(): name for name in names}
-    out: dict[str, Any] = {}
-    for key, value in props.items():
-        name = canonical.get(key.lower())
-        if name is not None:
-            out[name] = value
-    return out
