@@ -25,6 +25,8 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.doctor.explain import explain
+from ucwa_nb.doctor.sources import ExplainError
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.log.har import read_har
 from ucwa_nb.protocol.representation import (
@@ -65,6 +67,7 @@ __all__ = [
     "EventChannel",
     "Events",
     "ExchangeLog",
+    "ExplainError",
     "InsecureTLSWarning",
     "Link",
     "ParseError",
@@ -86,6 +89,7 @@ __all__ = [
     "__version__",
     "build_input",
     "connect",
+    "explain",
     "parse",
     "parse_challenge",
     "parse_input",

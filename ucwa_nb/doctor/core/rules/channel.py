@@ -145,7 +145,7 @@ def _completed_missing(record: Record, rule: Rule) -> Iterator[Finding]:
                     if e.event_type == "completed" and e.location}
     for e in record.http:
         if not (e.method == "POST" and e.status == 201 and e.operation_id
-                and "invitations" in (e.location or "")):
+                and "invitation" in (e.location or "").lower()):
             continue
         if e.operation_id in completed or e.location in completed_at:
             continue
@@ -189,6 +189,6 @@ RULES: tuple[Rule, ...] = (
          "'CallbackChannelError')", _no_channel),
     Rule("channel.completed-missing", "A call's completed event never arrived",
          "phoneAudioInvitation_ref",
-         "simulator: call Nora (never answers), stop the event channel, use the session",
+         "simulator: stop the event channel, then call Nora (still accepted: callback_grace)",
          _completed_missing),
 )
