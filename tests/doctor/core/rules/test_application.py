@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from client_support import MakeSession, MakeSim
+from doctor_support import fired
 
-from doctor.conftest import fired
 from ucwa_nb import Session
 
 

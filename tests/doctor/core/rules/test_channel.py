@@ -4,13 +4,12 @@ poll parked, a completed event that never came."""
 from __future__ import annotations
 
 import json
-
-import pytest
 from urllib.parse import urljoin
 
+import pytest
 from client_support import NORA, MakeSession, wait_until
+from doctor_support import fired
 
-from doctor.conftest import fired
 from ucwa_nb import Session, Simulator, UcwaError
 
 
@@ -25,7 +24,7 @@ def _parked_poll_url(session: Session) -> str:
                            for r in session.log.rows), what="a first answered poll")
     last = next(r for r in reversed(session.log.rows)
                 if r.url and "/events" in r.url and r.status == 200)
-    href = json.loads(last.response_body or "{}")["_links"]["next"]["href"]
+    href = str(json.loads(last.response_body or "{}")["_links"]["next"]["href"])
     return urljoin(last.url or "", href)
 
 

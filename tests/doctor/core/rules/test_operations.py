@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from client_support import JOHN, MARIA
-from doctor.conftest import fired
+from doctor_support import fired
 
 from ucwa_nb import Session, Simulator, UcwaError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from client_support import DESK_PHONE_NEVER_ANSWERED, JOHN, MARIA, NOBODY, NORA, PIERRE
-from doctor.conftest import fired
+from doctor_support import fired
 
 from ucwa_nb import Session
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 from client_support import ALICE, MakeSession, MakeSim
+from doctor_support import fired
 
 import ucwa_nb
-from doctor.conftest import fired
 from ucwa_nb import ExchangeLog, Session, Simulator
 from ucwa_nb.sim import paths
 
