@@ -32,16 +32,6 @@ class ExplainError(ValueError):
     """Input the doctor cannot read; the message says what is wrong with it."""
 
 
-class CallEventLike(Protocol):
-    """A call's event as ``PhoneAudioCall.events`` holds it."""
-
-    @property
-    def time(self) -> datetime: ...
-
-    @property
-    def event(self) -> Event: ...
-
-
 class CallLike(Protocol):
     """What the doctor reads of a ``PhoneAudioCall`` (the client is not imported here)."""
 

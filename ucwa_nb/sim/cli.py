@@ -54,6 +54,10 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# The name tests/sim/test_prefix.py knows the parser by.
+_parser = parser
+
+
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",

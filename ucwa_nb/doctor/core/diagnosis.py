@@ -12,7 +12,7 @@ import html
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ucwa_nb.doctor.core.finding import FAMILIES, Finding, Rule
 from ucwa_nb.doctor.core.record import Record
@@ -143,7 +143,3 @@ def findings_html(findings: Iterable[Finding] | Diagnosis, *, caption: str | Non
     parts.append("</div>")
     return "".join(parts)
 
-
-def as_records(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    """The findings as plain dicts (JSON output)."""
-    return [f.as_dict() for f in findings]
