@@ -252,7 +252,9 @@ RULES: tuple[Rule, ...] = (
          "HAR fixture (a browser's DevTools): the simulator has no allow list",
          _cross_domain),
     Rule("signin.tls", "TLS handshake failed", "RootURL",
-         "simulator behind TLS with a certificate the client does not trust", _tls),
+         "simulator: connect() to https:// on its plain-HTTP port (the handshake fails)",
+         _tls),
     Rule("signin.untrusted-host", "Credential kept from another host", _AUTH_PAGE,
-         "client: a token request to a host other than the one signed in to", _untrusted_host),
+         "client: a challenge or link naming another host (tests/client/test_hostile.py); "
+         "the doctor's test uses the row the client writes", _untrusted_host),
 )
