@@ -7,6 +7,7 @@ What a notebook needs, in the order a notebook meets it::
     ucwa_nb.AddPhoneAudioForm(session)                # a form that builds and sends the call
     call = session.add_phone_audio(conversation, "sip:john@contoso.com")
     call.wait(); session.log.df                       # the outcome; every exchange as a row
+    ucwa_nb.explain(session)                          # why a call failed, if one did
 
 The names live in small private-by-convention modules and are re-exported here (the httpx
 convention). The forms and the simulator are loaded on first use: a client pointed at a real
@@ -34,6 +35,7 @@ from ucwa_nb.client.errors import (
 )
 from ucwa_nb.client.session import Session, connect
 from ucwa_nb.client.views import Conversation, ConversationLog
+from ucwa_nb.doctor.explain import explain
 from ucwa_nb.log.exchange_log import ExchangeLog, read_har
 from ucwa_nb.protocol.representation import parse, parse_input
 
@@ -113,6 +115,7 @@ __all__ = [  # noqa: RUF022
     "DiscoveryError",
     "UntrustedHostError",
     "ValidationError",
+    "explain",
     # the simulator
     "Simulator",
     "Scenario",

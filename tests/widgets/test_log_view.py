@@ -372,3 +372,19 @@ def test_details_follow_the_filter(mixed_log: ExchangeLog) -> None:
     view.status.value = "2xx"  # nothing passes
     assert view.row.options == ()
     assert view.details.value == ""
+
+
+def test_why_panel_explains_a_failed_row(session: Session) -> None:
+    view = LogView(session.log)
+    call = session.add_phone_audio(session.conversations()[0], to="sip:maria@contoso.com")
+    call.wait()
+    completed = next(r for r in reversed(session.log.rows) if r.event_type == "completed")
+    view.redraw()
+    view.row.value = completed.seq
+    assert "outcome.busy" in view.why.value
+    assert "phoneaudioinvitation_ref" in view.why.value
+    ok = next(r for r in session.log.rows if r.kind == "http" and r.status == 200)
+    view.row.options = [(str(ok.seq), ok.seq), (str(completed.seq), completed.seq)]
+    view.row.value = ok.seq
+    assert view.why.value == ""
+    view.close()

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ucwa_nb.display.timeline import call_timeline_html
 from ucwa_nb.protocol.operations import (
@@ -23,6 +23,10 @@ from ucwa_nb.protocol.operations import (
     OperationSpec,
 )
 from ucwa_nb.protocol.representation import Event, Reason
+
+if TYPE_CHECKING:
+    from ucwa_nb.doctor.core.diagnosis import Diagnosis
+    from ucwa_nb.log.exchange_log import ExchangeLog
 
 __all__ = ["CallActions", "CallEvent", "PhoneAudioCall", "describe_progress"]
 
@@ -239,6 +243,13 @@ class PhoneAudioCall:
             # A broken listener (a closed widget, say) must not stop event delivery.
             with contextlib.suppress(Exception):
                 listener(self)
+
+    def explain(self, log: ExchangeLog | None = None) -> Diagnosis:
+        """Why this call failed, in UCWA's terms (``ucwa_nb.explain``): from its own events,
+        or with ``log`` (``session.log``) from every row about its operationId."""
+        from ucwa_nb.doctor.explain import explain  # the doctor reads the log: loaded on use
+
+        return explain(self if log is None else log, operation_id=self.operation_id)
 
     # ------------------------------------------------------------------ display
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,12 +16,18 @@ from ucwa_nb.sim.scenario_loader import scenario_from_toml
 from ucwa_nb.sim.server import Simulator, SimulatorError
 from ucwa_nb.sim.trainer import TrainerGate
 
-__all__ = ["main"]
+__all__ = ["main", "parser"]
+
+AddCommands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
+    """The ``ucwa-nb`` parser with ``serve``; ``add_commands`` adds the commands of other
+    layers (``ucwa_nb/cli.py`` adds ``explain``), which the simulator does not import."""
     parser = argparse.ArgumentParser(prog="ucwa-nb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    if add_commands is not None:
+        add_commands(commands)
     serve = commands.add_parser(
         "serve", help="run the UCWA simulator in the foreground (Ctrl-C stops it)",
         description="Run the UCWA simulator for curl, Postman, notebooks or a whole class.")
@@ -47,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
+
+
+# The name tests/sim/test_prefix.py knows the parser by.
+_parser = parser
 
 
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
@@ -141,7 +151,7 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     if args.command == "serve":
         where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
         if args.jupyterhub:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import ipywidgets as w
 
+from ucwa_nb.doctor.core import findings_html
+from ucwa_nb.doctor.explain import explain
 from ucwa_nb.log.exchange_log import ExchangeLog, LogRow
 from ucwa_nb.widgets._common import (
     BAD,
@@ -75,6 +77,9 @@ class LogView(w.VBox):  # type: ignore[misc]
         self.row = w.Dropdown(description="Details of", options=[], style={
             "description_width": "80px"})
         self.details = w.HTML()
+        # "Why?": the doctor's findings about the selected row, for a failed one.
+        self.why = w.HTML()
+        self._why_seq: int | None = None  # the row the panel explains (worked out once)
         self.export_har = w.Button(description="Export HAR", icon="download",
                                    tooltip="Write the whole log as a HAR 1.2 file")
         self.export_csv = w.Button(description="Export CSV", icon="download",
@@ -85,6 +90,7 @@ class LogView(w.VBox):  # type: ignore[misc]
             self.table,
             self.row,
             self.details,
+            self.why,
             w.HBox([self.export_har, self.export_csv, self.exported]),
         ])
         show = guarded(self._show_error)
@@ -212,8 +218,13 @@ class LogView(w.VBox):  # type: ignore[misc]
             return next((r for r in reversed(self._recent) if r.seq == seq), None)
 
     def _draw_details(self) -> None:
+        row = self._find(self.row.value)
+        seq = row.seq if row is not None else None
         with self._ui:
-            self._ui.apply(self.details, value=self._details_of(self._find(self.row.value)))
+            self._ui.apply(self.details, value=self._details_of(row))
+            if seq != self._why_seq:  # redraw runs on every new row: explain on selection only
+                self._why_seq = seq
+                self._ui.apply(self.why, value=self._why(row))
 
     def _details_of(self, row: LogRow | None) -> str:
         if row is None:
@@ -231,6 +242,15 @@ class LogView(w.VBox):  # type: ignore[misc]
         if row.response_body:
             parts.append(pretty_body(row.response_body))
         return pre("\n\n".join(parts))
+
+    def _why(self, row: LogRow | None) -> str:
+        """The "Why?" panel: the doctor's findings about a failed row, escaped."""
+        if row is None or not _status_matches(row, "errors"):
+            return ""
+        about = explain(self.exchange_log).about(row.seq)
+        if not about:
+            return f"<p style='color:{MUTED}'>Why? No known cause for row #{row.seq}.</p>"
+        return findings_html(about, caption=f"Why? Row #{row.seq}")
 
     def export(self, what: str) -> Path:
         """Write the log as ``what`` ("har" or "csv") to a file; returns its path."""

@@ -21,6 +21,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ucwa_nb.sim.failures import latest_failures_html
 from ucwa_nb.sim.http import COMMON_HEADERS
 from ucwa_nb.sim.routes.common import route, world_of
 from ucwa_nb.sim.rules.world import activity_row
@@ -42,7 +43,9 @@ async def activity(request: Request) -> Response:
     if _wants_html(request.headers.get("accept", "")):
         headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         count = f"{len(calls)} call" + ("" if len(calls) == 1 else "s")
-        page = _chunks(calls, _HTML_HEAD.format(count=count), _table_row, "", _HTML_TAIL)
+        # Below the table: each attendee's latest failure, explained (sim/failures.py).
+        tail = _HTML_TAIL.replace("</body>", latest_failures_html(calls) + "</body>", 1)
+        page = _chunks(calls, _HTML_HEAD.format(count=count), _table_row, "", tail)
         return StreamingResponse(page, media_type="text/html; charset=utf-8",
                                  headers=headers)
     return StreamingResponse(_chunks(calls, "[", json.dumps, ",", "]"),

@@ -1,0 +1,44 @@
+"""Application rules on the simulator: expiry (gap compared with the expiry), the per-user
+limit, reuse through endpointId."""
+
+from __future__ import annotations
+
+import time
+
+from support import MakeSession, MakeSim
+from support.doctor import fired
+
+from ucwa_nb import Session
+
+
+def test_expired_application_compares_the_gap(make_sim: MakeSim,
+                                              make_session: MakeSession) -> None:
+    session = make_session(make_sim(application_expiry=0.5))
+    channel = session.event_channel
+    assert channel is not None
+    channel.stop()
+    time.sleep(1.2)
+    session.http_client.get(session.application_url or "")
+    [finding] = fired(session, "application.expired")
+    assert "InactiveApplicationExpired" in finding.evidence
+    assert "15 minutes" in finding.cause
+    assert "sooner" in finding.cause
+
+
+def test_too_many_applications(make_sim: MakeSim, make_session: MakeSession) -> None:
+    sim = make_sim(max_applications_per_user=1)
+    first = make_session(sim)
+    make_session(sim)
+    first.http_client.get(first.application_url or "")
+    [finding] = fired(first, "application.too-many")
+    assert "TooManyApplications" in finding.evidence
+
+
+def test_reused_application(session: Session) -> None:
+    body = {"userAgent": "doctor-test", "endpointId": "same-endpoint", "culture": "en-US"}
+    url = session.applications_url or ""
+    assert session.http_client.post(url, json=body).status_code == 201
+    assert session.http_client.post(url, json=body).status_code == 200
+    [finding] = fired(session, "application.reused")
+    assert "same-endpoint" in finding.evidence
+    assert finding.severity == "warning"
