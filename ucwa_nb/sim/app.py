@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
-from ucwa_nb.sim.routes import ROUTES
+from ucwa_nb.sim.routes import ROUTES, recorded
 from ucwa_nb.sim.routes.common import world_of
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.trainer import BasicTrainerGate, TrainerGate
@@ -34,10 +34,12 @@ UCWA_VERSION = "1.7"
 
 
 class _VersionHeader:
-    """Adds X-MS-UcwaVersion to every response, errors and the 401 challenge included."""
+    """Adds X-MS-UcwaVersion to every response, errors and the 401 challenge included
+    (``UCWA_VERSION`` unless the scenario's ``[server] ucwa_version`` says otherwise)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, version: str = UCWA_VERSION) -> None:
         self.app = app
+        self.version = version.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,7 +49,7 @@ class _VersionHeader:
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []),
-                                      (b"x-ms-ucwaversion", UCWA_VERSION.encode())]
+                                      (b"x-ms-ucwaversion", self.version)]
             await send(message)
 
         await self.app(scope, receive, send_with_version)
@@ -57,7 +59,8 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlet
     """The application serving ``world``; ``trainer_gate`` decides who sees the trainer's
     pages (default: the scenario's ``[trainer]`` account, by HTTP Basic)."""
     app = Starlette(
-        routes=ROUTES,
+        # A strict replay's recorded resources first (routes/recorded.py says why).
+        routes=[*recorded.routes(world.scenario, ROUTES), *ROUTES],
         exception_handlers={
             SimError: _sim_error,
             Unauthorized: _challenge,
@@ -67,7 +70,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None) -> Starlet
         # and then re-raises (uvicorn logs a traceback and drops the connection). Handled
         # here instead, any other exception is a plain 500 ServiceFailure, never a stack
         # trace in a response.
-        middleware=[Middleware(_VersionHeader),
+        middleware=[Middleware(_VersionHeader, version=world.settings.ucwa_version),
                     Middleware(_Prefix, prefix=world.settings.root_path),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
@@ -107,7 +110,8 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 
 async def _challenge(request: Request, exc: Exception) -> Response:
-    return challenge(request, world_of(request).settings.server_fqdn)
+    settings = world_of(request).settings
+    return challenge(request, settings.server_fqdn, settings.grant_types)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
