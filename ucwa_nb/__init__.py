@@ -25,6 +25,7 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.fidelity import Comparison, compare
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.log.har import read_har
 from ucwa_nb.protocol.representation import (
@@ -39,6 +40,7 @@ from ucwa_nb.protocol.representation import (
     parse,
     parse_input,
 )
+from ucwa_nb.record import RecordingError, scenario_from_har
 
 if TYPE_CHECKING:
     from ucwa_nb.sim import Scenario, ScenarioError, Simulator, SimulatorError
@@ -58,6 +60,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CallEvent",
     "Challenge",
+    "Comparison",
     "Conversation",
     "ConversationLog",
     "DiscoveryError",
@@ -72,6 +75,7 @@ __all__ = [
     "PhoneAudioCall",
     "PreparedCall",
     "Reason",
+    "RecordingError",
     "Resource",
     "Scenario",
     "ScenarioError",
@@ -85,9 +89,11 @@ __all__ = [
     "ValidationError",
     "__version__",
     "build_input",
+    "compare",
     "connect",
     "parse",
     "parse_challenge",
     "parse_input",
     "read_har",
+    "scenario_from_har",
 ]

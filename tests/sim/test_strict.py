@@ -43,7 +43,8 @@ def test_recorded_resources_and_links_are_served(lab: Lab, fmt: Format) -> None:
     me = session.application.embedded_one("me")
     assert me is not None
     note = me.link("note")
-    assert note is not None and note.href == session.app_href + "/people/search"
+    assert note is not None
+    assert note.href == session.app_href + "/people/search"
     got = session.get(note.href)
     assert got.status_code == 200
     assert got.json()["hint"] == "recorded"
@@ -52,7 +53,8 @@ def test_recorded_resources_and_links_are_served(lab: Lab, fmt: Format) -> None:
     me_now = resource_of(session.get(session.app_href + "/me"))
     assert me_now.get("recorded") is None
     make = me_now.link("makeMeAvailable")
-    assert make is not None and not make.href.endswith("/nowhere")
+    assert make is not None
+    assert not make.href.endswith("/nowhere")
 
 
 def test_recorded_resources_need_the_callers_own_application(lab: Lab) -> None:
@@ -97,5 +99,5 @@ def test_bad_strict_tables_name_the_key(strict: dict[str, Any], message: str) ->
 
 
 def test_a_header_setting_cannot_break_the_header() -> None:
-    with pytest.raises(ScenarioError, match="server.ucwa_version"):
+    with pytest.raises(ScenarioError, match=r"server\.ucwa_version"):
         Scenario.from_dict(fast_scenario_dict({"ucwa_version": '1.7"\r\nX-Evil: 1'}))

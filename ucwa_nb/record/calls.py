@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ucwa_nb.protocol.representation import Events, ParseError, parse, parse_input
-from ucwa_nb.record.recording import Exchange, Recording, header_values
+from ucwa_nb.record.recording import Exchange, Recording, header_values, text_of
 
 __all__ = ["Call", "CallEvent", "calls_of"]
 
@@ -88,21 +88,19 @@ def calls_of(recording: Recording) -> list[Call]:
             call.operation, call.post, call.sent = operation, exchange, _input(exchange)
     events = recording.events
     rows = events[events.rel == "phoneAudioInvitation"]
-    for row in rows.itertuples():
-        operation_id = None if pd.isna(row.operation_id) else str(row.operation_id)
+    for row in rows.to_dict("records"):
+        operation_id = text_of(row["operation_id"])
         if operation_id is None:
             continue
         call = calls.setdefault(operation_id, Call(operation_id))
-        format_ = None if pd.isna(row.format) else str(row.format)
-        details = _event_details(None if pd.isna(row.response_body) else str(row.response_body),
-                                 "application/xml" if format_ == "xml" else "application/json")
+        details = _event_details(text_of(row["response_body"]),
+                                 "application/xml" if row["format"] == "xml"
+                                 else "application/json")
         call.to = call.to or details.get("to")
         call.phone_number = call.phone_number or details.get("phoneNumber")
         call.events.append(CallEvent(
-            str(row.event_type), details.get("state"),
-            None if pd.isna(row.event_status) else str(row.event_status),
-            None if pd.isna(row.code) else str(row.code),
-            None if pd.isna(row.subcode) else str(row.subcode), row.time))
+            str(row["event_type"]), details.get("state"), text_of(row["event_status"]),
+            text_of(row["code"]), text_of(row["subcode"]), row["time"]))
     for call in calls.values():
         call.to = call.to or call.sent.get("to")
     return list(calls.values())

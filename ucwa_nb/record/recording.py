@@ -24,7 +24,8 @@ from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.log.har import load_har
 from ucwa_nb.protocol.representation import Events, ParseError, Reason, Resource, parse
 
-__all__ = ["Exchange", "Recording", "RecordingError", "Source", "header_values"]
+__all__ = ["Exchange", "Recording", "RecordingError", "Source", "find", "header_values",
+           "text_of"]
 
 Source = str | PathLike[str] | ExchangeLog | pd.DataFrame
 
@@ -66,7 +67,8 @@ class Exchange:
     location: str | None
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
+    """A text cell of the log as str, None where it is missing (pd.NA, None, NaN)."""
     return None if value is None or value is pd.NA or (isinstance(value, float)
                                                        and pd.isna(value)) else str(value)
 
@@ -143,19 +145,19 @@ class Recording:
         headers = row.response_headers if isinstance(row.response_headers, tuple) else ()
         content_type = next(iter(header_values(headers, "content-type")), None)
         media = content_type.split(";", 1)[0].strip().lower() if content_type else None
-        body = _text(row.response_body)
+        body = text_of(row.response_body)
         status = None if row.status is pd.NA or pd.isna(row.status) else int(row.status)
         url = str(row.url)
         return Exchange(
             seq=int(row.seq), time=row.time,
             elapsed_ms=0.0 if pd.isna(row.elapsed_ms) else float(row.elapsed_ms),
             method=str(row.method), url=url, path=urlsplit(url).path, status=status,
-            operation_id=_text(row.operation_id), request_body=_text(row.request_body),
+            operation_id=text_of(row.operation_id), request_body=text_of(row.request_body),
             body=_parsed(body, content_type), response_body=body, media_type=media,
             headers=headers,
             request_headers=row.request_headers if isinstance(row.request_headers, tuple)
             else (),
-            location=_text(row.location))
+            location=text_of(row.location))
 
     def resources(self) -> Iterator[tuple[Exchange, Resource]]:
         """Every successful response that is a UCWA resource, with its exchange."""

@@ -20,7 +20,6 @@ them), the poll maximum (1800 s, not a simulator setting).
 from __future__ import annotations
 
 import re
-import statistics
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -112,8 +111,3 @@ def observed_settings(recording: Recording, ring_timeout: float | None = None) \
     if ring_timeout is not None:
         settings["ring_timeout"] = round(ring_timeout, 2)
     return settings
-
-
-def median(values: list[float]) -> float | None:
-    """The median of ``values``, None when there are none."""
-    return statistics.median(values) if values else None

@@ -14,14 +14,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
 from ucwa_nb.protocol.representation import Resource
 from ucwa_nb.record.calls import Call
 from ucwa_nb.record.ids import IdMap
-from ucwa_nb.record.recording import Recording, find
+from ucwa_nb.record.recording import Recording, RecordingError, find
 
 __all__ = ["World", "world_of"]
 
@@ -85,10 +85,6 @@ def _latest(recording: Recording, href: str, rel: str) -> Resource | None:
     return None
 
 
-def _absolute(recording: Recording, href: str) -> str:
-    return href if "://" in href else href  # paths compare with Exchange.path as they are
-
-
 class _Builder:
     def __init__(self, recording: Recording, ids: IdMap, calls: list[Call],
                  password: str) -> None:
@@ -128,7 +124,7 @@ class _Builder:
 
         numbers = [c.phone_number for c in self.calls
                    if c.phone_number and c.sent.get("phoneNumber")
-                   and c.sent["phoneNumber"] != c.phone_number] or [phone]
+                   and c.sent["phoneNumber"] != c.phone_number] or ([phone] if phone else [])
         for number in numbers:
             if not number:
                 continue
@@ -226,11 +222,10 @@ class _Builder:
             if end is None or not call.to:
                 continue
             after = _seconds(call.time_of("Alerting"), end.time)
-            key = (end.code, end.subcode)
             if end.status == "Success":
                 behaviour: str | None = "answers"
             else:
-                behaviour = _OUTCOMES.get(key)
+                behaviour = _OUTCOMES.get((end.code or "", end.subcode))
             if behaviour == "never_answers" and after is not None:
                 rings.append(after)
             if behaviour is None:
@@ -269,9 +264,8 @@ class _Builder:
         return [{"number": n, "behaviour": "never_answers"} for n in numbers]
 
 
-def raise_missing(recording: Recording, what: str) -> None:
-    from ucwa_nb.record.recording import RecordingError
-
+def raise_missing(recording: Recording, what: str) -> NoReturn:
+    """Refuse ``recording``: it lacks ``what``."""
     raise RecordingError(f"{recording.name}: no {what}; record the session from sign-in on")
 
 

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                             "(default ucwa-nb-trainers)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
+    # Listed for --help; main() hands its arguments to ucwa_nb/record/cli.py.
+    commands.add_parser("scenario-from-har", add_help=False,
+                        help="turn a HAR recording of a real server into a scenario "
+                             "(ucwa-nb scenario-from-har --help)")
     return parser
 
 
@@ -140,6 +144,12 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["scenario-from-har"]:
+        # Reads logs, so it lives above them (ucwa_nb/record), loaded only for this command.
+        from ucwa_nb.record.cli import main as scenario_from_har
+
+        return scenario_from_har(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
