@@ -17,6 +17,7 @@ on, keyed so that what is expected to differ never enters a key or a value.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from ucwa_nb.record.settings import observed_settings
 __all__ = ["Item", "items_of"]
 
 Key = tuple[str, str, str]  # aspect, subject, item
+_APPLICATION = re.compile(r"/applications/[^/]+$")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,15 @@ def _error(exchange_status: int | None, code: Any, subcode: Any) -> str:
     return " ".join(parts)
 
 
+def _session_end(recording: Recording) -> pd.Timestamp | None:
+    """When the DELETE that ended the application was sent: a poll answered after it may be
+    404 or not, a race of the client's close, not a property of the server."""
+    for exchange in recording.exchanges:
+        if exchange.method == "DELETE" and _APPLICATION.search(exchange.path):
+            return exchange.time
+    return None
+
+
 def items_of(recording: Recording) -> dict[Key, Item]:
     """Every comparable item of ``recording`` (see the module docstring)."""
     items: dict[Key, Item] = {}
@@ -110,6 +121,10 @@ def items_of(recording: Recording) -> dict[Key, Item]:
         items[("channel", str(rel), f"{kind} events")] = Item(count)
     df = recording.df
     failed = df[(df.kind == "http") & (df.status >= 400).fillna(False).astype(bool)]
+    end = _session_end(recording)
+    if end is not None:
+        answered = failed.time + pd.to_timedelta(failed.elapsed_ms.fillna(0), unit="ms")
+        failed = failed[answered < end]
     # Named by the URL's last segment, not the rel column: a browser's HAR has no rels.
     errors = Counter(
         (urlsplit(str(row["url"])).path.rsplit("/", 1)[-1],

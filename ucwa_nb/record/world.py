@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -77,8 +78,9 @@ def _people(recording: Recording) -> dict[str, str]:
 
 def _latest(recording: Recording, href: str, rel: str) -> Resource | None:
     """The first response of type ``rel`` the recording got from ``href``."""
+    path = urlsplit(href).path  # hrefs may be absolute (CreateAnApplication's trace)
     for exchange, resource in recording.resources():
-        if exchange.path == href.split("?", 1)[0] or exchange.url == href:
+        if exchange.path == path:
             found = find(resource, rel)
             if found is not None:
                 return found
