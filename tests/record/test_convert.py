@@ -11,6 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from recording_support import (
+    Recorded,
+    edit_extra_link,
+    edit_nora_declines,
+    edit_poll_timeout,
+    record,
+    save,
+)
 
 import ucwa_nb
 from ucwa_nb import Scenario
@@ -18,15 +26,6 @@ from ucwa_nb.protocol.representation import Format
 from ucwa_nb.record import scenario_dict, scenario_from_har, write_scenario
 from ucwa_nb.record.ids import APP_MARK
 from ucwa_nb.sim import strict
-
-from .conftest import Recorded
-from .sessions import (
-    edit_extra_link,
-    edit_nora_declines,
-    edit_poll_timeout,
-    record,
-    save,
-)
 
 
 def _contacts(data: dict[str, Any]) -> dict[str, tuple[str, Any]]:

@@ -121,10 +121,10 @@ def items_of(recording: Recording) -> dict[Key, Item]:
         items[("channel", str(rel), f"{kind} events")] = Item(count)
     df = recording.df
     failed = df[(df.kind == "http") & (df.status >= 400).fillna(False).astype(bool)]
-    end = _session_end(recording)
-    if end is not None:
+    closed = _session_end(recording)
+    if closed is not None:
         answered = failed.time + pd.to_timedelta(failed.elapsed_ms.fillna(0), unit="ms")
-        failed = failed[answered < end]
+        failed = failed[answered < closed]
     # Named by the URL's last segment, not the rel column: a browser's HAR has no rels.
     errors = Counter(
         (urlsplit(str(row["url"])).path.rsplit("/", 1)[-1],

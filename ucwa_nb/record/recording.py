@@ -119,7 +119,7 @@ class Recording:
             df = source.df
         else:
             df = _read_har(source).df
-            name = name or Path(source).name
+            name = f"{name} ({Path(source).name})" if name else Path(source).name
         self.name = name or "the recording"
         missing = {"kind", "url", "method", "status", "response_body"} - set(df.columns)
         if missing:

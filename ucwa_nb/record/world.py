@@ -268,7 +268,8 @@ class _Builder:
 
 def raise_missing(recording: Recording, what: str) -> NoReturn:
     """Refuse ``recording``: it lacks ``what``."""
-    raise RecordingError(f"{recording.name}: no {what}; record the session from sign-in on")
+    raise RecordingError(f"{recording.name}: {what} is missing; record the session from "
+                         "sign-in on")
 
 
 def world_of(recording: Recording, ids: IdMap, calls: list[Call], password: str) -> World:

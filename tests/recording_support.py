@@ -1,4 +1,5 @@
-"""The recorded session of the record and fidelity tests, and the hand edits made to it.
+"""The recorded session of the record and fidelity tests (tests/record, tests/fidelity), the
+``recorded`` fixture that makes it once per test run and format, and the hand edits made to it.
 
 One session: Alice reads her conversations and logs, calls John (answers), Maria (busy) and
 Nora (never answers) in her three conversations, continues her three conversation logs
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import ucwa_nb
 from ucwa_nb import ExchangeLog, Scenario, Simulator
 from ucwa_nb.protocol.representation import Format
+from ucwa_nb.sim import scenarios
 
 POLL_TIMEOUT = 5.0
 
@@ -95,3 +100,21 @@ def edit_poll_timeout(har: dict[str, Any], seconds: int) -> None:
                                                   f"timeout={seconds}")
     for event in har["log"]["_ucwaEvents"]:
         event["url"] = event["url"].replace(f"timeout={int(POLL_TIMEOUT)}", f"timeout={seconds}")
+
+
+Recorded = Callable[[Format], Path]
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """``recorded(fmt)``: the HAR of the session on the fast default world."""
+    made: dict[str, Path] = {}
+
+    def get(fmt: Format) -> Path:
+        if fmt not in made:
+            path = tmp_path_factory.mktemp("recorded") / f"simulator-{fmt}.har"
+            record(scenarios.fast(), "ucwa-demo", fmt).to_har(path)
+            made[fmt] = path
+        return made[fmt]
+
+    return get
