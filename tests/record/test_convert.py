@@ -27,6 +27,10 @@ from ucwa_nb.record import scenario_dict, scenario_from_har, write_scenario
 from ucwa_nb.record.ids import APP_MARK
 from ucwa_nb.sim import strict
 
+# Timings of a replay on a machine shared with other work: the same within 2 s (the default
+# 0.5 s is for a quiet machine; test_comparison.py tests the tolerance itself).
+TOLERANCE = 2.0
+
 
 def _contacts(data: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     return {c["uri"]: (c.get("behaviour"), c.get("name")) for c in data["contacts"]}
@@ -131,7 +135,7 @@ def test_round_trip_reproduces_the_same_calls(recorded: Recorded, fmt: Format,
                                               tmp_path: Path) -> None:
     scenario = Scenario.from_dict(scenario_dict(scenario_from_har(recorded(fmt))))
     replay = record(scenario, "ucwa-replay", fmt)
-    comparison = ucwa_nb.compare(recorded(fmt), replay)
+    comparison = ucwa_nb.compare(recorded(fmt), replay, tolerance=TOLERANCE)
     assert comparison.differences.empty, comparison.differences.to_string()
     assert comparison.score == 1.0
     outcomes = comparison.df[comparison.df.item == "outcome"]
@@ -146,7 +150,7 @@ def test_strict_replay_serves_what_the_model_does_not(recorded: Recorded,
     scenario = Scenario.from_dict(scenario_dict(
         scenario_from_har(save(har, tmp_path / "edited.har"), strict=True)))
     replay = record(scenario, "ucwa-replay")
-    comparison = ucwa_nb.compare(save(har, tmp_path / "edited.har"), replay)
+    comparison = ucwa_nb.compare(save(har, tmp_path / "edited.har"), replay, tolerance=TOLERANCE)
     assert comparison.score == 1.0, comparison.differences.to_string()
 
 
@@ -163,7 +167,7 @@ def test_an_edited_recording_is_replayed_with_exactly_its_edits(recorded: Record
     assert data["server"]["min_poll_timeout"] == 4.0
     scenario = Scenario.from_dict(scenario_dict(data))
     replay = record(scenario, "ucwa-replay", poll_timeout=scenario.server.default_poll_timeout)
-    differences = ucwa_nb.compare(recorded("json"), replay).differences
+    differences = ucwa_nb.compare(recorded("json"), replay, tolerance=TOLERANCE).differences
     found = {(row.aspect, row.subject, row.item, row.a, row.b)
              for row in differences.itertuples()}
     nora = "addPhoneAudio to sip:nora@contoso.com #1"

@@ -90,23 +90,25 @@ def _read_har(path: str | PathLike[str]) -> ExchangeLog:
         data = json.loads(file.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise RecordingError(
-            f"{file}: not complete JSON ({exc.msg} at line {exc.lineno}); a HAR cut short "
+            f"{file.name}: not complete JSON ({exc.msg}, line {exc.lineno}); a HAR cut short "
             "(a truncated export or download) cannot be read, export it again") from None
     except UnicodeDecodeError:
-        raise RecordingError(f"{file}: not UTF-8 text; a HAR file is JSON in UTF-8") from None
+        raise RecordingError(f"{file.name}: not UTF-8 text; a HAR file is JSON in UTF-8") \
+            from None
     log = data.get("log") if isinstance(data, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
-        raise RecordingError(f"{file}: no log.entries; a HAR 1.2 file is "
+        raise RecordingError(f"{file.name}: no log.entries; a HAR 1.2 file is "
                              '{"log": {"entries": [...]}}')
     for index, entry in enumerate(log["entries"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict) \
                 or "startedDateTime" not in entry:
-            raise RecordingError(f"{file}: entry {index} has no request or startedDateTime "
-                                 "(a HAR entry needs both); the file may be truncated")
+            raise RecordingError(f"{file.name}: entry {index} has no request or "
+                                 "startedDateTime (a HAR entry needs both); the file may be "
+                                 "truncated")
     try:
         return load_har(file)
     except (KeyError, TypeError, ValueError) as exc:
-        raise RecordingError(f"{file}: an entry could not be read ({exc})") from None
+        raise RecordingError(f"{file.name}: an entry could not be read ({exc})") from None
 
 
 class Recording:
