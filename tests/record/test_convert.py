@@ -91,6 +91,10 @@ def test_secrets_never_enter_the_scenario(recorded: Recorded, tmp_path: Path) ->
         entry["request"]["headers"].append({"name": "Authorization",
                                             "value": "Bearer cwt=SECRET-TOKEN"})
         entry["request"]["headers"].append({"name": "Cookie", "value": "session=SECRET-COOKIE"})
+        entry["response"]["headers"].append({"name": "WWW-Authenticate",
+                                             "value": "NTLM TlRMTVNTUAACSECRET-NTLM"})
+        entry["response"]["headers"].append({"name": "Set-Cookie",
+                                             "value": "MRHSession=SECRET-COOKIE"})
         if entry["request"]["url"].endswith("/oauthtoken"):
             entry["request"]["postData"]["text"] = \
                 "grant_type=password&username=alice%40contoso.com&password=SECRET-PASSWORD"
@@ -99,7 +103,8 @@ def test_secrets_never_enter_the_scenario(recorded: Recorded, tmp_path: Path) ->
     path = write_scenario(scenario_from_har(save(har, tmp_path / "raw.har"), strict=True),
                           tmp_path / "recorded.toml")
     text = path.read_text("utf-8")
-    for secret in ("SECRET-TOKEN", "SECRET-COOKIE", "SECRET-PASSWORD", "ucwa-demo"):
+    for secret in ("SECRET-TOKEN", "SECRET-COOKIE", "SECRET-PASSWORD", "SECRET-NTLM",
+                   "ucwa-demo"):
         assert secret not in text
     assert tomllib.loads(text)["users"][0]["password"] == "ucwa-replay"
 
