@@ -26,6 +26,7 @@ def _strict(**server: Any) -> Scenario:
             {"path": APP + "/people/search", "body": SEARCH_JSON, "rel": "search"},
             # The model serves `me` under rel me: this recorded body must not replace it.
             {"path": APP + "/me", "body": '{"rel": "me", "recorded": true}', "rel": "me"},
+            {"path": APP + "/policies", "body": '{"recorded": true}'},  # no rel: the model's
         ],
         "links": [
             {"resource": "me", "rel": "note", "href": APP + "/people/search"},
@@ -55,6 +56,7 @@ def test_recorded_resources_and_links_are_served(lab: Lab, fmt: Format) -> None:
     make = me_now.link("makeMeAvailable")
     assert make is not None
     assert not make.href.endswith("/nowhere")
+    assert resource_of(session.get(session.app_href + "/policies")).get("recorded") is None
 
 
 def test_recorded_resources_need_the_callers_own_application(lab: Lab) -> None:

@@ -29,7 +29,8 @@ def _served_by_model(spec: RecordedResourceSpec, model: list[Route]) -> bool:
     scope = {"type": "http", "method": spec.method,
              "path": spec.path.replace(APP_MARK, paths.TEMPLATES["application"]
                                        .format(app="0"))}
-    return any(route.name == spec.rel and route.matches(scope)[0] is Match.FULL
+    # With no rel recorded, any model route at that path and method keeps it.
+    return any(route.matches(scope)[0] is Match.FULL and (not spec.rel or route.name == spec.rel)
                for route in model)
 
 
