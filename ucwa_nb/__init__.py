@@ -36,6 +36,7 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.session import Session, connect
 from ucwa_nb.client.views import Conversation, ConversationLog
 from ucwa_nb.doctor.explain import explain
+from ucwa_nb.fidelity import compare
 from ucwa_nb.log.exchange_log import ExchangeLog, read_har
 from ucwa_nb.protocol.representation import parse, parse_input
 
@@ -116,6 +117,8 @@ __all__ = [  # noqa: RUF022
     "UntrustedHostError",
     "ValidationError",
     "explain",
+    # the simulator against your own server
+    "compare",
     # the simulator
     "Simulator",
     "Scenario",

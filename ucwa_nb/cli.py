@@ -1,24 +1,44 @@
-"""The ``ucwa-nb`` command: ``serve`` (the simulator, ``ucwa_nb/sim/cli.py``) and ``explain``
-(the doctor, ``ucwa_nb/doctor/cli.py``).
+"""The ``ucwa-nb`` command: ``serve`` (the simulator, ``ucwa_nb/sim/cli.py``), ``explain``
+(the doctor, ``ucwa_nb/doctor/cli.py``) and ``scenario-from-har`` (a recording made a
+scenario, ``ucwa_nb/record/cli.py``).
 
-Here, above both layers, because the simulator may not import the log that the doctor's HAR
-reading needs; ``ucwa-nb serve`` is handed to the simulator's own ``main`` unchanged.
+Here, above every layer, because the simulator may not import the log that reading a HAR
+needs; ``ucwa-nb serve`` is handed to the simulator's own ``main`` unchanged.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
 from ucwa_nb.doctor import cli as doctor_cli
+from ucwa_nb.record import cli as record_cli
 from ucwa_nb.sim import cli as sim_cli
 
 __all__ = ["main"]
 
+# Commands with a parser of their own: everything after the name is theirs (name: run, help).
+_OWN_PARSERS = {
+    "scenario-from-har": (record_cli.main, "turn a HAR recording of a real server into a "
+                                           "scenario (ucwa-nb scenario-from-har --help)"),
+}
+
+
+def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    doctor_cli.add_parser(commands)
+    for name, (_, help_text) in _OWN_PARSERS.items():
+        # Listed for --help only: main() hands the arguments to the command's own parser.
+        commands.add_parser(name, add_help=False, help=help_text)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ucwa-nb`` with ``argv`` (default: the command line); the exit status."""
-    args = sim_cli.parser(doctor_cli.add_parser).parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in _OWN_PARSERS:
+        run, _ = _OWN_PARSERS[argv[0]]
+        return run(argv[1:])
+    args = sim_cli.parser(_add_commands).parse_args(argv)
     if args.command == "explain":
         return doctor_cli.run(args.har, args.json)
     return sim_cli.main(argv)

@@ -23,7 +23,7 @@ from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.operations import OPERATIONS
-from ucwa_nb.sim.routes import ROUTES
+from ucwa_nb.sim.routes import ROUTES, recorded
 from ucwa_nb.sim.routes.common import world_of
 from ucwa_nb.sim.routes.operations import SimOperation, operation_routes
 from ucwa_nb.sim.rules.world import World
@@ -38,10 +38,12 @@ UCWA_VERSION = "1.7"
 
 
 class _VersionHeader:
-    """Adds X-MS-UcwaVersion to every response, errors and the 401 challenge included."""
+    """Adds X-MS-UcwaVersion to every response, errors and the 401 challenge included
+    (``UCWA_VERSION`` unless the scenario's ``[server] ucwa_version`` says otherwise)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, version: str = UCWA_VERSION) -> None:
         self.app = app
+        self.version = version.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +53,7 @@ class _VersionHeader:
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []),
-                                      (b"x-ms-ucwaversion", UCWA_VERSION.encode())]
+                                      (b"x-ms-ucwaversion", self.version)]
             await send(message)
 
         await self.app(scope, receive, send_with_version)
@@ -62,8 +64,11 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
     """The application serving ``world``; ``trainer_gate`` decides who sees the trainer's
     pages (default: the scenario's ``[trainer]`` account, by HTTP Basic); ``operations`` is
     the table of the operations served (default: the simulator's, ``sim/operations.py``)."""
+    model = [*ROUTES, *operation_routes(operations)]
     app = Starlette(
-        routes=[*ROUTES, *operation_routes(operations)],
+        # A strict replay's recorded resources first (routes/recorded.py says why), then
+        # the model's routes and its operations.
+        routes=[*recorded.routes(world.scenario, model), *model],
         exception_handlers={
             SimError: _sim_error,
             Unauthorized: _challenge,
@@ -73,7 +78,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
         # and then re-raises (uvicorn logs a traceback and drops the connection). Handled
         # here instead, any other exception is a plain 500 ServiceFailure, never a stack
         # trace in a response.
-        middleware=[Middleware(_VersionHeader),
+        middleware=[Middleware(_VersionHeader, version=world.settings.ucwa_version),
                     Middleware(_Prefix, prefix=world.settings.root_path),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
@@ -113,7 +118,8 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 
 async def _challenge(request: Request, exc: Exception) -> Response:
-    return challenge(request, world_of(request).settings.server_fqdn)
+    settings = world_of(request).settings
+    return challenge(request, settings.server_fqdn, settings.grant_types)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -28,7 +28,7 @@ from ucwa_nb.protocol.representation import (
     format_of,
     parse_input,
 )
-from ucwa_nb.sim import paths
+from ucwa_nb.sim import paths, verbatim
 from ucwa_nb.sim.errors import SimError
 
 __all__ = [
@@ -76,6 +76,8 @@ def _finish(body: bytes, status: int, media: str, headers: dict[str, str] | None
 def ucwa_response(request: Request, body: Resource | Events, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     fmt, media = negotiate(request)
+    if isinstance(body, Resource):
+        body = verbatim.with_recorded_links(request, body)  # strict replay only
     payload = build_events(body, fmt) if isinstance(body, Events) else build_resource(body, fmt)
     return _finish(payload, status, media, headers)
 
@@ -99,7 +101,7 @@ def error_response(request: Request, error: SimError) -> Response:
                    error.headers)
 
 
-def challenge(request: Request, fqdn: str) -> Response:
+def challenge(request: Request, fqdn: str, grant_types: str = CHALLENGE_GRANTS) -> Response:
     """401 with the two WWW-Authenticate headers of a real server (ucwa-protocol.md 1.3)."""
     # base_url carries ASGI's root_path: the token URL is under the prefix too.
     token_url = str(request.base_url).rstrip("/") + paths.TEMPLATES["token"]
@@ -113,7 +115,7 @@ def challenge(request: Request, fqdn: str) -> Response:
         'client_id="00000004-0000-0ff1-ce00-000000000000"',
     )
     response.headers.append(
-        "WWW-Authenticate", f'MsRtcOAuth href="{token_url}",grant_type="{CHALLENGE_GRANTS}"'
+        "WWW-Authenticate", f'MsRtcOAuth href="{token_url}",grant_type="{grant_types}"'
     )
     return response
 

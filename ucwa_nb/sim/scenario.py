@@ -18,6 +18,7 @@ from typing import Literal
 
 from ucwa_nb.protocol.rules import LENIENT_URI_SPACING
 from ucwa_nb.sim.classroom import HubUsersSpec, TrainerSpec
+from ucwa_nb.sim.strict import StrictSpec
 
 # TrainerSpec and HubUsersSpec, fields of Scenario, live in classroom.py; TrainerSpec is
 # exported here too, as before, for a Scenario written in Python.
@@ -110,6 +111,11 @@ class ServerSettings:
     request_timeout: float = 20.0
     max_connections_per_address: int = 256
     max_connections: int = 0
+    # ---- what a recorded server showed (``ucwa-nb scenario-from-har``); the defaults are
+    # the simulator's own. Versioning.md: every response names its resource revision in
+    # X-MS-UcwaVersion; ucwa-protocol.md 1.3: the MsRtcOAuth challenge lists the grant types.
+    ucwa_version: str = "1.7"
+    grant_types: str = "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,7 @@ class Scenario:
     poll_faults: PollFaultSpec | None = None
     trainer: TrainerSpec | None = None
     hub_users: HubUsersSpec | None = None
+    strict: StrictSpec | None = None
 
     def user(self, uri_or_name: str) -> UserSpec | None:
         key = uri_or_name.lower().removeprefix("sip:")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,8 +42,14 @@ from ucwa_nb.sim.scenario import (
     ServerSettings,
     UserSpec,
 )
+from ucwa_nb.sim.strict import APP_MARK, RecordedLinkSpec, RecordedResourceSpec, StrictSpec
 
 __all__ = ["scenario_from_dict", "scenario_from_toml"]
+
+# Settings written into response headers as they are (X-MS-UcwaVersion, the challenge's
+# grant_type="..."): nothing that could end a header or its quoted string.
+_HEADER_VALUES = frozenset({"ucwa_version", "grant_types"})
+_HEADER_SAFE = re.compile(r'[\x21\x23-\x7e]+')
 
 
 def scenario_from_dict(data: dict[str, Any], name: str = "custom") -> Scenario:
@@ -68,7 +75,8 @@ class _Loader:
 
     def scenario(self, name: str) -> Scenario:
         _only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
-                                      "classroom", "name", "poll_faults", "trainer"})
+                                      "classroom", "name", "poll_faults", "trainer",
+                                      "strict"})
         server = self.server(self.data.get("server", {}))
         users = [self.user(u, i) for i, u in enumerate(_list(self.data, "users"))]
         users += self.classroom(self.data.get("classroom"))
@@ -92,7 +100,36 @@ class _Loader:
         trainer = self.trainer(self.data["trainer"]) if "trainer" in self.data else None
         return Scenario(tuple(users), contacts, phones, faults, server,
                         str(self.data.get("name", name)), poll_faults, trainer,
-                        self.hub_users(self.data.get("classroom")))
+                        self.hub_users(self.data.get("classroom")),
+                        self.strict(self.data["strict"]) if "strict" in self.data else None)
+
+    # ---- [strict]: what a recording showed beyond the model (strict.py)
+
+    def strict(self, raw: Any) -> StrictSpec:
+        _only(raw, "strict", {"resources", "links"})
+        resources = []
+        for i, item in enumerate(_list(raw, "resources")):
+            where = f"strict.resources[{i}]"
+            _only(item, where, {"path", "body", "method", "status", "media_type", "rel"})
+            path = _text(_req(item, "path", where), where + ".path")
+            if not path.startswith(APP_MARK + "/"):
+                raise ScenarioError(f"{where}.path must start with {APP_MARK}/")
+            status = item.get("status", 200)
+            if not isinstance(status, int) or isinstance(status, bool) \
+                    or not 200 <= status <= 599:
+                raise ScenarioError(f"{where}.status must be an HTTP status from 200 to 599")
+            resources.append(RecordedResourceSpec(
+                path, _text(_req(item, "body", where), where + ".body"),
+                _text(item.get("method", "GET"), where + ".method").upper(), status,
+                _text(item.get("media_type", "application/json"), where + ".media_type"),
+                _text(item.get("rel", ""), where + ".rel")))
+        links = []
+        for i, item in enumerate(_list(raw, "links")):
+            where = f"strict.links[{i}]"
+            _only(item, where, {"resource", "rel", "href"})
+            links.append(RecordedLinkSpec(*(_text(_req(item, key, where), f"{where}.{key}")
+                                            for key in ("resource", "rel", "href"))))
+        return StrictSpec(tuple(resources), tuple(links))
 
 
     def server(self, raw: dict[str, Any]) -> ServerSettings:
@@ -115,6 +152,9 @@ class _Loader:
                     value = paths.normal_prefix(value)
                 except ValueError as exc:
                     raise ScenarioError(f"server.root_path: {exc}") from None
+            if key in _HEADER_VALUES and not _HEADER_SAFE.fullmatch(value):
+                raise ScenarioError(f"server.{key} must be printable ASCII without spaces "
+                                    "or quotes (it is sent in a header)")
             values[key] = value
         settings = ServerSettings(**values)
         if not settings.min_poll_timeout <= settings.default_poll_timeout <= 1800:
@@ -336,6 +376,12 @@ def _only(raw: Any, where: str, allowed: set[str], hint: str = "") -> None:
         raise ScenarioError(f"{where}: unknown key(s) {', '.join(unknown)}; "
                             f"allowed: {', '.join(sorted(allowed))}"
                             + (f" ({hint})" if hint else ""))
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{where} must be a string")
+    return value
 
 
 def _req(raw: dict[str, Any], key: str, where: str) -> Any:
