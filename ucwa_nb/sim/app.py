@@ -107,7 +107,7 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 
 async def _challenge(request: Request, exc: Exception) -> Response:
-    return challenge(request, world_of(request).settings.server_fqdn)
+    return challenge(request, world_of(request).settings)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -145,3 +145,4 @@ async def _sweep(world: World) -> None:
         world.expire_idle()
         world.purge_expired_tokens()
         world.signin.sweep()
+        world.windows.sweep()

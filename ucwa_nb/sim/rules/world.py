@@ -25,6 +25,7 @@ from ucwa_nb.sim.classroom import HubUsersSpec
 from ucwa_nb.sim.errors import SimError, fault_error
 from ucwa_nb.sim.limits import SignInLimits
 from ucwa_nb.sim.rules.hub_users import hub_account, hub_name, is_hub_password
+from ucwa_nb.sim.rules.windows import WindowsAcceptor
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, Scenario, UserSpec
 from ucwa_nb.sim.state import (
     ApplicationState,
@@ -64,6 +65,7 @@ class World:
         self.apps: dict[str, ApplicationState] = {}
         self.faults: list[ActiveFault] = [ActiveFault(f, f.count) for f in scenario.faults]
         self.signin = SignInLimits(self.settings, now)
+        self.windows = WindowsAcceptor(scenario, self.settings, now)  # the Windows grant
         # Retired application id -> (its user's key, the 410 subcode it answers).
         self.retired: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._next_app = 101
@@ -106,6 +108,10 @@ class World:
         user = self._signing_in(username, password)
         if user is None:
             return None
+        return self.token_for(user)
+
+    def token_for(self, user: UserState) -> TokenState:
+        """A new token for ``user``, who signed in (password grant, or Windows sign-in)."""
         token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                       self.now() + self.settings.token_lifetime)
         self.tokens[token.value] = token
@@ -351,6 +357,7 @@ class World:
         its calls in progress and their events carry on, as when another front end of the
         pool takes over."""
         self.closing = True
+        self.windows.close()  # its NTLM user file goes; written again if it serves again
         for app in list(self.apps.values()):
             app.channel.close("shutdown")
             if self.restarting:
