@@ -125,7 +125,11 @@ class NegotiateAuth(httpx.Auth):
                                 "wrong password, an unknown user or domain, or its requests "
                                 "did not reach the server on one connection")
                 return
-            out = context.step(incoming)
+            try:
+                out = context.step(incoming)
+            except Exception as exc:  # pyspnego raises ValueError, struct.error, ... on junk
+                self.refused = f"the server's handshake token is unreadable ({_why(exc)})"
+                return
         self.refused = f"the handshake did not end within {MAX_ROUNDS} rounds"
 
 
@@ -161,8 +165,12 @@ def windows_token_response(token_url: str, *, username: str | None, password: st
     return response
 
 
+def _why(exc: Exception) -> str:
+    return str(exc).partition("Context: ")[2] or str(exc) or type(exc).__name__
+
+
 def _unavailable(exc: spnego.exceptions.SpnegoError, password: str | None) -> str:
-    why = str(getattr(exc, "context_message", "") or "") or type(exc).__name__
+    why = _why(exc)
     if password is None:
         return ("no Windows credentials here to sign in with (" + why + "): on Linux or macOS "
                 "pass username='DOMAIN\\\\user' (or 'user@domain') and password=, or get a "

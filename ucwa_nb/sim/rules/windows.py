@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import spnego
+import spnego.exceptions
 from spnego import NegotiateOptions
 
 from ucwa_nb.sim.scenario import Scenario, ServerSettings, UserSpec
@@ -230,7 +231,7 @@ class WindowsAcceptor:
 
 def _why(exc: Exception) -> str:
     """A refusal's reason for the log: pyspnego's context message, never a token."""
-    text = str(getattr(exc, "context_message", "") or "") or type(exc).__name__
+    text = str(exc) if isinstance(exc, spnego.exceptions.SpnegoError) else ""
     if "matching credential" in text:
         return "unknown user or domain"
     if "Invalid NTLM response" in text:
