@@ -22,6 +22,7 @@ from ucwa_nb.client.errors import (
     UntrustedHostError,
     ValidationError,
 )
+from ucwa_nb.client.preflight import Preflight, preflight
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
@@ -70,6 +71,7 @@ __all__ = [
     "ParseError",
     "Participant",
     "PhoneAudioCall",
+    "Preflight",
     "PreparedCall",
     "Reason",
     "Resource",
@@ -89,5 +91,6 @@ __all__ = [
     "parse",
     "parse_challenge",
     "parse_input",
+    "preflight",
     "read_har",
 ]

@@ -1,4 +1,5 @@
-"""The ``ucwa-nb`` command: ``ucwa-nb serve`` runs the simulator in the foreground."""
+"""The ``ucwa-nb`` command: ``ucwa-nb serve`` runs the simulator in the foreground;
+``ucwa-nb preflight`` (client code, ``ucwa_nb/client/preflight_cli.py``) looks at a server."""
 
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                             "(default ucwa-nb-trainers)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
+    # Client code (ucwa_nb/client/preflight_cli.py), with its own options: main() hands it
+    # the rest of the command line.
+    commands.add_parser("preflight", add_help=False,
+                        help="a read-only look at a real UCWA server (ucwa-nb preflight -h)")
     return parser
 
 
@@ -140,6 +145,11 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["preflight"]:
+        from ucwa_nb.client.preflight_cli import main as preflight
+
+        return preflight(words[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
