@@ -2,7 +2,8 @@
 behind for every token and password they used.
 
 The flows: the password grant, a bearer token obtained elsewhere and handed to ``connect``, a
-sign-in with a wrong password, one with a made-up token, calls that succeed, fail
+sign-in with a wrong password, one with a made-up token, Windows sign-in (its NTLM handshake
+tokens are secrets too) and a refused one, calls that succeed, fail
 asynchronously, fail synchronously (a number that does not normalise, an injected
 CallbackChannelError) and get cancelled; in JSON and in XML, and for a user whose password
 needs escaping in a form, a JSON string and an XML text.

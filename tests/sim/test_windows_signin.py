@@ -305,3 +305,15 @@ def test_netbios_domain() -> None:
 def test_windows_auth_must_be_known() -> None:
     with pytest.raises(ScenarioError, match="windows_auth must be one of"):
         fast_scenario({"windows_auth": "kerberos"})
+
+
+def test_refused_handshakes_are_rate_limited(lab: Lab) -> None:
+    sim = lab.start(signin_failures_per_account=2, signin_failure_rate_per_account=0.001)
+    with one_connection() as client:
+        for _ in range(2):
+            assert handshake(client, token_url(sim), "CONTOSO\\alice",
+                             "not-her-password").status_code == 401
+        throttled = handshake(client, token_url(sim), "CONTOSO\\alice", "ucwa-demo")
+    assert throttled.status_code == 429
+    assert throttled.json() == {"error": "invalid_grant"}
+    assert "Retry-After" in throttled.headers

@@ -112,6 +112,8 @@ class TokenGrant(httpx.Auth):
         token_url = absolute(challenge.token_url, challenged)
         self._trust.check_password(token_url)  # before anything is sent, handshake included
         if self.grant == WINDOWS_GRANT:
+            # sign_in() always passes the session's setup; a TokenGrant used on its own
+            # (tests) logs its handshake to a log of its own.
             setup = self._windows or WindowsSetup(ExchangeHooks(ExchangeLog(), _now),
                                                   httpx.Timeout(30.0))
             reply = windows_token_response(

@@ -20,7 +20,12 @@ from ucwa_nb.sim import render
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.http import read_body, ucwa_response
 from ucwa_nb.sim.routes.common import route, token_of, world_of
-from ucwa_nb.sim.routes.windows_signin import continues_handshake, handshake, windows_challenge
+from ucwa_nb.sim.routes.windows_signin import (
+    continues_handshake,
+    handshake,
+    windows_account,
+    windows_challenge,
+)
 
 __all__ = ["ROUTES"]
 
@@ -63,7 +68,11 @@ async def oauth_token(request: Request) -> Response:
     address = request.client.host if request.client else ""
     # Before the body is read: a flood costs the server no parsing. A Windows handshake
     # counts once, when it starts.
-    wait = 0.0 if continues_handshake(request, world) else world.signin.wait(address)
+    if continues_handshake(request, world):
+        # Its AUTHENTICATE message: refused ones count like wrong passwords (limits.py).
+        wait = world.signin.account_wait(address, windows_account(address))
+    else:
+        wait = world.signin.wait(address)
     if wait:
         return throttled(wait)
     # Windows authentication runs before the grant is read, as IIS's does.

@@ -25,7 +25,7 @@ from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import UserSpec
 
 __all__ = ["MAX_TOKEN_CHARS", "Handshake", "connection_of", "continues_handshake", "handshake",
-           "windows_challenge"]
+           "windows_account", "windows_challenge"]
 
 log = logging.getLogger("ucwa_nb.sim.signin")
 
@@ -103,11 +103,17 @@ def handshake(request: Request, world: World, oauth_error: Response) -> Handshak
     if step is None or step.kind == "refused":
         why = step.why if step is not None else "not base64"
         log.info("Windows sign-in from %s refused (%s): %s", connection[0], scheme, why)
-        world.signin.failed(connection[0], f"(windows){connection[0]}")
+        world.signin.failed(connection[0], windows_account(connection[0]))
         return Handshake(windows_challenge(acceptor.schemes))
     if step.kind == "continue":
         return Handshake(windows_challenge(acceptor.schemes, (scheme, step.token or b"")))
     return Handshake(user=step.user, final=(scheme, step.token) if step.token else None)
+
+
+def windows_account(address: str) -> str:
+    """What the sign-in limits count a client's failed Windows sign-ins against: its address
+    (a refused handshake names no account it could be charged to)."""
+    return f"(windows){address}"
 
 
 def continues_handshake(request: Request, world: World) -> bool:

@@ -29,6 +29,7 @@ import logging
 import os
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ class WindowsAcceptor:
         self._now = now
         self._handshakes: OrderedDict[Connection, _Handshake] = OrderedDict()
         self._file: str | None = None
+        self._remover: weakref.finalize[Any, Any] | None = None
         self._principals: dict[str, UserSpec] = {}
         self.refused = 0
 
@@ -215,18 +217,23 @@ class WindowsAcceptor:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
         self._file = path
+        # Removed by close() when the server stops; else when this acceptor is collected or
+        # the interpreter exits (a simulator nobody stopped).
+        self._remover = weakref.finalize(self, _remove, path)
         return path
 
     def close(self) -> None:
         """Remove the user file and forget every handshake (written again if needed)."""
         self._handshakes.clear()
-        path, self._file = self._file, None
-        if path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        self._file = None
+        if self._remover is not None:
+            self._remover()
+            self._remover = None
 
-    def __del__(self) -> None:
-        self.close()
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _why(exc: Exception) -> str:
