@@ -140,7 +140,7 @@ def test_a_one_megabyte_token_is_refused_not_failed(sim: Simulator) -> None:
     huge = "Negotiate " + base64.b64encode(os.urandom(768 * 1024)).decode()
     try:
         response = httpx.post(token_url(sim), data=WINDOWS, headers={"Authorization": huge})
-    except httpx.RemoteProtocolError:
+    except httpx.TransportError:
         pass  # h11 refused the header block and closed the connection: no 500 either
     else:
         assert 400 <= response.status_code < 500
