@@ -2,7 +2,8 @@
 behind for every token and password they used.
 
 The flows: the password grant, a bearer token obtained elsewhere and handed to ``connect``, a
-sign-in with a wrong password, one with a made-up token, calls that succeed, fail
+sign-in with a wrong password, one with a made-up token, Windows sign-in (its NTLM handshake
+tokens are secrets too) and a refused one, calls that succeed, fail
 asynchronously, fail synchronously (a number that does not normalise, an injected
 CallbackChannelError) and get cancelled; in JSON and in XML, and for a user whose password
 needs escaping in a form, a JSON string and an XML text.
@@ -22,6 +23,7 @@ simulator token and for the passwords their scenarios define.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import json
@@ -43,6 +45,7 @@ from urllib.parse import parse_qsl, quote, quote_plus
 
 import httpx
 import pytest
+import spnego
 from support import fast_scenario_dict
 
 import ucwa_nb
@@ -235,6 +238,36 @@ def _calls(flows: Flows, session: Session, sim: Simulator, subject: str) -> None
             validate=False)
 
 
+@contextlib.contextmanager
+def _handshake_tokens() -> Iterator[set[str]]:
+    """Every token the client's pyspnego contexts send or receive while inside (base64, as
+    the headers carry them)."""
+    seen: set[str] = set()
+    original = spnego.client
+
+    class Noting:
+        def __init__(self, context: Any) -> None:
+            self.context = context
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.context, name)
+
+        def step(self, *args: Any, **kwargs: Any) -> bytes | None:
+            token = args[0] if args else kwargs.get("in_token")
+            if token:
+                seen.add(base64.b64encode(token).decode())
+            out = self.context.step(*args, **kwargs)
+            if out:
+                seen.add(base64.b64encode(out).decode())
+            return out  # type: ignore[no-any-return]
+
+    spnego.client = lambda *args, **kwargs: Noting(original(*args, **kwargs))  # type: ignore[assignment]
+    try:
+        yield seen
+    finally:
+        spnego.client = original
+
+
 def run_flows(sim: Simulator, flows: Flows) -> None:
     flows.passwords |= {ALICE[1], BOB[1], CAROL[1], WRONG_PASSWORD}
     flows.tokens.add(MADE_UP_TOKEN)
@@ -292,6 +325,20 @@ def run_flows(sim: Simulator, flows: Flows) -> None:
         client._transport = _Echoing()
         _expect(flows, SignInError, ucwa_nb.connect, sim.url, http_client=client, log=echo_log,
                 username=ALICE[0], password=WRONG_PASSWORD, poll_timeout=5.0)
+
+    # 6. Windows sign-in (NTLM in Negotiate): every handshake token it sends or receives is
+    # a secret too (NTLM messages carry password hashes), and a refused one.
+    with _handshake_tokens() as handshake:
+        _connect(flows, sim.url, username="CONTOSO\\alice", password=ALICE[1],
+                 auth="windows")
+        windows_log = ExchangeLog()
+        flows.logs.append(windows_log)
+        with _client(flows) as client:
+            _expect(flows, SignInError, ucwa_nb.connect, sim.url, http_client=client,
+                    log=windows_log, username="CONTOSO\\alice", password=WRONG_PASSWORD,
+                    auth="windows", poll_timeout=5.0)
+    assert len(handshake) >= 5
+    flows.tokens |= handshake
 
     # Reprs a notebook may show: the scenario and its users, the client's auth, the channel.
     flows.shown += [("scenario repr", repr(sim.scenario)),

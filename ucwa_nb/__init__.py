@@ -4,6 +4,7 @@ startPhoneAudio) from Jupyter, against the embedded simulator or a real server.
 What a notebook needs, in the order a notebook meets it::
 
     session = ucwa_nb.connect()                       # sign in (the embedded simulator)
+    ucwa_nb.preflight("contoso.com")                  # or first look at a real server
     ucwa_nb.AddPhoneAudioForm(session)                # a form that builds and sends the call
     call = session.add_phone_audio(conversation, "sip:john@contoso.com")
     call.wait(); session.log.df                       # the outcome; every exchange as a row
@@ -33,6 +34,7 @@ from ucwa_nb.client.errors import (
     UntrustedHostError,
     ValidationError,
 )
+from ucwa_nb.client.preflight import preflight
 from ucwa_nb.client.session import Session, connect
 from ucwa_nb.client.views import Conversation, ConversationLog
 from ucwa_nb.doctor.explain import explain
@@ -98,6 +100,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [  # noqa: RUF022
     # sign in, find where to call, call
     "connect",
+    "preflight",
     "Session",
     "Conversation",
     "ConversationLog",

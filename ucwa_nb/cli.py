@@ -1,6 +1,7 @@
 """The ``ucwa-nb`` command: ``serve`` (the simulator, ``ucwa_nb/sim/cli.py``), ``explain``
-(the doctor, ``ucwa_nb/doctor/cli.py``) and ``scenario-from-har`` (a recording made a
-scenario, ``ucwa_nb/record/cli.py``).
+(the doctor, ``ucwa_nb/doctor/cli.py``), ``scenario-from-har`` (a recording made a
+scenario, ``ucwa_nb/record/cli.py``) and ``preflight`` (a read-only look at a real server,
+``ucwa_nb/client/preflight_cli.py``).
 
 Here, above every layer, because the simulator may not import the log that reading a HAR
 needs; ``ucwa-nb serve`` is handed to the simulator's own ``main`` unchanged.
@@ -12,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ucwa_nb.client import preflight_cli
 from ucwa_nb.doctor import cli as doctor_cli
 from ucwa_nb.record import cli as record_cli
 from ucwa_nb.sim import cli as sim_cli
@@ -20,6 +22,8 @@ __all__ = ["main"]
 
 # Commands with a parser of their own: everything after the name is theirs (name: run, help).
 _OWN_PARSERS = {
+    "preflight": (preflight_cli.main, "a read-only look at a real UCWA server "
+                                      "(ucwa-nb preflight -h)"),
     "scenario-from-har": (record_cli.main, "turn a HAR recording of a real server into a "
                                            "scenario (ucwa-nb scenario-from-har --help)"),
 }

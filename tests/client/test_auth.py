@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ucwa_nb import DiscoveryError
-from ucwa_nb.client.auth import PasswordGrant
+from ucwa_nb.client.auth import TokenGrant
 from ucwa_nb.client.trust import Trust
 
 USER = "https://fe1.contoso.com/ucwa/oauth/v1/applications"
@@ -33,7 +33,7 @@ def _get_user(handler: Handler) -> tuple[httpx.Response, list[str], list[Sent]]:
         return handler(request)
 
     with httpx.Client(transport=httpx.MockTransport(record)) as client:
-        response = client.get(USER, auth=PasswordGrant("alice", "s3cret", tokens.append,
+        response = client.get(USER, auth=TokenGrant("alice", "s3cret", tokens.append,
                                                      Trust("contoso.com", USER), str))
     return response, tokens, seen
 

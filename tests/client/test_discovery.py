@@ -222,20 +222,23 @@ def test_nothing_answers(sim: Simulator) -> None:
         assert url in router.contacted
 
 
-def test_a_server_without_the_password_grant(sim: Simulator) -> None:
-    def windows_only(request: httpx.Request) -> httpx.Response:
+def test_a_server_with_neither_grant(sim: Simulator) -> None:
+    """Neither the password grant nor Windows sign-in (a Windows-only server is signed in to
+    the Windows way: tests/client/test_windows.py)."""
+    def anonymous_only(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/":
             body = {"_links": {"self": {"href": "/"}, "user": {"href": "/user"}}}
             return httpx.Response(200, headers={"Content-Type": "application/json"},
                                   content=json.dumps(body).encode(), request=request)
         return httpx.Response(401, headers=[
             ("WWW-Authenticate", f'MsRtcOAuth href="https://{INTERNAL}/WebTicket/oauthtoken",'
-                                 'grant_type="urn:microsoft.rtc:windows"')],
+                                 'grant_type="urn:microsoft.rtc:anonmeeting"')],
             content=b"", request=request)
 
-    error, _ = _fail(sim, {INTERNAL: windows_only})
+    error, _ = _fail(sim, {INTERNAL: anonymous_only})
     assert "does not offer the password grant" in str(error)
-    assert "urn:microsoft.rtc:windows" in str(error)
+    assert "urn:microsoft.rtc:anonmeeting" in str(error)
+    assert "token=" in str(error)
 
 
 def test_a_root_url_is_used_as_given(sim: Simulator, sessions: list[Session]) -> None:

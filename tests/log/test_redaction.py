@@ -198,3 +198,19 @@ def test_every_secret_key_passes_the_cheap_pre_check() -> None:
     for sample in samples:
         assert any(word in sample.lower() for word in TRIGGER_WORDS), sample
         assert "s3cret" not in redact(sample), sample
+
+
+NTLM_NEGOTIATE = "TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=="
+SPNEGO = "oYGQMIGNoAMKAQOhDAYKKwYBBAGCNwICCqJ4BHZOVExNU1NQAAIAAAAE"
+
+
+def test_windows_handshake_tokens_keep_only_their_scheme() -> None:
+    r = Redactor()
+    assert r.header("Authorization", f"NTLM {NTLM_NEGOTIATE}") == f"NTLM {REDACTED}"
+    assert r.header("WWW-Authenticate", f"Negotiate {SPNEGO}") == f"Negotiate {REDACTED}"
+    # a bare challenge and prose about the handshake stay readable
+    assert r.header("WWW-Authenticate", "Negotiate") == "Negotiate"
+    assert r.text("the Negotiate handshake failed") == "the Negotiate handshake failed"
+    # an NTLM message anywhere, e.g. quoted by a server in an error body
+    assert r.text(f'{{"message": "bad token {NTLM_NEGOTIATE}"}}') == \
+        f'{{"message": "bad token {REDACTED}"}}'

@@ -47,7 +47,9 @@ def test_paths_fill_in_their_parameters() -> None:
 
 
 def test_the_simulator_imports_nothing_of_the_client_side() -> None:
-    """ucwa_nb.sim may use ucwa_nb.protocol, never the client, log, display or widgets."""
+    """ucwa_nb.sim may use ucwa_nb.protocol, never the client, log, display or widgets: not
+    even lazily (the ``ucwa-nb`` dispatcher above every layer, ``ucwa_nb/cli.py``, hands the
+    other commands to their layers)."""
     package = Path(ucwa_nb.sim.__file__).parent
     found = []
     for source in sorted(package.rglob("*.py")):

@@ -19,6 +19,7 @@ from ucwa_nb.client.errors import (
     UntrustedHostError,
     ValidationError,
 )
+from ucwa_nb.client.preflight import Preflight, preflight
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
@@ -33,6 +34,7 @@ __all__ = [
     "InsecureTLSWarning",
     "Participant",
     "PhoneAudioCall",
+    "Preflight",
     "PreparedCall",
     "Session",
     "SignInError",
@@ -41,4 +43,5 @@ __all__ = [
     "ValidationError",
     "connect",
     "parse_challenge",
+    "preflight",
 ]

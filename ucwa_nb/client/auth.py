@@ -1,15 +1,20 @@
-"""Sign-in: autodiscovery, then the user resource through the OAuth password grant.
+"""Sign-in: autodiscovery, then the user resource through an OAuth grant.
 
 The grant is an ``httpx.Auth`` flow (ucwa-protocol.md 1.3): GET the user resource without a
-token, read the ``MsRtcOAuth`` challenge of the 401, POST the password grant to its token URL,
-and send the GET again with ``Authorization: Bearer``. Every step passes the session's logging
+token, read the ``MsRtcOAuth`` challenge of the 401, get a token from its token URL (the
+password grant, or Windows sign-in after a Negotiate/NTLM handshake: ``windows.py``), and send
+the GET again with ``Authorization: Bearer``. Every step passes the session's logging
 hooks like any other request. The password and the token go only where ``trust.Trust`` lets
 them: a link, a challenge or a redirect naming another host is refused before it is sent.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
 
 import httpx
 
@@ -22,30 +27,77 @@ from ucwa_nb.client.errors import (
     json_of,
     oauth_error,
 )
-from ucwa_nb.client.hooks import absolute, tag
+from ucwa_nb.client.hooks import ExchangeHooks, absolute, tag
 from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.trust import Trust, bearer_of, home_domain
+from ucwa_nb.client.windows import WINDOWS_GRANT, windows_token_response
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import ParseError, Resource, parse
 
-__all__ = ["PasswordGrant", "discover", "sign_in"]
+__all__ = ["Grant", "TokenGrant", "WindowsSetup", "choose_grant", "discover", "sign_in"]
 
 
-class PasswordGrant(httpx.Auth):
-    """The 401 challenge answered with the password grant; ``on_token`` gets the token."""
+Grant = Literal["auto", "password", "windows"]
+PASSWORD_GRANT = "password"
+
+
+def choose_grant(offered: tuple[str, ...], auth: Grant, has_password: bool) -> str:
+    """The grant ``connect()`` signs in with: the password grant when the challenge offers it
+    and a password is given, else Windows sign-in; ``auth`` other than "auto" forces one.
+    Raises ``SignInError`` naming what the server offers and what to pass when it offers
+    neither of what the user has."""
+    if auth == "password":
+        return PASSWORD_GRANT
+    if auth == "windows":
+        return WINDOWS_GRANT
+    if has_password and PASSWORD_GRANT in offered:
+        return PASSWORD_GRANT
+    if WINDOWS_GRANT in offered:
+        return WINDOWS_GRANT
+    offers = ", ".join(offered) or "no grant at all"
+    if PASSWORD_GRANT in offered:
+        hint = "pass username= and password="
+    else:
+        hint = ("it takes neither the password grant nor Windows sign-in: get a token "
+                "elsewhere and pass token=, or force one with auth='password' or "
+                "auth='windows' to see the server's answer")
+    raise SignInError(401, "unsupported_grant_type",
+                      message=f"the server does not offer the password grant (it offers: "
+                              f"{offers}); {hint}")
+
+
+@dataclass(frozen=True)
+class WindowsSetup:
+    """What Windows sign-in needs besides the credentials: the session's logging hooks, the
+    timeout and the TLS verification of the one-connection client it makes."""
+
+    hooks: ExchangeHooks
+    timeout: httpx.Timeout
+    verify: ssl.SSLContext | bool = True
+
+
+class TokenGrant(httpx.Auth):
+    """The 401 challenge of the user resource answered with a token: the password grant
+    (POSTed through the session's client) or Windows sign-in (``client/windows.py``, over a
+    connection of its own), as ``choose_grant`` picks; ``on_token`` gets the token.
+    ``grant`` says which was used."""
 
     requires_response_body = True
 
-    def __init__(self, username: str, password: str, on_token: Callable[[str], None],
-                 trust: Trust, redact: Redact) -> None:
+    def __init__(self, username: str | None, password: str | None,
+                 on_token: Callable[[str], None], trust: Trust, redact: Redact, *,
+                 auth: Grant = "auto", windows: WindowsSetup | None = None) -> None:
         self._username = username
         self._password = password
         self._on_token = on_token
         self._trust = trust
         self._redact = redact
+        self._auth = auth
+        self._windows = windows
+        self.grant: str | None = None
 
     def __repr__(self) -> str:  # the password stays out of reprs and tracebacks
-        return f"<PasswordGrant {self._username}>"
+        return f"<TokenGrant {self._username}>"
 
     def auth_flow(self, request: httpx.Request
                   ) -> Generator[httpx.Request, httpx.Response, None]:
@@ -56,20 +108,44 @@ class PasswordGrant(httpx.Auth):
         challenge = parse_challenge(challenged.headers.get_list("www-authenticate"))
         if challenge is None:
             raise DiscoveryError("the 401 carries no MsRtcOAuth challenge with a token URL")
-        if "password" not in challenge.grant_types:
-            raise DiscoveryError("the server does not offer the password grant (it offers: "
-                                 + ", ".join(challenge.grant_types) + ")")
+        self.grant = choose_grant(challenge.grant_types, self._auth, bool(self._password))
         token_url = absolute(challenge.token_url, challenged)
-        self._trust.check_password(token_url)  # before anything is sent
-        reply = yield httpx.Request(
-            "POST", token_url,
-            headers={"Accept": "application/json"},
-            data={"grant_type": "password", "username": self._username,
-                  "password": self._password},
-            extensions={**tag("token"), "timeout": request.extensions.get("timeout", {})})
+        self._trust.check_password(token_url)  # before anything is sent, handshake included
+        if self.grant == WINDOWS_GRANT:
+            # sign_in() always passes the session's setup; a TokenGrant used on its own
+            # (tests) logs its handshake to a log of its own.
+            setup = self._windows or WindowsSetup(ExchangeHooks(ExchangeLog(), _now),
+                                                  httpx.Timeout(30.0))
+            reply = windows_token_response(
+                token_url, username=self._username, password=self._password,
+                hooks=setup.hooks, timeout=setup.timeout, verify=setup.verify,
+                redact=self._redact)
+        else:
+            if not self._username or not self._password:
+                raise DiscoveryError("the password grant needs username= and password=")
+            reply = yield httpx.Request(
+                "POST", token_url,
+                headers={"Accept": "application/json"},
+                data={"grant_type": "password", "username": self._username,
+                      "password": self._password},
+                extensions={**tag("token"),
+                            "timeout": request.extensions.get("timeout", {})})
+        token = self._token_of(reply, challenge.grant_types)
+        self._on_token(token)
+        self._trust.allow_token(request.url)
+        request.headers["Authorization"] = f"Bearer {token.removeprefix('Bearer ').strip()}"
+        yield request
+
+    def _token_of(self, reply: httpx.Response, offered: tuple[str, ...]) -> str:
         if reply.status_code != 200:
             oauth = oauth_error(reply)
             code, description = oauth if oauth else (f"HTTP{reply.status_code}", None)
+            if code == "unsupported_grant_type":
+                description = (f"{description + '; ' if description else ''}the server does "
+                               f"not take the {self.grant} grant (its challenge offers: "
+                               f"{', '.join(offered) or 'none'})" + (
+                                   "; try auth='windows'" if self.grant == PASSWORD_GRANT
+                                   else ""))
             raise SignInError(reply.status_code, code, message=description,
                               diagnostics=reply.headers.get("x-ms-diagnostics"),
                               method="POST", url=str(reply.request.url.copy_with(query=None)),
@@ -78,18 +154,22 @@ class PasswordGrant(httpx.Auth):
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise DiscoveryError("the token endpoint answered no access_token")
-        self._on_token(token)
-        self._trust.allow_token(request.url)
-        request.headers["Authorization"] = f"Bearer {token.removeprefix('Bearer ').strip()}"
-        yield request
+        return token
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def sign_in(navigator: Navigator, log: ExchangeLog, url: str, *, username: str | None,
-            password: str | None, token: str | None) -> str:
+            password: str | None, token: str | None, auth: Grant = "auto",
+            verify: ssl.SSLContext | bool = True) -> str:
     """Discovery (a root URL or a domain), the token, the user resource: the applications URL.
 
     The token ends up in ``bearer`` (the client's auth, which sends it only where ``trust``
-    lets it) and, like the password, among the log's secrets.
+    lets it) and, like the password, among the log's secrets. Without a token, the grant is
+    the one ``choose_grant`` picks from the challenge (``auth`` forces one); ``verify`` is
+    for the Windows handshake's own connection.
     """
     bearer = bearer_of(navigator.http_client)
     bearer.token = None
@@ -121,12 +201,14 @@ def sign_in(navigator: Navigator, log: ExchangeLog, url: str, *, username: str |
         trust.allow_token(user_url)
         use_token(token)
         user = navigator.get(user_url, "user", follow_redirects=False)
-    elif username and password:
-        grant = PasswordGrant(username, password, use_token, trust, log.redactor.text)
+    else:
+        if auth not in ("auto", "password", "windows"):
+            raise ValueError("auth must be 'auto', 'password' or 'windows'")
+        grant = TokenGrant(username, password, use_token, trust, log.redactor.text, auth=auth,
+                           windows=WindowsSetup(navigator.hooks, navigator.http_client.timeout,
+                                                verify))
         # No redirects: a 307 must not carry the password elsewhere.
         user = navigator.get(user_url, "user", auth=grant, follow_redirects=False)
-    else:
-        raise DiscoveryError("sign-in needs username and password, or token")
     redirect = navigator.link(user, "redirect")
     if redirect is not None and user.link("applications") is None:
         trust.allow_token(redirect)  # another pool of the same domain (user_ref.md)

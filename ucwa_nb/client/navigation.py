@@ -49,6 +49,11 @@ class Navigator:
         self.trouble: Callable[[], str] = lambda: ""
 
     @property
+    def hooks(self) -> ExchangeHooks:
+        """The session's logging hooks (a request sent on another client, logged the same)."""
+        return self._hooks
+
+    @property
     def trust(self) -> Trust | None:
         """Where the credentials may go (set at sign-in)."""
         return self._bearer.trust

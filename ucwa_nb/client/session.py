@@ -15,6 +15,7 @@ Raw calls through ``session.http_client`` are logged and obey the trust rule too
 from __future__ import annotations
 
 import itertools
+import ssl
 import uuid
 import warnings
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ucwa_nb.client.application import ApplicationLifetime
-from ucwa_nb.client.auth import sign_in
+from ucwa_nb.client.auth import Grant, sign_in
 from ucwa_nb.client.call import PhoneAudioCall
 from ucwa_nb.client.channel import EventChannel
 from ucwa_nb.client.delivery import EventDelivery
@@ -194,10 +195,16 @@ class Session:
     # ------------------------------------------------------------------ sign-in, application
 
     def sign_in(self, url: str, *, username: str | None, password: str | None,
-                token: str | None) -> None:
-        """Discovery (a root URL or a domain), the OAuth token, and the user resource."""
+                token: str | None, auth: Grant = "auto",
+                verify: ssl.SSLContext | bool = True) -> None:
+        """Discovery (a root URL or a domain), the OAuth token, and the user resource.
+
+        ``auth``: "auto" (the password grant when offered and a password is given, else
+        Windows sign-in), "password" or "windows"; ``verify``: TLS verification of the
+        Windows handshake's own connection."""
         self._application.applications_url = sign_in(
-            self._navigator, self.log, url, username=username, password=password, token=token)
+            self._navigator, self.log, url, username=username, password=password, token=token,
+            auth=auth, verify=verify)
 
     def create_application(self) -> Resource:
         """POST to applications (``connect()`` does it); returns the application resource."""
@@ -455,7 +462,7 @@ def connect(url: str | None = None, *, username: str | None = None,
             log: ExchangeLog | None = None, clock: Callable[[], datetime] | None = None,
             operation_ids: OperationIds = None, region: str = "US",
             user_agent: str = "ucwa-nb", poll_timeout: float = 180.0,
-            timeout: float = 30.0) -> Session:
+            timeout: float = 30.0, auth: Grant = "auto") -> Session:
     """Sign in and start an application with its event channel.
 
     With no URL: ``UCWA_NB_URL`` with ``UCWA_NB_USERNAME`` and ``UCWA_NB_PASSWORD`` (or
@@ -468,10 +475,20 @@ def connect(url: str | None = None, *, username: str | None = None,
     every run (00...01, 00...02, ...), or a function that returns the next one.
 
     ``verify`` is ``True``, a CA bundle path (an internal CA's PEM file, or a directory of
+<<<<<<< HEAD
     them), an ``ssl.SSLContext``, or ``False`` (with a warning); it is ignored when you pass
     your own ``http_client``. That client is used as it is (its transport, TLS, proxies and
     hooks) and left as it was: the session's hooks and token are on its own client over it,
     ``session.http_client``, and closing the session leaves yours open.
+=======
+    them), an ``ssl.SSLContext``, or ``False`` (with a warning); with your own
+    ``http_client`` it applies only to the Windows handshake's own connection.
+
+    ``auth`` picks the grant: "auto" uses the challenge's list (the password grant when it is
+    offered and a password is given, else Windows sign-in: ``username='CONTOSO\\alice'`` or
+    ``'alice@contoso.com'`` with ``password=`` for NTLM from any OS, or no credentials for
+    the signed-in Windows user or a Kerberos ticket); "windows" or "password" forces one.
+>>>>>>> i21-signin
     """
     new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
     where = target(url, username, password, token)
@@ -483,13 +500,15 @@ def connect(url: str | None = None, *, username: str | None = None,
         if token is None and username is None:
             demo = simulator.scenario.demo_user
             username, password = demo.username, demo.password
-    client = http_client or httpx.Client(verify=ssl_verify(verify), timeout=timeout)
+    tls = ssl_verify(verify)
+    client = http_client or httpx.Client(verify=tls, timeout=timeout)
     session = Session(client, log=log, format=format, region=region, user_agent=user_agent,
                       clock=clock, operation_ids=new_operation_id, poll_timeout=poll_timeout,
                       simulator=simulator, owns_client=http_client is None)
     session.connected_via = where.source
     try:
-        session.sign_in(url, username=username, password=password, token=token)
+        session.sign_in(url, username=username, password=password, token=token, auth=auth,
+                        verify=tls)
         session.create_application()
         session.start_events()
     except BaseException:

@@ -14,12 +14,16 @@ Rules, applied to every string (urls, bodies, header values, error messages, ...
   (``"password": "..."``), form or query strings (``password=...``) and UCWA XML properties;
 * a UCWA token anywhere (``cwt=...``, also URL-encoded ``cwt%3D...``), even when nobody
   registered it, e.g. in a HAR captured by a browser;
-* a ``Bearer`` credential in free text, keeping the scheme visible: ``Bearer [REDACTED]``.
+* a ``Bearer`` credential in free text, keeping the scheme visible: ``Bearer [REDACTED]``;
+* a ``Negotiate`` or ``NTLM`` token (Windows sign-in's handshake, in ``Authorization`` and
+  ``WWW-Authenticate`` alike: NTLM messages carry password hashes, or what an attacker needs
+  to crack one), keeping the scheme: ``Negotiate [REDACTED]``; and a raw NTLM message
+  anywhere (base64 of ``NTLMSSP``: ``TlRMTVNTUA...``).
 
 and to headers by name: ``Authorization``/``Proxy-Authorization`` keep only their scheme,
 ``Cookie``/``Set-Cookie`` and names that look like credentials (``*token*``, ``*secret*``,
 ``*password*``, ``*api-key*``) lose their whole value. ``WWW-Authenticate`` challenges stay
-readable: they carry no secret and are what a learner wants to see on a 401.
+readable (but for a handshake token): they are what a learner wants to see on a 401.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ SECRET_KEYS: Final = ("access_token", "refresh_token", "id_token", "password", "
 _KEY = rf"(?:[\w.-]*(?:{'|'.join(SECRET_KEYS[:-1])})|{SECRET_KEYS[-1]})"
 # Every rule of the pattern needs one of these words (tested against SECRET_KEYS), which
 # lets most bodies skip the pattern.
-TRIGGER_WORDS: Final = ("token", "passw", "secret", "bearer", "cwt", "ms_rtc_renew")
+TRIGGER_WORDS: Final = ("token", "passw", "secret", "bearer", "cwt", "ms_rtc_renew",
+                        "negotiate", "ntlm", "tlrmtvntua")
 # One alternation, so a string is scanned once; named groups say which rule matched and
 # hold the part to keep (the key, the scheme) in front of the marker.
 _PATTERN: Final = re.compile(
@@ -58,7 +63,11 @@ _PATTERN: Final = re.compile(
     # A token68 credential (plus % and \ for encoded and JSON-escaped tokens), but not an
     # auth-param (`Bearer realm="..."` is a challenge); "[REDACTED]" does not match it.
     r'|(?P<bearer>\bBearer\s+)(?![\w.-]+=")[\w~+/=.%\\-]+'
-    r"|\bcwt(?:=|%3D)[\w~+/=.%\\-]+",
+    r"|\bcwt(?:=|%3D)[\w~+/=.%\\-]+"
+    # A handshake token is base64 (RFC 4559): 16 characters or more, so that prose such as
+    # "Negotiate handshake" stays readable.
+    r"|(?P<negotiate>\b(?:Negotiate|NTLM)\s+)[A-Za-z0-9+/]{16,}={0,2}"
+    r"|\bTlRMTVNTUA[A-Za-z0-9+/]*={0,2}",
     re.IGNORECASE,
 )
 
@@ -87,7 +96,7 @@ def _header_rule(name: str) -> Literal["scheme", "whole", "text"]:
 def _replace(match: re.Match[str]) -> str:
     if match.group("json") is not None:
         return f'{match.group("json")}"{REDACTED}"'
-    for keep in ("form", "xml", "bearer"):
+    for keep in ("form", "xml", "bearer", "negotiate"):
         prefix = match.group(keep)
         if prefix is not None:
             return prefix + REDACTED

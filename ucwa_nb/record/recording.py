@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from ucwa_nb.log.exchange_log import ExchangeLog
-from ucwa_nb.log.exchange_log import load_har
+from ucwa_nb.log.exchange_log import ExchangeLog, load_har
 from ucwa_nb.protocol.representation import Events, ParseError, Reason, Resource, parse
 
 __all__ = ["Exchange", "Recording", "RecordingError", "Source", "find", "header_values",

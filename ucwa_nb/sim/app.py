@@ -118,8 +118,7 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 
 async def _challenge(request: Request, exc: Exception) -> Response:
-    settings = world_of(request).settings
-    return challenge(request, settings.server_fqdn, settings.grant_types)
+    return challenge(request, world_of(request).settings)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -157,3 +156,4 @@ async def _sweep(world: World) -> None:
         world.expire_idle()
         world.purge_expired_tokens()
         world.signin.sweep()
+        world.windows.sweep()

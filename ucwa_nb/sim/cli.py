@@ -1,4 +1,5 @@
-"""The ``ucwa-nb`` command: ``ucwa-nb serve`` runs the simulator in the foreground."""
+"""``ucwa-nb serve``: the simulator in the foreground (the other commands of ``ucwa-nb`` are
+added by the dispatcher, ``ucwa_nb/cli.py``)."""
 
 from __future__ import annotations
 

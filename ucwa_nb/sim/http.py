@@ -30,11 +30,13 @@ from ucwa_nb.protocol.representation import (
 )
 from ucwa_nb.sim import paths, verbatim
 from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.scenario import ServerSettings
 
 __all__ = [
     "CHALLENGE_GRANTS",
     "COMMON_HEADERS",
     "challenge",
+    "challenge_grants",
     "disconnected",
     "error_response",
     "negotiate",
@@ -101,8 +103,24 @@ def error_response(request: Request, error: SimError) -> Response:
                    error.headers)
 
 
-def challenge(request: Request, fqdn: str, grant_types: str = CHALLENGE_GRANTS) -> Response:
+def challenge_grants(settings: ServerSettings) -> str:
+    """The grant types the MsRtcOAuth challenge offers: the scenario's list (a real server's,
+    or the one a recording showed), less the ones the scenario turned off.
+
+    [infer] The pages show one list, with every grant; a grant a deployment turned off is
+    left out of it (a client that sends it anyway gets unsupported_grant_type).
+    """
+    grants = [g for g in settings.grant_types.split(",") if g]
+    if settings.windows_auth == "off":
+        grants = [g for g in grants if g != "urn:microsoft.rtc:windows"]
+    if not settings.password_grant:
+        grants = [g for g in grants if g != "password"]
+    return ",".join(grants)
+
+
+def challenge(request: Request, settings: ServerSettings) -> Response:
     """401 with the two WWW-Authenticate headers of a real server (ucwa-protocol.md 1.3)."""
+    fqdn = settings.server_fqdn
     # base_url carries ASGI's root_path: the token URL is under the prefix too.
     token_url = str(request.base_url).rstrip("/") + paths.TEMPLATES["token"]
     body = b"<html><head><title>401 - Unauthorized</title></head><body>" \
@@ -114,8 +132,9 @@ def challenge(request: Request, fqdn: str, grant_types: str = CHALLENGE_GRANTS) 
         f'Bearer trusted_issuers="00000002-0000-0ff1-ce00-000000000000@{fqdn}", '
         'client_id="00000004-0000-0ff1-ce00-000000000000"',
     )
+    grants = challenge_grants(settings)
     response.headers.append(
-        "WWW-Authenticate", f'MsRtcOAuth href="{token_url}",grant_type="{grant_types}"'
+        "WWW-Authenticate", f'MsRtcOAuth href="{token_url}",grant_type="{grants}"'
     )
     return response
 

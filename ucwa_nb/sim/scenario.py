@@ -40,6 +40,8 @@ __all__ = [
 Behaviour = Literal["answers", "busy", "declines", "never_answers"]
 BEHAVIOURS: tuple[str, ...] = ("answers", "busy", "declines", "never_answers")
 ALL_SCOPES = ("Conversations.Initiate", "Conversations.Receive")
+# The values of ServerSettings.windows_auth (rules/windows.py offers the schemes they name).
+WINDOWS_AUTH = ("negotiate", "ntlm", "off")
 
 # Errors a fault can inject: name -> (HTTP status, code, subcode or None).
 FAULTS: dict[str, tuple[int, str, str | None]] = {
@@ -116,6 +118,18 @@ class ServerSettings:
     # X-MS-UcwaVersion; ucwa-protocol.md 1.3: the MsRtcOAuth challenge lists the grant types.
     ucwa_version: str = "1.7"
     grant_types: str = "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
+    # ---- sign-in (AuthenticationInUCWA): the grants the token endpoint takes.
+    # false: the password grant is off, as on deployments with Windows sign-in or ADFS only
+    # (its requests get 400 unsupported_grant_type, and the challenge does not offer it).
+    password_grant: bool = True
+    # The Windows grant's HTTP handshake: "negotiate" (Negotiate and NTLM offered, as IIS's
+    # default providers), "ntlm" (NTLM only) or "off" (the Windows grant is not offered).
+    windows_auth: str = "negotiate"
+    # Half-open handshakes (rules/windows.py): seconds each is kept, how many per client
+    # address and in all (the oldest dropped first).
+    windows_handshake_timeout: float = 30.0
+    max_windows_handshakes_per_address: int = 32
+    max_windows_handshakes: int = 1024
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from ucwa_nb.sim.scenario import (
     ALL_SCOPES,
     BEHAVIOURS,
     FAULTS,
+    WINDOWS_AUTH,
     ContactSpec,
     ConversationLogSpec,
     ConversationSpec,
@@ -147,6 +148,9 @@ class _Loader:
             # would refuse every body with 413) is a mistake in the file, not a setting.
             if expected in (int, float) and not (value >= 0 and math.isfinite(value)):
                 raise ScenarioError(f"server.{key} must be a finite number >= 0")
+            if key == "windows_auth" and value not in WINDOWS_AUTH:
+                raise ScenarioError("server.windows_auth must be one of "
+                                    + ", ".join(WINDOWS_AUTH))
             if key == "root_path":
                 try:
                     value = paths.normal_prefix(value)

@@ -2,11 +2,14 @@
 challenge, the XFrame page and the OAuth token endpoint.
 
 The challenge itself is answered by ``app.py``'s exception handler, whenever
-``common.token_of`` finds no valid bearer token.
+``common.token_of`` finds no valid bearer token. The token endpoint takes the password grant
+(unless the scenario turns it off) and the Windows grant, after the HTTP Negotiate/NTLM
+handshake of ``windows_signin.py``.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from urllib.parse import parse_qsl
 
@@ -15,8 +18,14 @@ from starlette.responses import JSONResponse, Response
 
 from ucwa_nb.sim import render
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import read_body, ucwa_response
+from ucwa_nb.sim.http import challenge_grants, read_body, ucwa_response
 from ucwa_nb.sim.routes.common import route, token_of, world_of
+from ucwa_nb.sim.routes.windows_signin import (
+    continues_handshake,
+    handshake,
+    windows_account,
+    windows_challenge,
+)
 
 __all__ = ["ROUTES"]
 
@@ -57,10 +66,20 @@ async def oauth_token(request: Request) -> Response:
                            429, wait)
 
     address = request.client.host if request.client else ""
-    # Before the body is read: a flood costs the server no parsing.
-    wait = world.signin.wait(address)
+    # Before the body is read: a flood costs the server no parsing. A Windows handshake
+    # counts once, when it starts.
+    if continues_handshake(request, world):
+        # Its AUTHENTICATE message: refused ones count like wrong passwords (limits.py).
+        wait = world.signin.account_wait(address, windows_account(address))
+    else:
+        wait = world.signin.wait(address)
     if wait:
         return throttled(wait)
+    # Windows authentication runs before the grant is read, as IIS's does.
+    windows = handshake(request, world, oauth_error(
+        "invalid_request", '28032;reason="The Authorization header is too large."'))
+    if windows.answer is not None:
+        return windows.answer
     try:
         # A form of a username and a password: a body larger than this is no sign-in, and
         # parsing a megabyte of form would hold the event loop for everyone.
@@ -85,6 +104,11 @@ async def oauth_token(request: Request) -> Response:
         return oauth_error("invalid_request", '28033;reason="grant_type is required."')
     if form.get("scope", "all") != "all":
         return oauth_error("invalid_scope", '28031;reason="Only the scope all is valid."')
+    if grant not in challenge_grants(settings).split(","):
+        # Only what the challenge offers is taken: a deployment with Windows sign-in (or
+        # ADFS) only, or a recording of one, refuses the password grant.
+        return oauth_error("unsupported_grant_type",
+                           '28029;reason="Authentication type not allowed."')
     if grant == "password":
         if not form.get("username") or not form.get("password"):
             return oauth_error("invalid_request",
@@ -101,9 +125,28 @@ async def oauth_token(request: Request) -> Response:
             {"access_token": token.value, "expires_in": settings.token_lifetime,
              "ms_rtc_identityscope": "local", "token_type": "Bearer"},
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-    if grant in ("urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting"):
-        # Offered in the challenge as real servers do, but Windows authentication and
-        # anonymous meeting join have nothing to authenticate against here.
+    if grant == "urn:microsoft.rtc:windows" and world.windows.schemes:
+        if "username" in form or "password" in form:
+            # The Windows grant carries no credentials of its own (AuthenticationInUCWA);
+            # [infer] one that does is a malformed request.
+            return oauth_error("invalid_request", '28032;reason="The Windows grant takes '
+                               'no username or password."')
+        if windows.user is None:  # not authenticated yet: the handshake starts
+            return windows_challenge(world.windows.schemes)
+        user = world.users.get(windows.user.username.lower())
+        if user is None:
+            return oauth_error("invalid_grant", '28020;reason="No valid security token."')
+        token = world.token_for(user)
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if windows.final is not None:  # the acceptor's last word (mutual authentication)
+            headers["WWW-Authenticate"] = \
+                f"{windows.final[0]} {base64.b64encode(windows.final[1]).decode()}"
+        return JSONResponse(
+            {"access_token": token.value, "expires_in": settings.token_lifetime,
+             "ms_rtc_identityscope": "local", "token_type": "Bearer"}, headers=headers)
+    if grant == "urn:microsoft.rtc:anonmeeting":
+        # Offered in the challenge as real servers do, but anonymous meeting join has no
+        # meeting to join here.
         return oauth_error("invalid_grant", '28020;reason="No valid security token."')
     return oauth_error("unsupported_grant_type",
                        '28029;reason="Authentication type not allowed."')

@@ -52,6 +52,11 @@ class Accounts:
         user = self._signing_in(username, password)
         if user is None:
             return None
+        return self.token_for(user)
+
+    def token_for(self, user: UserState) -> TokenState:
+        """A new token for ``user``, who signed in (password grant, or Windows sign-in);
+        beyond ``max_tokens_per_user`` the user's oldest sign-in is signed out."""
         token = TokenState("cwt=" + secrets.token_urlsafe(32), user, user.spec.scopes,
                            self.now() + self.settings.token_lifetime)
         self.tokens[token.value] = token

@@ -33,6 +33,7 @@ from ucwa_nb.sim.rules.applications import Applications
 from ucwa_nb.sim.rules.call_limits import CallLimits
 from ucwa_nb.sim.rules.delivery import Delivery
 from ucwa_nb.sim.rules.injected_faults import InjectedFaults
+from ucwa_nb.sim.rules.windows import WindowsAcceptor
 from ucwa_nb.sim.scenario import FaultSpec, Scenario
 from ucwa_nb.sim.state import (
     ApplicationState,
@@ -59,6 +60,7 @@ class World:
         self.injected = InjectedFaults(scenario.faults)
         self.delivery = Delivery(self.settings)
         self.signin = SignInLimits(self.settings, self.clock)
+        self.windows = WindowsAcceptor(scenario, self.settings, self.clock)  # Windows grant
         # The parts' state, under the names rules, routes and tests have always used.
         self.users = self.accounts.users
         self.tokens = self.accounts.tokens
@@ -81,6 +83,10 @@ class World:
     def issue_token(self, username: str, password: str) -> TokenState | None:
         """A new token for these credentials, or None (accounts.py)."""
         return self.accounts.issue_token(username, password)
+
+    def token_for(self, user: UserState) -> TokenState:
+        """A new token for ``user``, who signed in (password grant, or Windows sign-in)."""
+        return self.accounts.token_for(user)
 
     def authenticate(self, authorization: str | None) -> TokenState | None:
         """The live token of an Authorization header, or None."""
@@ -166,6 +172,7 @@ class World:
         its calls in progress and their events carry on, as when another front end of the
         pool takes over."""
         self.closing = True
+        self.windows.close()  # its NTLM user file goes; written again if it serves again
         for app in list(self.apps.values()):
             app.channel.close("shutdown")
             if self.restarting:
