@@ -25,6 +25,7 @@ from ucwa_nb.client.call import PhoneAudioCall
 from ucwa_nb.client.session import Session
 from ucwa_nb.client.trust import bearer_of
 from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.protocol.operations import CONTINUE_PHONE_AUDIO, HOLD_PHONE_AUDIO, START_PHONE_AUDIO
 from ucwa_nb.protocol.representation import parse_input
 from ucwa_nb.sim import Simulator
 from ucwa_nb.widgets import (
@@ -808,3 +809,17 @@ def test_updates_from_many_threads_end_consistent_with_the_last_input(
     assert "ready to send" in text_of(form.messages.value)
     assert form.send.disabled is False
     assert "op-149" in text_of(form.snippets.children[0].value)
+
+
+def test_any_operation_that_starts_a_call_gets_a_form_from_its_definition(
+        readonly_session: Session) -> None:
+    # The named forms only fix the operation: OperationForm(session, spec) picks what to list
+    # from what the operation is reached from.
+    logs = forms.OperationForm(readonly_session, CONTINUE_PHONE_AUDIO)
+    assert logs.picker.description == "Conversation log"
+    assert [label for label, _ in logs.picker.options] == \
+        [label for label, _ in ContinuePhoneAudioForm(readonly_session).picker.options]
+    start = forms.OperationForm(readonly_session, START_PHONE_AUDIO)
+    assert start.picker not in all_widgets(start)
+    with pytest.raises(ValueError, match="holdPhoneAudio does not start a call"):
+        forms.OperationForm(readonly_session, HOLD_PHONE_AUDIO)

@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from ucwa_nb.protocol.operations import OPERATIONS
+
 __all__ = ["APPLICATIONS", "ROOT", "TEMPLATES", "TOKEN", "USER", "XFRAME", "normal_prefix",
            "path", "prefix", "prefixed", "set_prefix"]
 
@@ -63,7 +65,6 @@ TEMPLATES: dict[str, str] = {
     "contact": _APP + "/people/{person}",
     "onlineMeetings": _APP + "/onlineMeetings",
     "communication": _COMM,
-    "startPhoneAudio": _COMM + "/startPhoneAudio",
     # conversations
     "conversations": _COMM + "/conversations",
     "conversation": _CONV,
@@ -71,24 +72,25 @@ TEMPLATES: dict[str, str] = {
     "participant": _CONV + "/participants/{participant}",
     "messaging": _CONV + "/messaging",
     "phoneAudio": _PHONE_AUDIO,
-    "addPhoneAudio": _PHONE_AUDIO + "/addPhoneAudio",
-    "stopPhoneAudio": _PHONE_AUDIO + "/stopPhoneAudio",
-    "holdPhoneAudio": _PHONE_AUDIO + "/holdPhoneAudio",
-    "resumePhoneAudio": _PHONE_AUDIO + "/resumePhoneAudio",
     # conversation logs
     "conversationLogs": _COMM + "/conversationLogs",
     "conversationLog": _LOG,
-    "continuePhoneAudio": _LOG + "/continuePhoneAudio",
     "markAsRead": _LOG + "/markAsRead",
     "conversationLogRecipient": _LOG + "/recipients/{recipient}",
     # phone-audio invitations
     "phoneAudioInvitation": _INVITATION,
-    "cancel": _INVITATION + "/cancel",
     # derivedConversation_ref / derivedPhoneAudio_ref samples:
     # ".../invitations/665/derivedConversation", ".../invitations/665/derivedPhoneAudio"
     "derivedConversation": _INVITATION + "/derivedConversation",
     "derivedPhoneAudio": _INVITATION + "/derivedPhoneAudio",
 }
+
+
+# An operation is a POST on the resource that offers its link, named by its rel (the docs'
+# traces: ".../phoneAudio/addPhoneAudio", ".../conversationLogs/<id>/continuePhoneAudio",
+# ".../phoneAudioInvitations/<id>/cancel"): a new operation in the protocol's table gets
+# its path here without an edit.
+TEMPLATES.update({op.rel: TEMPLATES[op.acts_on] + "/" + op.rel for op in OPERATIONS.values()})
 
 
 _PREFIX: ContextVar[str] = ContextVar("ucwa_nb_sim_prefix", default="")

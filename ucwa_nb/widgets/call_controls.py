@@ -1,5 +1,6 @@
 """CallControls: the buttons that act on a form's call (Hang up, Hold, Resume, Cancel), one per
-operation reached from the call's invitation, each shown only while its link is offered.
+operation reached from the call's invitation (with a text box per input field, if it has
+any), each shown only while its link is offered.
 
 Which links are offered is read from the server (GETs through ``PhoneAudioCall
 .offered_operations``): after each event of the call, on a thread the form starts (never on
@@ -40,23 +41,34 @@ class CallControls(w.HBox):  # type: ignore[misc]
         self.call: PhoneAudioCall | None = None
         self._readings = 0  # numbers the readings of the links; only the latest is drawn
         self.buttons: dict[str, w.Button] = {}
+        # An operation with input (say sendDtmf's tones) gets a text box per field beside
+        # its button, shown and hidden with it: inputs[rel][argument].
+        self.inputs: dict[str, dict[str, w.Text]] = {}
+        self._groups: dict[str, w.HBox] = {}
         for operation in OPERATIONS.values():
             if not _on_a_call(operation):
                 continue
             label, icon = _LABELS.get(operation.rel, (operation.rel, ""))
             button = w.Button(description=label, icon=icon,
                               tooltip=f"POST {operation.rel}: {operation.summary}",
-                              layout=w.Layout(width="auto", display=_HIDDEN))
+                              layout=w.Layout(width="auto"))
             button.on_click(guarded(show_error)(
                 lambda _, rel=operation.rel: self.perform(rel)))
             self.buttons[operation.rel] = button
-        super().__init__(children=list(self.buttons.values()))
+            self.inputs[operation.rel] = {
+                f.argument: w.Text(placeholder=f.argument, tooltip=f.help,
+                                   layout=w.Layout(width="160px"))
+                for f in operation.fields}
+            self._groups[operation.rel] = w.HBox(
+                [button, *self.inputs[operation.rel].values()],
+                layout=w.Layout(display=_HIDDEN))
+        super().__init__(children=list(self._groups.values()))
 
     @property
     def shown(self) -> tuple[str, ...]:
         """The rels whose buttons are on show, in the order of the row."""
-        return tuple(rel for rel, button in self.buttons.items()
-                     if button.layout.display != _HIDDEN)
+        return tuple(rel for rel, group in self._groups.items()
+                     if group.layout.display != _HIDDEN)
 
     def follow(self, call: PhoneAudioCall) -> None:
         """Control ``call`` from now on; its buttons appear when its links are read."""
@@ -80,10 +92,10 @@ class CallControls(w.HBox):  # type: ignore[misc]
         """What a button does: the operation on the call, then the links read again."""
         if self.call is None:
             return
-        self.call.perform(rel)
+        self.call.perform(rel, **{name: box.value for name, box in self.inputs[rel].items()})
         self.read()
         self._acted(rel)
 
     def _draw(self, offered: tuple[str, ...]) -> None:
-        for rel, button in self.buttons.items():
-            self._lock.apply(button.layout, display=None if rel in offered else _HIDDEN)
+        for rel, group in self._groups.items():
+            self._lock.apply(group.layout, display=None if rel in offered else _HIDDEN)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -64,20 +65,43 @@ def _label(field: InputField) -> str:
     return _LABELS.get(field.name) or field.argument.replace("_", " ").capitalize()
 
 
+def _conversations(session: Session) -> list[tuple[str, Any]]:
+    return [(c.label, c) for c in session.conversations()]
+
+
+def _conversation_logs(session: Session) -> list[tuple[str, Any]]:
+    return [(log.label, log) for log in session.conversation_logs()]
+
+
+# What a form lists to pick from, by what its operation is reached from (the spec's
+# ``reached_from``): a conversation, a conversation log, or nothing (communication).
+_PICKERS: dict[str, tuple[str, Callable[[Session], list[tuple[str, Any]]]]] = {
+    "conversation": ("Conversation", _conversations),
+    "conversationLog": ("Conversation log", _conversation_logs),
+}
+
+
 class OperationForm(w.VBox):  # type: ignore[misc]
-    """A form for an operation that starts a call, built from its definition. A subclass
-    names the ``operation`` and what its picker lists (``_picker_label``, ``_load_options``);
-    none for an operation on communication."""
+    """A form for any operation that starts a call, built from its definition:
+    ``OperationForm(session, spec)``. Its input rows are the spec's fields; what it lists to
+    pick from follows from what the operation is reached from (conversations, conversation
+    logs, or nothing for communication). The named forms below fix the operation."""
 
     operation: OperationSpec
-    _picker_label = ""  # "": nothing to pick, the operation is reached from communication
 
     @property
     def kind(self) -> str:
         """The operation's rel."""
         return self.operation.rel
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, operation: OperationSpec | None = None) -> None:
+        if operation is not None:
+            self.operation = operation
+        if not self.operation.creates_call:
+            raise ValueError(f"{self.operation.rel} does not start a call: its button is on "
+                             "a form's call controls")
+        self._picker_label, self._list = _PICKERS.get(self.operation.reached_from,
+                                                      ("", lambda _: []))
         self.session = session
         self.call: PhoneAudioCall | None = None
         self.prepared: PreparedCall | None = None
@@ -169,11 +193,6 @@ class OperationForm(w.VBox):  # type: ignore[misc]
             rows.append(w.HBox([self.inputs["operation_id"], self.regenerate]))
         return rows
 
-    # ------------------------------------------------------------------ subclasses fill in
-
-    def _load_options(self) -> list[tuple[str, Any]]:
-        return []
-
     # ------------------------------------------------------------------ the request
 
     def _values(self) -> dict[str, str | None]:
@@ -228,7 +247,7 @@ class OperationForm(w.VBox):  # type: ignore[misc]
             self._show_closed()
             return
         if self._picks:
-            options = self._load_options()
+            options = self._list(self.session)
             self.picker.options = options
             if options:
                 offered = (value for _, value in options
@@ -381,20 +400,12 @@ class AddPhoneAudioForm(OperationForm):
     """Pick a conversation and a person; add phone audio to it by call-via-work."""
 
     operation = ADD_PHONE_AUDIO
-    _picker_label = "Conversation"
-
-    def _load_options(self) -> list[tuple[str, Any]]:
-        return [(c.label, c) for c in self.session.conversations()]
 
 
 class ContinuePhoneAudioForm(OperationForm):
     """Pick a past conversation; call its recipient again by call-via-work."""
 
     operation = CONTINUE_PHONE_AUDIO
-    _picker_label = "Conversation log"
-
-    def _load_options(self) -> list[tuple[str, Any]]:
-        return [(log.label, log) for log in self.session.conversation_logs()]
 
 
 class StartPhoneAudioForm(OperationForm):
