@@ -185,6 +185,7 @@ class UserSpec:
 
     @property
     def username(self) -> str:
+        """The sign-in name: the SIP URI without ``sip:`` (``alice@contoso.com``)."""
         return self.uri.removeprefix("sip:")
 
 
@@ -246,6 +247,7 @@ class Scenario:
     strict: StrictSpec | None = None
 
     def user(self, uri_or_name: str) -> UserSpec | None:
+        """The user with this SIP URI or sign-in name (any case), None if there is none."""
         key = uri_or_name.lower().removeprefix("sip:")
         for user in self.users:
             if user.username.lower() == key:
@@ -253,6 +255,7 @@ class Scenario:
         return None
 
     def contact(self, uri: str) -> ContactSpec | None:
+        """The contact with this SIP URI (any case), None if there is none."""
         key = uri.lower()
         for contact in self.contacts:
             if contact.uri.lower() == key:
@@ -261,4 +264,5 @@ class Scenario:
 
     @property
     def demo_user(self) -> UserSpec:
+        """The first user: whom ``connect()`` with no arguments signs in as."""
         return self.users[0]

@@ -116,6 +116,8 @@ class Simulator:
         return sock
 
     def start(self) -> Simulator:
+        """Serve on the bound port in a thread of this process (the constructor does it
+        unless told not to); returns the simulator. A second call does nothing."""
         if self._thread is not None:
             return self
         self._stopping = False
@@ -229,10 +231,12 @@ class Simulator:
 
     @property
     def running(self) -> bool:
+        """Whether the server's thread is serving."""
         return self._thread is not None and self._thread.is_alive()
 
     @property
     def base_url(self) -> str:
+        """``http://host:port``, the server's origin (``url`` is the autodiscover root)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
@@ -278,6 +282,7 @@ class Simulator:
         self.call(lambda: self.world.add_fault(spec))
 
     def clear_faults(self) -> None:
+        """Remove every injected fault (``inject_fault``), as if the scenario had none."""
         self.call(self.world.clear_faults)
 
     def inject_poll_faults(self, drop_rate: float = 0.0, hold_rate: float = 0.0, *,
