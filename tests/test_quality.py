@@ -4,6 +4,7 @@ are in pyproject.toml."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -32,8 +33,9 @@ def test_mypy_is_clean() -> None:
 
 
 def test_layers_are_kept() -> None:
-    # The contracts in [tool.importlinter]: the protocol at the bottom, the simulator apart
-    # from the client side, the log below the client, widgets and sim above everything.
+    # The contracts in [tool.importlinter] (ARCHITECTURE.md, Invariants): the layers from
+    # widgets down to protocol, the simulator apart from the client side but for the
+    # doctor's core, record and fidelity apart from both.
     code = ("import sys; from importlinter.cli import lint_imports; "
             "sys.exit(lint_imports(no_cache=True, no_logo=True))")
     result = _run("-c", code)
@@ -57,3 +59,44 @@ def _dead_code() -> set[tuple[str, str]]:
 def test_no_dead_code() -> None:
     dead = _dead_code()
     assert not dead, sorted(dead)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module of ucwa_nb -> the modules of ucwa_nb it imports, anywhere in it
+    (function-local and TYPE_CHECKING imports count: naming another module's types is
+    depending on it)."""
+    package = ROOT / "ucwa_nb"
+    modules = {".".join(source.relative_to(ROOT).with_suffix("").parts)
+               .removesuffix(".__init__"): source for source in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, source in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_module_is_in_an_import_cycle() -> None:
+    graph = _imports()
+    # A package's __init__ only hands names on: an edge into it is not followed.
+    packages = {name for name in graph if (ROOT / Path(*name.split("."))).is_dir()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo += [m for m in graph[current] if m not in packages]
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a, targets in graph.items() for b in targets
+                    if b not in packages and reaches(b, a))
+    assert cycles == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import concurrent.futures
-import importlib
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -147,46 +146,3 @@ def test_cancel_and_continue_are_shown_exactly_while_they_are_accepted() -> None
         world.shutdown()
 
     _run_apart(check)
-
-
-def _sim_imports() -> dict[str, set[str]]:
-    """Each module of ucwa_nb.sim -> the modules of ucwa_nb.sim it imports, anywhere in it
-    (function-local and TYPE_CHECKING imports count)."""
-    package = Path(ucwa_nb.sim.__file__).parent
-    modules = {".".join(("ucwa_nb", *source.relative_to(package.parent).with_suffix("").parts))
-               .removesuffix(".__init__"): source for source in package.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, source in modules.items():
-        found: set[str] = set()
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-                found |= {f"{node.module}.{alias.name}" for alias in node.names}
-        graph[name] = {m for m in found if m in modules and m != name}
-    return graph
-
-
-def test_no_module_of_the_simulator_is_in_an_import_cycle() -> None:
-    graph = _sim_imports()
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, todo = set(), [start]
-        while todo:
-            current = todo.pop()
-            if current == goal:
-                return True
-            if current not in seen:
-                seen.add(current)
-                # A package's __init__ only hands names on: an edge into it is not followed.
-                todo += [m for m in graph[current] if not hasattr(_module(m), "__path__")]
-        return False
-
-    cycles = sorted(f"{a} <-> {b}" for a, targets in graph.items() for b in targets
-                    if not hasattr(_module(b), "__path__") and reaches(b, a))
-    assert cycles == []
-
-
-def _module(name: str) -> object:
-    return importlib.import_module(name)
