@@ -100,3 +100,14 @@ def test_no_module_is_in_an_import_cycle() -> None:
     cycles = sorted(f"{a} <-> {b}" for a, targets in graph.items() for b in targets
                     if b not in packages and reaches(b, a))
     assert cycles == []
+
+
+def test_no_class_is_over_300_lines() -> None:
+    # A class that long does several jobs: split it (the World became a façade over five
+    # parts; the Session hands listing to client/listing.py).
+    long = sorted(f"{source.relative_to(ROOT)}: {node.name} ({node.end_lineno - node.lineno + 1})"
+                  for source in (ROOT / "ucwa_nb").rglob("*.py")
+                  for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.ClassDef) and node.end_lineno is not None
+                  and node.end_lineno - node.lineno + 1 > 300)
+    assert long == []

@@ -32,8 +32,9 @@ from ucwa_nb.client.channel import EventChannel
 from ucwa_nb.client.delivery import EventDelivery
 from ucwa_nb.client.embedded import EmbeddedServer, embedded_simulator
 from ucwa_nb.client.environment import ENV_URL, target
-from ucwa_nb.client.errors import UcwaError, ValidationError
-from ucwa_nb.client.hooks import ExchangeHooks, absolute
+from ucwa_nb.client.errors import ValidationError
+from ucwa_nb.client.hooks import ExchangeHooks
+from ucwa_nb.client.listing import Listings
 from ucwa_nb.client.navigation import Navigator
 from ucwa_nb.client.operations import (
     ADD_PHONE_AUDIO,
@@ -49,7 +50,7 @@ from ucwa_nb.client.runner import OperationRunner
 from ucwa_nb.client.tls import Verify, ssl_verify
 from ucwa_nb.client.transport import session_client
 from ucwa_nb.client.trust import BearerToken
-from ucwa_nb.client.views import Conversation, ConversationLog, Participant
+from ucwa_nb.client.views import Conversation, ConversationLog
 from ucwa_nb.log.exchange_log import ExchangeLog
 from ucwa_nb.protocol.representation import Events, Format, Resource, checked_format, media_type
 
@@ -130,8 +131,12 @@ class Session:
         self.http_client = session_client(http_client, owned=owns_client, auth=BearerToken(),
                                           event_hooks=hooks.event_hooks)
         self._navigator = Navigator(self.http_client, hooks, self._preferences)
-        self._navigator.trouble = self._channel_trouble
+        # A failed request's message says since when the event polls fail too, if they do.
+        self._navigator.trouble = lambda: (self.event_channel.trouble()
+                                           if self.event_channel is not None else "")
         self._application = ApplicationLifetime(self._navigator, self._preferences, user_agent)
+        self._listings = Listings(self._navigator, self._application.communication,
+                                  lambda: self._application.url)
         self._calls = CallRegistry()
         self._runner = OperationRunner(self._navigator, self._preferences, self._calls,
                                        self._clock, _operation_id_factory(operation_ids))
@@ -239,9 +244,6 @@ class Session:
         """Where the application is (its Location)."""
         return self._application.url
 
-    def _channel_trouble(self) -> str:
-        return self.event_channel.trouble() if self.event_channel is not None else ""
-
     # ------------------------------------------------------------------ resources
 
     @property
@@ -266,31 +268,11 @@ class Session:
 
     def conversations(self) -> list[Conversation]:
         """The active conversations (addPhoneAudio needs one), with their participants."""
-        nav = self._navigator
-        collection = nav.follow(self.communication, "conversations")
-        found = []
-        for link in collection.links.get("conversation", []):
-            conv = nav.get(absolute(link.href, collection.href or ""), "conversation")
-            people: list[Participant] = []
-            if conv.link("participants") is not None:
-                listing = nav.follow(conv, "participants")
-                people = [Participant(str(p.get("name") or ""), str(p.get("uri") or ""))
-                          for p in listing.embedded.get("participant", [])]
-            found.append(Conversation(conv, people))
-        return found
+        return self._listings.conversations()
 
     def conversation_logs(self, limit: int | None = None) -> list[ConversationLog]:
         """Past conversations (continuePhoneAudio needs one), newest first."""
-        nav = self._navigator
-        url = nav.link(self.communication, "conversationLogs")
-        if url is None:
-            raise UcwaError(0, "LinkNotOffered", message="no conversationLogs link")
-        if limit is not None:
-            url = str(httpx.URL(url).copy_merge_params({"limit": str(limit)}))
-        collection = nav.get(url, "conversationLogs")
-        return [ConversationLog(nav.get(absolute(item.href, collection.href or ""),
-                                        "conversationLog"))
-                for item in collection.links.get("conversationLog", [])]
+        return self._listings.conversation_logs(limit)
 
     def offered_link(self, operation: OperationSpec | str,
                      target: Conversation | ConversationLog | None = None) -> str | None:
@@ -322,24 +304,9 @@ class Session:
         Conversation, a ConversationLog, or None for communication. Operations on a call
         are ``call.perform(...)``."""
         operation = operation_named(operation)
-        where = operation.reached_from
-        if where == "conversation" and isinstance(target, Conversation):
-            start = self._current(target).resource
-            callee = None
-        elif where == "conversationLog" and isinstance(target, ConversationLog):
-            start = target.resource
-            if start.link(operation.rel) is None:  # read again: it may be offered now
-                start = self._navigator.get(target.href, "conversationLog")
-            recipients = ConversationLog(start).recipients
-            callee = recipients[0].uri if recipients else None
-        elif where == "communication" and target is None:
-            start, callee = self.communication, None
-        elif where == "phoneAudioInvitation":
-            raise TypeError(f"{operation.rel} acts on a call: call.perform({operation.rel!r})")
-        else:
-            raise TypeError(f"{operation.rel} is reached from {where}, not from "
-                            f"{type(target).__name__}")
-        return self._runner.prepare(operation, start, where, values, format, target=callee)
+        start, callee = self._listings.start_of(operation, target)
+        return self._runner.prepare(operation, start, operation.reached_from, values, format,
+                                    target=callee)
 
     def perform(self, operation: OperationSpec | str,
                 target: Conversation | ConversationLog | None = None, *,
@@ -396,16 +363,6 @@ class Session:
         """Call ``to`` by call-via-work in a new conversation: ring your phone, then ``to``."""
         return _send(self.prepare_start_phone_audio(to, phone_number, subject, operation_id,
                                                     format), validate)
-
-    def _current(self, conversation: Conversation) -> Conversation:
-        """After the application was re-created, find the same conversation in the new one."""
-        app_url = self.application_url
-        if app_url and conversation.href.startswith(app_url + "/"):
-            return conversation
-        for candidate in self.conversations():
-            if candidate.thread_id and candidate.thread_id == conversation.thread_id:
-                return candidate
-        raise ValidationError({"conversation": "this conversation no longer exists"})
 
     @property
     def calls(self) -> list[PhoneAudioCall]:

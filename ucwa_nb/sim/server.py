@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import socket
 import threading
 from collections.abc import Callable
@@ -295,16 +296,9 @@ class Simulator:
         than the client's read timeout. Which polls is a function of ``seed``, the user,
         the poll's ``ack`` and how often it was asked: reruns hit the same polls. The same
         settings can come from a ``[poll_faults]`` table of the scenario.
-        ``inject_poll_faults()`` with no rates turns them off; see ``poll_fault_stats()``.
-
-        >>> sim.inject_poll_faults(drop_rate=0.05, hold_rate=0.02, hold_for=5, seed=7)
-        ... # doctest: +SKIP
-        """
+        ``inject_poll_faults()`` with no rates turns them off; see ``poll_fault_stats()``."""
         spec = PollFaultSpec(drop_rate, hold_rate, hold_for, seed)
-
-        def apply() -> None:
-            self.poll_faults.spec = spec
-
+        apply = functools.partial(setattr, self.poll_faults, "spec", spec)
         if self.running:
             self.call(apply)
         else:

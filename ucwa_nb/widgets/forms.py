@@ -27,7 +27,6 @@ from ucwa_nb.client.operations import (
     ADD_PHONE_AUDIO,
     CONTINUE_PHONE_AUDIO,
     START_PHONE_AUDIO,
-    InputField,
     OperationSpec,
 )
 from ucwa_nb.client.session import PreparedCall, Session
@@ -46,24 +45,13 @@ from ucwa_nb.widgets._common import (
     pre,
 )
 from ucwa_nb.widgets.call_controls import CallControls
+from ucwa_nb.widgets.inputs import STYLE, WIDE, input_widget, values_of
 
 __all__ = ["CLOSED_SESSION", "AddPhoneAudioForm", "ContinuePhoneAudioForm", "OperationForm",
            "StartPhoneAudioForm"]
 
 # What a form on a signed-out session says instead of httpx's "client has been closed".
 CLOSED_SESSION = "this session is closed: run the first cell again"
-
-_WIDE = w.Layout(width="520px")
-_STYLE = {"description_width": "130px"}
-# Short labels for the fields the forms have always shown; any other field is labelled from
-# its argument name (thread_id: "Thread id"). The field's help is the tooltip.
-_LABELS = {"to": "To (SIP URI)", "phoneNumber": "Your phone", "operationId": "Operation id"}
-_UNSET = "(not set)"
-
-
-def _label(field: InputField) -> str:
-    return _LABELS.get(field.name) or field.argument.replace("_", " ").capitalize()
-
 
 def _conversations(session: Session) -> list[tuple[str, Any]]:
     return [(c.label, c) for c in session.conversations()]
@@ -108,20 +96,20 @@ class OperationForm(w.VBox):  # type: ignore[misc]
         self._url: str | None = None  # the operation's link for the current pick
         self._ui = WidgetLock()
         show = guarded(self._show_error)
-        self.picker = w.Dropdown(description=self._picker_label, layout=_WIDE, style=_STYLE)
+        self.picker = w.Dropdown(description=self._picker_label, layout=WIDE, style=STYLE)
         self.refresh = w.Button(description="Refresh", icon="refresh",
                                 tooltip="Reload the list from the server" if self._picks
                                 else f"Ask the server again whether {self.kind} is offered",
                                 layout=w.Layout(width="100px"))
         self.inputs: dict[str, w.Widget] = {}  # by argument name; each also an attribute
         for input_field in self.operation.fields:
-            self.inputs[input_field.argument] = self._input_row(input_field)
+            self.inputs[input_field.argument] = input_widget(input_field, session)
             setattr(self, input_field.argument, self.inputs[input_field.argument])
         self.regenerate = w.Button(description="New id", icon="random",
                                    tooltip="Generate a new operationId",
                                    layout=w.Layout(width="100px"))
         self.format = w.ToggleButtons(description="Format", options=["json", "xml"],
-                                      value=session.format, style=_STYLE,
+                                      value=session.format, style=STYLE,
                                       tooltips=["application/json", "application/xml"])
         self.messages = w.HTML()
         self.send_anyway = w.Checkbox(description="Send anyway, even if invalid (to see the "
@@ -168,22 +156,6 @@ class OperationForm(w.VBox):  # type: ignore[misc]
     def _picks(self) -> bool:
         return bool(self._picker_label)
 
-    def _input_row(self, input_field: InputField) -> w.Widget:
-        common: dict[str, Any] = {"description": _label(input_field), "layout": _WIDE,
-                                  "style": _STYLE, "tooltip": input_field.help}
-        if input_field.name == "operationId":
-            return w.Text(value=self.session.new_operation_id(), **common)
-        if input_field.choices:
-            return w.Dropdown(options=[(_UNSET, ""), *((c, c) for c in input_field.choices)],
-                              value="", **common)
-        if input_field.name == "to":  # suggestions: the picked conversation's participants
-            return w.Combobox(placeholder="sip:john@contoso.com", ensure_option=False,
-                              **common)
-        if input_field.name == "phoneNumber":
-            return w.Text(placeholder=self.session.default_phone_number or "tel:+1...",
-                          **common)
-        return w.Text(**common)
-
     def _rows(self) -> list[w.Widget]:
         """Required fields first (what must be filled in), then the others as defined, and
         the operationId last with its New id button."""
@@ -196,14 +168,7 @@ class OperationForm(w.VBox):  # type: ignore[misc]
     # ------------------------------------------------------------------ the request
 
     def _values(self) -> dict[str, str | None]:
-        """The input, by the operation's argument names: required fields and the
-        operationId as typed, optional ones when not blank."""
-        values: dict[str, str | None] = {}
-        for input_field in self.operation.fields:
-            value = self.inputs[input_field.argument].value
-            as_typed = input_field.required or input_field.name == "operationId"
-            values[input_field.argument] = value if as_typed else (value.strip() or None)
-        return values
+        return values_of(self.operation, self.inputs)
 
     def _draft(self) -> PreparedCall:
         """The request for the current input, to the link of the current pick; no network."""

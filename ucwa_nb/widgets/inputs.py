@@ -1,0 +1,54 @@
+"""A form's input rows, one per field of an operation's definition, and the values typed in
+them: the label, the tooltip (the field's help) and the kind of widget follow from the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ipywidgets as w
+
+from ucwa_nb.client.session import Session
+from ucwa_nb.protocol.operations import InputField, OperationSpec
+
+__all__ = ["STYLE", "WIDE", "input_widget", "values_of"]
+
+WIDE = w.Layout(width="520px")
+STYLE = {"description_width": "130px"}
+# Short labels for the fields the forms have always shown; any other field is labelled from
+# its argument name (thread_id: "Thread id").
+_LABELS = {"to": "To (SIP URI)", "phoneNumber": "Your phone", "operationId": "Operation id"}
+_UNSET = "(not set)"
+
+
+def _label(field: InputField) -> str:
+    return _LABELS.get(field.name) or field.argument.replace("_", " ").capitalize()
+
+
+def input_widget(field: InputField, session: Session) -> w.Widget:
+    """The widget a form shows for ``field``: a Dropdown when the field has choices, a
+    Combobox for ``to`` (the form suggests the picked conversation's participants), a Text
+    otherwise; the operationId starts with a fresh id, phoneNumber shows the default one."""
+    common: dict[str, Any] = {"description": _label(field), "layout": WIDE, "style": STYLE,
+                              "tooltip": field.help}
+    if field.name == "operationId":
+        return w.Text(value=session.new_operation_id(), **common)
+    if field.choices:
+        return w.Dropdown(options=[(_UNSET, ""), *((c, c) for c in field.choices)], value="",
+                          **common)
+    if field.name == "to":
+        return w.Combobox(placeholder="sip:john@contoso.com", ensure_option=False, **common)
+    if field.name == "phoneNumber":
+        return w.Text(placeholder=session.default_phone_number or "tel:+1...", **common)
+    return w.Text(**common)
+
+
+def values_of(operation: OperationSpec, inputs: Mapping[str, w.Widget]) -> dict[str, str | None]:
+    """The input by the operation's argument names: required fields and the operationId as
+    typed (the server judges them as sent), optional ones when not blank."""
+    values: dict[str, str | None] = {}
+    for field in operation.fields:
+        value = inputs[field.argument].value
+        as_typed = field.required or field.name == "operationId"
+        values[field.argument] = value if as_typed else (value.strip() or None)
+    return values
