@@ -28,6 +28,10 @@ def test_expired_application_compares_the_gap(make_sim: MakeSim,
 def test_too_many_applications(make_sim: MakeSim, make_session: MakeSession) -> None:
     sim = make_sim(max_applications_per_user=1)
     first = make_session(sim)
+    # Stopped first: its event channel would re-create the application it is about to lose
+    # (and the GET below would then find the new one).
+    assert first.event_channel is not None
+    first.event_channel.stop()
     make_session(sim)
     first.http_client.get(first.application_url or "")
     [finding] = fired(first, "application.too-many")
