@@ -111,3 +111,16 @@ def test_no_class_is_over_300_lines() -> None:
                   if isinstance(node, ast.ClassDef) and node.end_lineno is not None
                   and node.end_lineno - node.lineno + 1 > 300)
     assert long == []
+
+
+def test_no_merge_conflict_markers() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=False, timeout=60).stdout.split()
+    if not tracked:  # not a git checkout (an sdist): the files at hand
+        tracked = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                   if p.is_file() and ".venv" not in p.parts]
+    marker = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
+    found = [name for name in tracked if name.endswith((".py", ".md", ".toml", ".ipynb", ".txt"))
+             and (ROOT / name).is_file()
+             and marker.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))]
+    assert found == []

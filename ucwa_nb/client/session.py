@@ -432,20 +432,16 @@ def connect(url: str | None = None, *, username: str | None = None,
     every run (00...01, 00...02, ...), or a function that returns the next one.
 
     ``verify`` is ``True``, a CA bundle path (an internal CA's PEM file, or a directory of
-<<<<<<< HEAD
-    them), an ``ssl.SSLContext``, or ``False`` (with a warning); it is ignored when you pass
-    your own ``http_client``. That client is used as it is (its transport, TLS, proxies and
-    hooks) and left as it was: the session's hooks and token are on its own client over it,
-    ``session.http_client``, and closing the session leaves yours open.
-=======
     them), an ``ssl.SSLContext``, or ``False`` (with a warning); with your own
-    ``http_client`` it applies only to the Windows handshake's own connection.
+    ``http_client`` it applies only to the Windows handshake's own connection. That client
+    is used as it is (its transport, TLS, proxies and hooks) and left as it was: the
+    session's hooks and token are on its own client over it, ``session.http_client``, and
+    closing the session leaves yours open.
 
     ``auth`` picks the grant: "auto" uses the challenge's list (the password grant when it is
     offered and a password is given, else Windows sign-in: ``username='CONTOSO\\alice'`` or
     ``'alice@contoso.com'`` with ``password=`` for NTLM from any OS, or no credentials for
     the signed-in Windows user or a Kerberos ticket); "windows" or "password" forces one.
->>>>>>> i21-signin
     """
     new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
     where = target(url, username, password, token)
