@@ -20,6 +20,7 @@ from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
 from ucwa_nb.sim.guard import ConnectionGuard
+from ucwa_nb.sim.progress_grid import grid_rows
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
 from ucwa_nb.sim.scenario_loader import scenario_from_toml
@@ -326,6 +327,13 @@ class Simulator:
         ``[trainer]`` (HTTP Basic), for a trainer watching a ``ucwa-nb serve`` started
         elsewhere; it holds no tokens or passwords."""
         return self.call(self.world.activity)
+
+    def exercises(self) -> list[dict[str, Any]]:
+        """The exercises grid: per attendee, each exercise passed or not and its tries, as
+        the server judged them from what it saw (served to the ``[trainer]`` as JSON at
+        ``/_simulator/grid``, as CSV at ``/_simulator/grid.csv`` and on the activity
+        page)."""
+        return self.call(lambda: grid_rows(self.world))
 
     # ------------------------------------------------------------------ foreground
 
