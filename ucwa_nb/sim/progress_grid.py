@@ -1,4 +1,4 @@
-"""The trainer's progress grid: attendees × exercises, judged from the server's own record
+"""The trainer's progress grid: attendees by exercises, judged from the server's own record
 (``rules/progress.py``, ``rules/exercises.py``), as rows (the JSON), an HTML table (on the
 trainer's activity page, which refreshes itself) and CSV.
 
