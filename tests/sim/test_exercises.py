@@ -121,7 +121,8 @@ def test_hints_get_more_specific_and_always_say_what_the_server_saw() -> None:
     saw = "The server saw your call to John in JSON; now the same call in XML."
     assert hints[0] == saw
     assert all(str(hint).startswith(saw) for hint in hints)
-    assert len(set(hints)) == 3 and hints[2] == hints[3]  # the last rung stays
+    assert len(set(hints)) == 3
+    assert hints[2] == hints[3]
     assert "format='xml'" in str(hints[2])
 
 
