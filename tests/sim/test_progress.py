@@ -39,7 +39,7 @@ def test_operations_and_outcomes_are_recorded_as_the_server_saw_them(
     placed, done = steps[0], next(s for s in steps if s["kind"] == "outcome")
     assert (placed["rel"], placed["format"], placed["status"], placed["to"]) == \
         ("addPhoneAudio", "xml", 201, JOHN)
-    assert done["invitation"] == placed["invitation"] == call.location.rsplit("/", 1)[-1]
+    assert done["invitation"] == placed["invitation"] == str(call.location).rsplit("/", 1)[-1]
     assert (done["outcome"], done["to"]) == ("Success", JOHN)
     call.stop()
     wait_until(lambda: steps_of(sim, session)[-1]["rel"] == "stopPhoneAudio")
