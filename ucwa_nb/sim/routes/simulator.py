@@ -83,9 +83,9 @@ _HTML_HEAD = (
     "text-align:left}}th{{background:#eee}}"
     "td.passed{{background:#c8e6c9;color:#1b5e20}}td.tried{{background:#ffe0b2;color:#6d3b00}}"
     "</style></head><body>"
-    "<h1>The class</h1><p>This page refreshes every 5 seconds.</p>{grid}"
-    "<h2>Every call so far</h2><p>{count} (JSON: ask for <code>application/json</code>)."
-    "</p><table><thead><tr>"
+    "<h1>The class</h1>{grid}"
+    "<h2>Every call so far</h2><p>{count}; this page refreshes every 5 seconds "
+    "(JSON: ask for <code>application/json</code>).</p><table><thead><tr>"
     + "".join(f"<th>{html.escape(column.replace('_', ' '))}</th>" for column in _COLUMNS)
     + "</tr></thead><tbody>")
 _HTML_TAIL = "</tbody></table></body></html>\n"
