@@ -139,7 +139,7 @@ def _notebook(sources: list[str]) -> dict[str, Any]:
     }
 
 
-def _prepare_dirs(base: Path) -> dict[str, Path]:
+def prepare_dirs(base: Path) -> dict[str, Path]:
     dirs = {name: base / name for name in ("root", "config", "data", "runtime", "settings",
                                             "workspaces", "logs")}
     shutil.copytree(NOTEBOOKS, dirs["root"],
@@ -159,8 +159,9 @@ def _prepare_dirs(base: Path) -> dict[str, Path]:
     return dirs
 
 
-def _server_env(dirs: dict[str, Path]) -> dict[str, str]:
-    env = dict(os.environ)
+def _server_env(dirs: dict[str, Path], extra: dict[str, str] | None = None
+                ) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
     # Nothing of the user's Jupyter set-up: config (a news setting, a theme), data (a
     # user-level "python3" kernelspec pointing at another Python would win over this
     # environment's) and runtime files all live in the temporary directory.
@@ -180,8 +181,9 @@ class JupyterServer:
 
     MAX_ATTEMPTS = 3
 
-    def __init__(self, dirs: dict[str, Path]) -> None:
+    def __init__(self, dirs: dict[str, Path], env: dict[str, str] | None = None) -> None:
         self.dirs = dirs
+        self.env = env  # added to the server's (and so its kernels') environment
         self.root = dirs["root"]
         self.token = TOKEN
         self.attempt = 0
@@ -210,7 +212,8 @@ class JupyterServer:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL,
-                                            env=_server_env(self.dirs), cwd=self.root)
+                                            env=_server_env(self.dirs, self.env),
+                                            cwd=self.root)
 
     def _wait(self) -> str | None:
         """None once /api/status answers 200, else why not (it exited, or timed out)."""
@@ -281,7 +284,7 @@ def jupyter_server(chromium: str, tmp_path_factory: pytest.TempPathFactory
 
     Depends on ``chromium`` so that no server is started when the tests are skipped.
     """
-    server = JupyterServer(_prepare_dirs(tmp_path_factory.mktemp("jupyterlab")))
+    server = JupyterServer(prepare_dirs(tmp_path_factory.mktemp("jupyterlab")))
     try:
         yield server
     finally:

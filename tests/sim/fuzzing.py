@@ -33,6 +33,7 @@ from support import default_scenario_dict
 
 from ucwa_nb import parse
 from ucwa_nb.protocol import Events, Reason, Resource
+from ucwa_nb.protocol.exercises import EXERCISES
 from ucwa_nb.protocol.representation import NAMESPACE, ParseError
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.app import create_app
@@ -100,7 +101,11 @@ VALID_PATH_VALUES: dict[str, list[str]] = {
     "person": ["john@contoso.com", "nora@contoso.com", "alice@contoso.com", "bob@contoso.com"],
     "recipient": ["john@contoso.com", "pierre@contoso.com", "maria@contoso.com"],
     "phone": ["work"],
+    "exercise": [spec.id for spec in EXERCISES],
 }
+# The simulator's own routes for the trainer (HTTP Basic) and for each attendee (bearer).
+TRAINER_ROUTES = {paths.TEMPLATES[name] for name in ("activity", "grid", "gridCsv")}
+PROGRESS_ROUTES = {paths.TEMPLATES[name] for name in ("progress", "progressCheck")}
 
 # The documented endpoints (ucwa-protocol.md 9, design.md "The simulator") that must exist.
 DOCUMENTED_ROUTES = {
@@ -696,7 +701,7 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
             assert data["token_type"] == "Bearer"
             assert data["access_token"].startswith("cwt=")
         return
-    if status == 401 and route == "/_simulator/activity":
+    if status == 401 and route in TRAINER_ROUTES:
         # The trainer's page is not UCWA: it asks for the trainer's account by HTTP Basic.
         assert answer.header_list("www-authenticate") == [
             'Basic realm="ucwa-nb trainer", charset="UTF-8"']
@@ -715,6 +720,11 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
         return
     if status == 200 and route == "/_simulator/activity":
         assert isinstance(json.loads(answer.body), list)
+        return
+    if status == 200 and route in TRAINER_ROUTES | PROGRESS_ROUTES:
+        # Not UCWA: the grid (JSON or CSV) and an attendee's own progress (JSON).
+        if route != paths.TEMPLATES["gridCsv"]:
+            assert isinstance(json.loads(answer.body), dict)
         return
     if status == 200 and route == paths.XFRAME:
         assert (answer.header("content-type") or "").startswith("text/html")

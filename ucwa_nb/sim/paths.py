@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from ucwa_nb.protocol.exercises import PROGRESS_PATH
 from ucwa_nb.protocol.operations import OPERATIONS
 
 __all__ = ["APPLICATIONS", "ROOT", "TEMPLATES", "TOKEN", "USER", "XFRAME", "normal_prefix",
@@ -50,6 +51,11 @@ TEMPLATES: dict[str, str] = {
     "token": TOKEN,
     # the simulator's own, for trainers: not UCWA
     "activity": "/_simulator/activity",
+    "grid": "/_simulator/grid",
+    "gridCsv": "/_simulator/grid.csv",
+    # ... and for each attendee, behind their own token (protocol/exercises.py)
+    "progress": PROGRESS_PATH,
+    "progressCheck": PROGRESS_PATH + "/{exercise}",
     # where JupyterHub's OAuth login comes back (the hub's default for a service)
     "oauth_callback": "/oauth_callback",
     # the application and what hangs off it

@@ -21,6 +21,7 @@ from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
 from ucwa_nb.sim.guard import ConnectionGuard
+from ucwa_nb.sim.progress_grid import grid_rows
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
 from ucwa_nb.sim.scenario_loader import scenario_from_toml
@@ -319,12 +320,14 @@ class Simulator:
         return self.call(stats)
 
     def activity(self) -> list[dict[str, Any]]:
-        """Every call placed on this simulator so far, by every user (for trainers).
-
-        The same list is served as JSON at ``/_simulator/activity`` to the scenario's
-        ``[trainer]`` (HTTP Basic), for a trainer watching a ``ucwa-nb serve`` started
-        elsewhere; it holds no tokens or passwords."""
+        """Every call placed on this simulator so far, by every user, with no token or
+        password: what the trainer's page (``/_simulator/activity``) shows."""
         return self.call(self.world.activity)
+
+    def exercises(self) -> list[dict[str, Any]]:
+        """The exercises grid: per attendee, each exercise passed or not and its tries, as
+        judged from what the server saw (``/_simulator/grid``, ``grid.csv``, the page)."""
+        return self.call(lambda: grid_rows(self.world))
 
     # ------------------------------------------------------------------ foreground
 

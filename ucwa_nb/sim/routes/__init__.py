@@ -16,6 +16,7 @@ from ucwa_nb.sim.routes import (
     extras,
     invitations,
     logs,
+    progress,
     signin,
     simulator,
 )
@@ -25,6 +26,7 @@ __all__ = ["ROUTES"]
 ROUTES: list[Route] = [
     *signin.ROUTES,
     *simulator.ROUTES,
+    *progress.ROUTES,
     *applications.ROUTES,
     *events.ROUTES,
     *conversations.ROUTES,

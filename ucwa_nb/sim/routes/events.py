@@ -58,6 +58,7 @@ async def events(request: Request) -> Response:
         # Shutting down: a poll parked now would hold uvicorn's shutdown until its
         # graceful timeout. Answer it as the parked ones were.
         raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
+    world.progress.polled(app, ack)  # following a resync? (rules/progress.py)
     future = app.channel.poll(ack, timeout=timeout, priority=priority, low=low,
                               medium=medium)
     try:
@@ -84,6 +85,7 @@ def _events_response(request: Request, app: ApplicationState,
     if outcome.kind == "shutdown":
         raise SimError(503, "ServiceUnavailable", None, "The server is shutting down.")
     if outcome.kind == "resync":
+        world_of(request).progress.resync(app, outcome.ack)
         # EventsInUCWA: "the event response will contain nothing but a "resync" link,
         # pointing to the last event package that the client has not yet acknowledged".
         return ucwa_response(request, Events(

@@ -19,6 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ucwa_nb.protocol.operations import CheckContext, OperationSpec
+from ucwa_nb.protocol.representation import format_of
+from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.http import read_body, read_input
 from ucwa_nb.sim.routes.common import (
     Endpoint,
@@ -110,22 +112,39 @@ def _handler(operation: SimOperation[Any]) -> Endpoint:
     async def handler(request: Request) -> Response:
         world = world_of(request)
         target = operation.target(request)
-        if spec.fields:
-            props = await read_input(request, max_body(request))
-        else:  # no input: any body is read (bounded) and ignored
-            await read_body(request, max_body(request))
-            props = {}
-        if operation.admit is not None:
-            operation.admit(world, spec, target)
-        context = CheckContext(region=target.app.user.spec.region,
-                               lenient_spacing=world.settings.lenient_uri_spacing)
-        made = operation.rule(world, target, judge_input(spec, props, context))
+        # What the server saw, for the exercises (rules/progress.py): the request's format,
+        # its answer, and the callee as it was sent.
+        fmt = format_of(request.headers.get("content-type")) if spec.fields else None
+        props: Mapping[str, Any] = {}
+        try:
+            if spec.fields:
+                props = await read_input(request, max_body(request))
+            else:  # no input: any body is read (bounded) and ignored
+                await read_body(request, max_body(request))
+            if operation.admit is not None:
+                operation.admit(world, spec, target)
+            context = CheckContext(region=target.app.user.spec.region,
+                                   lenient_spacing=world.settings.lenient_uri_spacing)
+            made = operation.rule(world, target, judge_input(spec, props, context))
+        except SimError as error:
+            world.progress.operation(target.app.user, spec.rel, format=fmt,
+                                     status=error.status, code=error.reason.code,
+                                     subcode=error.reason.subcode, to=_sent_to(props))
+            raise
+        world.progress.operation(target.app.user, spec.rel, format=fmt,
+                                 status=204 if spec.creates is None else 201,
+                                 to=_sent_to(props), invitation=made.id if made else None)
         if spec.creates is None:
             return Response(status_code=204)
         assert made is not None, f"{spec.rel} creates a {spec.creates}"
         return created(made)
 
     return handler
+
+
+def _sent_to(props: Mapping[str, Any]) -> str | None:
+    to = props.get("to")
+    return to if isinstance(to, str) else None
 
 
 def operation_routes(operations: Iterable[SimOperation[Any]]) -> list[Route]:

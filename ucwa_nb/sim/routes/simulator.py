@@ -1,7 +1,8 @@
-"""The simulator's own route, outside UCWA: every call so far, for a trainer watching a
+"""The simulator's own routes, outside UCWA: every call so far, for a trainer watching a
 ``ucwa-nb serve`` started elsewhere (``Simulator.activity`` from Python): a JSON array, or,
-for a browser (``Accept: text/html`` without ``application/json``), a table that refreshes
-itself every few seconds.
+for a browser (``Accept: text/html`` without ``application/json``), a page that refreshes
+itself every few seconds, with the exercises grid above the calls; the grid alone as JSON
+(``grid``) and as a CSV download (``grid.csv``).
 
 Only the trainer sees it (``trainer.py``). The list can be long (every attendee's calls), so
 it is written in chunks, handing the event loop back between them: a trainer's refresh never
@@ -19,10 +20,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from ucwa_nb.protocol.exercises import EXERCISES
 from ucwa_nb.sim.failures import latest_failures_html
 from ucwa_nb.sim.http import COMMON_HEADERS
+from ucwa_nb.sim.progress_grid import grid_csv, grid_html, grid_rows
 from ucwa_nb.sim.routes.common import route, world_of
 from ucwa_nb.sim.rules.world import activity_row
 from ucwa_nb.sim.state import InvitationState
@@ -43,9 +46,11 @@ async def activity(request: Request) -> Response:
     if _wants_html(request.headers.get("accept", "")):
         headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         count = f"{len(calls)} call" + ("" if len(calls) == 1 else "s")
-        # Below the table: each attendee's latest failure, explained (sim/failures.py).
+        # Above the calls: the exercises grid (sim/progress_grid.py); below them, each
+        # attendee's latest failure, explained (sim/failures.py).
+        head = _HTML_HEAD.format(count=count, grid=grid_html(grid_rows(world_of(request))))
         tail = _HTML_TAIL.replace("</body>", latest_failures_html(calls) + "</body>", 1)
-        page = _chunks(calls, _HTML_HEAD.format(count=count), _table_row, "", tail)
+        page = _chunks(calls, head, _table_row, "", tail)
         return StreamingResponse(page, media_type="text/html; charset=utf-8",
                                  headers=headers)
     return StreamingResponse(_chunks(calls, "[", json.dumps, ",", "]"),
@@ -75,8 +80,11 @@ _HTML_HEAD = (
     '<meta http-equiv="refresh" content="5"><title>ucwa-nb: the class\'s calls</title>'
     "<style>body{{font:14px system-ui,sans-serif;margin:1.5em}}"
     "table{{border-collapse:collapse}}th,td{{border:1px solid #999;padding:.25em .5em;"
-    "text-align:left}}th{{background:#eee}}</style></head><body>"
-    "<h1>Every call so far</h1><p>{count}; this page refreshes every 5 seconds "
+    "text-align:left}}th{{background:#eee}}"
+    "td.passed{{background:#c8e6c9;color:#1b5e20}}td.tried{{background:#ffe0b2;color:#6d3b00}}"
+    "</style></head><body>"
+    "<h1>The class</h1>{grid}"
+    "<h2>Every call so far</h2><p>{count}; this page refreshes every 5 seconds "
     "(JSON: ask for <code>application/json</code>).</p><table><thead><tr>"
     + "".join(f"<th>{html.escape(column.replace('_', ' '))}</th>" for column in _COLUMNS)
     + "</tr></thead><tbody>")
@@ -88,10 +96,36 @@ def _table_row(row: dict[str, Any]) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
 
 
+async def grid(request: Request) -> Response:
+    """The exercises grid as JSON (``progress_grid.py``), for the trainer only."""
+    refusal = await _trainer_only(request)
+    if refusal is not None:
+        return refusal
+    return JSONResponse({"exercises": [spec.id for spec in EXERCISES],
+                         "attendees": grid_rows(world_of(request))},
+                        headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
+
+
+async def grid_download(request: Request) -> Response:
+    """The exercises grid as a CSV download, for the trainer only."""
+    refusal = await _trainer_only(request)
+    if refusal is not None:
+        return refusal
+    return Response(grid_csv(grid_rows(world_of(request))), media_type="text/csv",
+                    headers={**COMMON_HEADERS, "Cache-Control": "no-store",
+                             "Content-Disposition": 'attachment; filename="exercises.csv"'})
+
+
+async def _trainer_only(request: Request) -> Response | None:
+    gate: TrainerGate = request.app.state.trainer_gate
+    return await gate.admit(request)
+
+
 async def oauth_callback(request: Request) -> Response:
     """Where the hub's login comes back to (a JupyterHub service's ``oauth_callback``)."""
     gate: TrainerGate = request.app.state.trainer_gate
     return await gate.callback(request)
 
 
-ROUTES = [route("activity", activity, "GET"), route("oauth_callback", oauth_callback, "GET")]
+ROUTES = [route("activity", activity, "GET"), route("grid", grid, "GET"),
+          route("gridCsv", grid_download, "GET"), route("oauth_callback", oauth_callback, "GET")]

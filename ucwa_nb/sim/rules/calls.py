@@ -71,6 +71,7 @@ def complete(world: World, inv: InvitationState, status: str, state: str,
     if not inv.in_progress:
         return
     inv.status, inv.state, inv.reason, inv.accepted_by = status, state, reason, accepted_by
+    world.progress.outcome(inv)
     conv = inv.conversation
     app = inv.app
     if status == "Success" and accepted_by is not None:

@@ -6,7 +6,9 @@ job, each with the state it owns:
 * ``call_limits.py``: one user's calls in progress and history;
 * ``injected_faults.py``: faults on operations;
 * ``delivery.py``: events to an application's channel, and the live channel an operation
-  needs.
+  needs;
+* ``progress.py``: what the server saw each user do, for the exercises and the trainer's
+  grid.
 
 ``World`` holds them, their clock (``sim/clock.py``; tests move it on instead of sleeping)
 and the whole world's views (every call, the trainer's activity) and shutdown. Its methods
@@ -33,6 +35,7 @@ from ucwa_nb.sim.rules.applications import Applications
 from ucwa_nb.sim.rules.call_limits import CallLimits
 from ucwa_nb.sim.rules.delivery import Delivery
 from ucwa_nb.sim.rules.injected_faults import InjectedFaults
+from ucwa_nb.sim.rules.progress import Progress
 from ucwa_nb.sim.rules.windows import WindowsAcceptor
 from ucwa_nb.sim.scenario import FaultSpec, Scenario
 from ucwa_nb.sim.state import (
@@ -59,6 +62,7 @@ class World:
         self.call_limits = CallLimits(self.settings)
         self.injected = InjectedFaults(scenario.faults)
         self.delivery = Delivery(self.settings)
+        self.progress = Progress()  # each user's operations and outcomes, as the server saw
         self.signin = SignInLimits(self.settings, self.clock)
         self.windows = WindowsAcceptor(scenario, self.settings, self.clock)  # Windows grant
         # The parts' state, under the names rules, routes and tests have always used.
