@@ -3,7 +3,10 @@
 for a browser (``Accept: text/html`` without ``application/json``), a table that refreshes
 itself every few seconds.
 
-Only the trainer sees it (``trainer.py``). The list can be long (every attendee's calls), so
+Only the trainer sees it (``trainer.py``), and no other site may frame it or the hub's login
+steps around it: every answer of these routes, refusals and redirects included, says so in
+both headers browsers read (CSP ``frame-ancestors 'none'``, and ``X-Frame-Options: DENY``
+for older ones), so that a page cannot overlay the trainer's view and trick clicks on it. The list can be long (every attendee's calls), so
 it is written in chunks, handing the event loop back between them: a trainer's refresh never
 stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
 some of them say (an operationId, a number), and must not be able to write into the
@@ -31,9 +34,24 @@ from ucwa_nb.sim.trainer import TrainerGate
 __all__ = ["ROUTES"]
 
 CHUNK = 250  # rows encoded per turn of the event loop
+NO_FRAMING = "frame-ancestors 'none'"
+
+
+def _unframeable(response: Response) -> Response:
+    """``response`` with the headers that forbid framing it, kept with any policy it has."""
+    policy = response.headers.get("content-security-policy")
+    response.headers["Content-Security-Policy"] = \
+        f"{policy}; {NO_FRAMING}" if policy else NO_FRAMING
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
 
 
 async def activity(request: Request) -> Response:
+    """The class's calls (JSON or a table) for the trainer; never framed by another site."""
+    return _unframeable(await _activity(request))
+
+
+async def _activity(request: Request) -> Response:
     gate: TrainerGate = request.app.state.trainer_gate
     refusal = await gate.admit(request)
     if refusal is not None:
@@ -91,7 +109,7 @@ def _table_row(row: dict[str, Any]) -> str:
 async def oauth_callback(request: Request) -> Response:
     """Where the hub's login comes back to (a JupyterHub service's ``oauth_callback``)."""
     gate: TrainerGate = request.app.state.trainer_gate
-    return await gate.callback(request)
+    return _unframeable(await gate.callback(request))
 
 
 ROUTES = [route("activity", activity, "GET"), route("oauth_callback", oauth_callback, "GET")]
