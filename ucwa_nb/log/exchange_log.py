@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
-from ucwa_nb.log import har
+from ucwa_nb.log import csv_export, har
 from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, SPEC, LogRow
 from ucwa_nb.log.derive import (
     LOCATION_NOT_A_URL,
@@ -329,8 +329,9 @@ class ExchangeLog:
         return df[mask]
 
     def to_csv(self, path: str | PathLike[str]) -> None:
-        """The DataFrame without the header columns, as UTF-8 CSV."""
-        self.df.drop(columns=list(HEADER_COLUMNS)).to_csv(path, index=False, encoding="utf-8")
+        """The DataFrame without the header columns, as UTF-8 CSV; a text cell that a
+        spreadsheet would run as a formula starts with ``'`` (``ucwa_nb.log.csv_export``)."""
+        csv_export.write_csv(self.df.drop(columns=list(HEADER_COLUMNS)), path)
 
     def to_har(self, path: str | PathLike[str]) -> None:
         """A HAR 1.2 file of the rows; see ``ucwa_nb.log.har``."""
