@@ -56,8 +56,10 @@ def test_a_servers_formula_is_written_as_text_in_to_csv(tmp_path: Path) -> None:
     assert second["code"] == "'=HYPERLINK(\"x\")"
     assert second["operation_id"] == "a=b"  # only a cell's first character makes a formula
     # Nothing else changes: numbers stay numbers, ordinary text stays as it was.
-    assert first["status"] == "409" and first["elapsed_ms"] == "4.0"
-    assert first["method"] == "POST" and first["url"] == f"{APP}/communication/phoneAudio"
+    assert first["status"] == "409"
+    assert first["elapsed_ms"] == "4.0"
+    assert first["method"] == "POST"
+    assert first["url"] == f"{APP}/communication/phoneAudio"
     for row in (first, second):
         for value in row.values():
             assert not value or value[0] not in FORMULA_STARTS, value
@@ -84,4 +86,4 @@ def test_every_start_that_makes_a_formula_is_neutralised(start: str, tmp_path: P
     back = pd.read_csv(tmp_path / "x.csv", dtype=str, keep_default_na=False)
     assert back.text.tolist() == ["'" + start + "1+1", "safe", ""]
     assert back.number.tolist() == ["-1.5", "2.0", "3.0"]  # a negative number is no formula
-    assert FORMULA_STARTS == frozenset("=+-@\t\r")
+    assert frozenset("=+-@\t\r") == FORMULA_STARTS

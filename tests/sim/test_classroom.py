@@ -102,12 +102,15 @@ def test_no_other_site_can_frame_the_trainers_page(lab: Lab) -> None:
     url = sim.base_url + paths.TEMPLATES["activity"]
     trainer = (TRAINER["username"], TRAINER["password"])
     page = httpx.get(url, headers={"Accept": "text/html"}, auth=trainer, timeout=5)
-    assert page.status_code == 200 and _unframeable(page)
+    assert page.status_code == 200
+    assert _unframeable(page)
     assert "default-src 'none'" in page.headers["content-security-policy"]
     as_json = httpx.get(url, auth=trainer, timeout=5)
-    assert as_json.status_code == 200 and _unframeable(as_json)
+    assert as_json.status_code == 200
+    assert _unframeable(as_json)
     refused = httpx.get(url, headers={"Accept": "text/html"}, timeout=5)
-    assert refused.status_code == 401 and _unframeable(refused)
+    assert refused.status_code == 401
+    assert _unframeable(refused)
 
 
 def test_activity_is_closed_without_a_trainer_account(sim: Simulator) -> None:

@@ -6,9 +6,10 @@ itself every few seconds.
 Only the trainer sees it (``trainer.py``), and no other site may frame it or the hub's login
 steps around it: every answer of these routes, refusals and redirects included, says so in
 both headers browsers read (CSP ``frame-ancestors 'none'``, and ``X-Frame-Options: DENY``
-for older ones), so that a page cannot overlay the trainer's view and trick clicks on it. The list can be long (every attendee's calls), so
-it is written in chunks, handing the event loop back between them: a trainer's refresh never
-stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
+for older ones), so that a page cannot overlay the trainer's view and trick clicks on it.
+
+The list can be long (every attendee's calls), so it is written in chunks, handing the event
+loop back between them: a trainer's refresh never stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
 some of them say (an operationId, a number), and must not be able to write into the
 trainer's page.
 """
