@@ -9,9 +9,9 @@ both headers browsers read (CSP ``frame-ancestors 'none'``, and ``X-Frame-Option
 for older ones), so that a page cannot overlay the trainer's view and trick clicks on it.
 
 The list can be long (every attendee's calls), so it is written in chunks, handing the event
-loop back between them: a trainer's refresh never stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
-some of them say (an operationId, a number), and must not be able to write into the
-trainer's page.
+loop back between them: a trainer's refresh never stalls the attendees' requests. Every
+cell of the table is escaped: attendees choose what some of them say (an operationId, a
+number), and must not be able to write into the trainer's page.
 """
 
 from __future__ import annotations
