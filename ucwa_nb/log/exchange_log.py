@@ -341,10 +341,17 @@ class ExchangeLog:
     def from_har(cls, path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> ExchangeLog:
         """Replay a HAR file (ours, or a DevTools/Fiddler export) into a new ExchangeLog.
 
-        Everything is redacted on the way in, with the usual rules plus ``secrets``.
+        Everything is redacted on the way in, with the usual rules plus ``secrets``. A file
+        that is not a readable HAR raises ``HarError`` (a ``ValueError``) naming what is
+        wrong and where (``ucwa_nb.log.har_input``); one that cannot be opened, ``OSError``.
         """
         log = cls(redactor=Redactor(secrets))
-        har.replay(har.read_document(path), log.record_http, log.record_row)
+        document = har.read_document(path)
+        try:
+            har.replay(document, log.record_http, log.record_row)
+        except har.HarError as exc:
+            exc.path = str(path)
+            raise
         return log
 
 
