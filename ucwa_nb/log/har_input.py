@@ -88,7 +88,8 @@ def read_json(path: str | PathLike[str]) -> Any:
         cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         where = "it ends early: truncated?" if cut else \
             f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise HarError(f"not a HAR file (not valid JSON; {where})", kind="json") from None
+        # The JSON reader's error stays as the cause: a reader above may quote it.
+        raise HarError(f"not a HAR file (not valid JSON; {where})", kind="json") from exc
     except RecursionError:
         raise HarError("not a HAR file (JSON nested too deeply)", kind="json") from None
 

@@ -11,6 +11,7 @@ added here), one with no UCWA traffic, one from two servers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
@@ -96,12 +97,10 @@ def _advice(error: HarError) -> str:
     """What the log's ``HarError`` means for a recording, and what to do about it."""
     if error.kind == "text":
         return "not UTF-8 text; a HAR file is JSON in UTF-8"
-    if error.kind == "json":
-        detail = error.problem.removeprefix("not a HAR file (").removesuffix(")")
-        if "truncated" not in detail:
-            return f"not a HAR file ({detail})"
-        return (f"not complete JSON ({detail}); a HAR cut short (a truncated export or "
-                "download) cannot be read, export it again")
+    cause = error.__cause__
+    if error.kind == "json" and isinstance(cause, json.JSONDecodeError):
+        return (f"not complete JSON ({cause.msg}, line {cause.lineno}); a HAR cut short (a "
+                "truncated export or download) cannot be read, export it again")
     if error.kind == "document":
         return f'no log.entries; a HAR 1.2 file is {{"log": {{"entries": [...]}}}} ' \
             f"({error.problem})"
