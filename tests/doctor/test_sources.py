@@ -12,6 +12,7 @@ from support import MARIA
 import ucwa_nb
 from ucwa_nb import Session
 from ucwa_nb.doctor.sources import ExplainError
+from ucwa_nb.log import HarError
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -28,6 +29,23 @@ def test_bad_har_files_are_named(tmp_path: Path, content: str, message: str) -> 
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ExplainError, match=message):
         ucwa_nb.explain(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"log": [1]}', r'no top-level "log" object: "log" is a list'),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"log": {"entries": [{"startedDateTime": "2026-12-01T10:00:00Z", "request": {}, '
+     '"_ucwa": []}]}}', r'entry 0: "_ucwa" is a list, not an object'),
+])
+def test_hostile_har_files_are_named_from_the_logs_har_error(
+        tmp_path: Path, content: str, message: str) -> None:
+    # Issue 25, attack 3: the doctor builds on the log's HarError (what and where).
+    path = tmp_path / "hostile.har"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ExplainError, match=message) as caught:
+        ucwa_nb.explain(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert isinstance(caught.value.__cause__, HarError)
 
 
 def test_missing_file_and_wrong_types(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 from collections.abc import Callable
@@ -15,6 +16,8 @@ import pandas as pd
 import pytest
 
 import ucwa_nb
+import ucwa_nb.log
+from ucwa_nb.log import HarError
 from ucwa_nb.log.exchange_log import COLUMNS, DTYPES, ExchangeLog, load_har, read_har
 from ucwa_nb.log.redaction import REDACTED
 from ucwa_nb.protocol.representation import (
@@ -555,3 +558,162 @@ def test_a_file_written_by_the_previous_version_still_imports(tmp_path: Path) ->
     sample_log().to_har(new)
     assert json.loads(new.read_text(encoding="utf-8")) == json.loads(
         old.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- hostile files
+# Issue 25, attack 3: a HAR file anyone wrote is read or refused with a HarError (a
+# ValueError) that names what is wrong and where, never AttributeError, TypeError,
+# RecursionError or a pandas error.
+
+
+def _entry(**changes: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "startedDateTime": "2026-12-01T10:00:00Z", "time": 1,
+        "request": {"method": "GET", "url": "https://fe1.contoso.com/ucwa/x", "headers": []},
+        "response": {"status": 200, "headers": [],
+                     "content": {"mimeType": "application/json", "text": "{}"}}}
+    entry.update(changes)
+    return entry
+
+
+def _har(*entries: Any, **log: Any) -> dict[str, Any]:
+    return {"log": {"version": "1.2", "entries": list(entries), **log}}
+
+
+DEEP = 100_000
+HOSTILE: dict[str, tuple[str, str]] = {
+    "log is a list": (json.dumps({"log": [_entry()]}),
+                        r'not a HAR file \(no top-level "log" object: "log" is a list\)'),
+    "a top-level list": (json.dumps([_har(_entry())]),
+                          r'no top-level "log" object: the document is a list'),
+    "no entries": (json.dumps({"log": {"version": "1.2"}}), r'"log" has no "entries" list'),
+    "entries an object": (json.dumps({"log": {"entries": {}}}),
+                          r'"log" has no "entries" list: "entries" is an object\)'),
+    "an entry a number": (json.dumps(_har(_entry(), 42)),
+                          r'entry 1: no "request" object \(the entry is a number\)'),
+    "_ucwa a list": (json.dumps(_har(_entry(_ucwa=[1, 2]))),
+                       r'entry 0: "_ucwa" is a list, not an object'),
+    "request a string": (json.dumps(_har(_entry(), _entry(request="GET /"))),
+                         r'entry 1: no "request" object \("request" is a string\)'),
+    "response a list": (json.dumps(_har(_entry(response=[]))),
+                          r'entry 0: "response" is a list, not an object'),
+    "url a number": (json.dumps(_har(_entry(request={"method": "GET", "url": 7}))),
+                     r'entry 0: "request.url" is a number, not a string'),
+    "headers an object": (
+        json.dumps(_har(_entry(request={"url": "https://x/", "headers": {"a": "b"}}))),
+        r'entry 0: "request.headers" is an object, not a list'),
+    "a header a string": (
+        json.dumps(_har(_entry(request={"url": "https://x/", "headers": ["Accept: */*"]}))),
+        r'entry 0: "request.headers\[0\]" is a string, not an object'),
+    "params of numbers": (
+        json.dumps(_har(_entry(request={"url": "https://x/", "method": "POST",
+                                        "postData": {"mimeType": "a", "params": [1]}}))),
+        r'entry 0: "request.postData.params\[0\]" is a number, not an object'),
+    "content a string": (
+        json.dumps(_har(_entry(response={"status": 200, "content": "{}"}))),
+        r'entry 0: "response.content" is a string, not an object'),
+    "no startedDateTime": (json.dumps(_har({"request": {"url": "https://x/"}})),
+                           r'entry 0: no "startedDateTime"'),
+    "startedDateTime not a date": (json.dumps(_har(_entry(startedDateTime="yesterday"))),
+                                   r"entry 0: \"startedDateTime\" is not a date-time "
+                                   r"\('yesterday'\)"),
+    "startedDateTime out of range": (
+        json.dumps(_har(_entry(startedDateTime="9999-12-31T00:00:00Z"))),
+        r'entry 0: "startedDateTime" is outside the years 1678 to 2261'),
+    "seq not an integer": (json.dumps(_har(_entry(_ucwa={"seq": "first"}), _ucwaEvents=[])),
+                           r'entry 0: "_ucwa.seq" is not an integer'),
+    "seq infinite": ('{"log": {"entries": [{"startedDateTime": "2026-12-01T10:00:00Z", '
+                     '"request": {"url": "https://x/"}, "_ucwa": {"seq": 1e999}}], '
+                     '"_ucwaEvents": []}}', r'entry 0: "_ucwa.seq" is not an integer'),
+    "events an object": (json.dumps(_har(_entry(), _ucwaEvents={})),
+                         r'"log._ucwaEvents" is an object, not a list'),
+    "an event a string": (json.dumps(_har(_entry(), _ucwaEvents=["started"])),
+                          r'_ucwaEvents\[0\]: the event is a string, not an object'),
+    "an event's time": (
+        json.dumps(_har(_entry(), _ucwaEvents=[{"seq": 1, "time": "soon", "type": "x"}])),
+        r"_ucwaEvents\[0\]: \"time\" is not a date-time \('soon'\)"),
+    "deep nesting": ("[" * DEEP + "]" * DEEP, r"not a HAR file \(JSON nested too deeply\)"),
+    "deep nesting in an entry": (
+        json.dumps(_har(_entry(cache=0))).replace("0}", "[" * DEEP + "]" * DEEP + "}"),
+        r"not a HAR file \(JSON nested too deeply\)"),
+    "truncated": (json.dumps(_har(_entry()))[:60],
+                  r"not a HAR file \(not valid JSON; it ends early: truncated\?\)"),
+    "not JSON": ("<html>", r"not a HAR file \(not valid JSON; line 1, column 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_har_gives_a_har_error_naming_what_and_where(case: str,
+                                                                tmp_path: Path) -> None:
+    content, message = HOSTILE[case]
+    path = tmp_path / "hostile.har"
+    path.write_text(content, encoding="utf-8")
+    for read in (read_har, ExchangeLog.from_har, load_har):
+        with pytest.raises(HarError, match=message) as caught:
+            read(path)
+        assert isinstance(caught.value, ValueError)
+        assert str(caught.value).startswith(f"{path}: ")
+        assert caught.value.__cause__ is None or isinstance(caught.value.__cause__, ValueError)
+
+
+def test_a_har_error_is_exported_from_the_log_package_with_its_parts(tmp_path: Path) -> None:
+    path = tmp_path / "x.har"
+    path.write_text(json.dumps(_har(_entry(), _entry(request="GET /"))), encoding="utf-8")
+    with pytest.raises(ucwa_nb.log.HarError) as caught:
+        read_har(path)
+    error = caught.value
+    assert (error.path, error.where, error.kind) == (str(path), "entry 1", "entry")
+    assert error.problem == 'no "request" object ("request" is a string)'
+    path.write_bytes(b'{"log": "\xff"}')
+    with pytest.raises(HarError, match=r"not a HAR file \(not UTF-8 text\)") as caught:
+        read_har(path)
+    assert caught.value.kind == "text"
+
+
+def test_values_no_duration_or_row_can_hold_are_left_out(tmp_path: Path) -> None:
+    # Python's JSON reads 1e999 (infinity) and NaN: a "time" or a status that is none is
+    # read as not given.
+    path = tmp_path / "odd.har"
+    path.write_text(
+        '{"log": {"entries": [{"startedDateTime": "2026-12-01T10:00:00Z", "time": 1e999, '
+        '"timings": {"wait": NaN, "send": 2, "receive": -1}, '
+        '"request": {"method": "GET", "url": "https://x/"}, '
+        '"response": {"status": 1e999, "content": {"mimeType": "application/json", '
+        '"text": "{\\"sender\\": []}"}}}]}}', encoding="utf-8")
+    df = read_har(path)
+    assert df.elapsed_ms.tolist() == [2.0]
+    assert df.status.isna().all()
+
+
+def _members(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [at] if at else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths += _members(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            paths += _members(item, (*at, index))
+    return paths
+
+
+@pytest.mark.parametrize("name", ["written-by-0.1.0.har", "browser-cross-domain.har",
+                                  "fiddler-proxy-and-tokens.har"])
+def test_any_member_of_any_type_is_read_or_named(name: str, tmp_path: Path) -> None:
+    # Every member of real files (ours, a browser's, Fiddler's), one at a time, replaced by
+    # each JSON type: the file is read, or refused with a HarError; nothing else escapes.
+    folder = Path(__file__).parent / "data"
+    if not (folder / name).exists():
+        folder = Path(__file__).parents[1] / "doctor" / "fixtures"
+    original = json.loads((folder / name).read_text("utf-8-sig"))
+    paths = _members(original)
+    oddities: list[Any] = [None, True, -1, 1e999, "x", [], {}, [1], {"a": 1}]
+    path = tmp_path / "mutated.har"
+    for number, member in enumerate(paths[:: max(1, len(paths) // 150)]):
+        document = copy.deepcopy(original)
+        holder = document
+        for step in member[:-1]:
+            holder = holder[step]
+        holder[member[-1]] = oddities[number % len(oddities)]
+        path.write_text(json.dumps(document), encoding="utf-8")
+        with contextlib.suppress(HarError):
+            read_har(path)

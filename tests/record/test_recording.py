@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from support.recording import Recorded, save
 
+from ucwa_nb.log import HarError
 from ucwa_nb.log.exchange_log import load_har
 from ucwa_nb.record import Recording, RecordingError, scenario_from_har
 
@@ -60,6 +61,24 @@ def test_a_har_missing_its_parts(tmp_path: Path, content: str, message: str) -> 
     path.write_text(content, "utf-8")
     with pytest.raises(RecordingError, match=message):
         Recording(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"log": {"entries": [{"startedDateTime": "2026-12-01T10:00:00Z", "request": "GET /"}]}}',
+     r'entry 0 has no request or startedDateTime .*\("request" is a string\)'),
+    ("[" * 100_000 + "]" * 100_000, r"bad\.har: not a HAR file \(JSON nested too deeply\)"),
+    ('{"log": {"entries": [{"startedDateTime": "2026-12-01T10:00:00Z", "request": {}, '
+     '"_ucwa": {"seq": "one"}}]}}',
+     r'bad\.har: entry 0: "_ucwa\.seq" is not an integer \(one\); the recording cannot'),
+])
+def test_a_hostile_har_is_refused_through_the_logs_har_error(
+        tmp_path: Path, content: str, message: str) -> None:
+    # Issue 25, attack 3: the recording builds on the log's HarError (what and where).
+    path = tmp_path / "bad.har"
+    path.write_text(content, "utf-8")
+    with pytest.raises(RecordingError, match=message) as caught:
+        Recording(path)
+    assert isinstance(caught.value.__cause__, HarError)
 
 
 def test_no_such_file(tmp_path: Path) -> None:

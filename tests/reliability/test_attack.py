@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import random
+import re
 import resource
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import pytest
+from support import wait_until
 
 import ucwa_nb
 from ucwa_nb import Scenario, Simulator
@@ -226,3 +232,80 @@ def test_an_attendee_is_served_while_another_attacks(figures: Callable[[str], No
         f"refused {stats['refused']} connections, closed {stats['idle']} idle and "
         f"{stats['slow']} slow ones; RSS {baseline / 2**20:.0f} MB before, peak "
         f"{peak / 2**20:.0f} MB (budget {MEMORY_BUDGET / 2**20:.0f} MB)")
+
+
+# ------------------------------------------------------------------ noise under a flood
+# Issue 25, attack 6: with more idle connections than the process may open files, asyncio's
+# accept loop logs a traceback for each failed accept() (7,925 of them for 400 connections
+# against a limit of 256). The server stays usable, and says so once per burst, with a count.
+
+_FLOOD_SERVER = r"""
+import resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), hard))
+from ucwa_nb import Simulator
+from ucwa_nb.sim.scenarios import fast
+with Simulator(fast()) as sim:
+    print(sim.base_url, flush=True)
+    sys.stdin.read()  # until the test closes it
+"""
+FILE_LIMIT = 128  # the server's RLIMIT_NOFILE, in its own process
+FLOOD = 200  # idle connections per burst, well past the limit
+SUMMARY = re.compile(r"accept\(\) failed (\d+) times in [\d.]+ s: \[Errno 24\] Too many open "
+                     r"files \(this process may open 128 files\)")
+
+
+def _open_files(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _burst(server: subprocess.Popen[str], port: int) -> None:
+    """Hold FLOOD idle connections until the server has no file left, then let them go."""
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(FLOOD)]
+    try:
+        # Every file taken and connections still waiting: accept() is failing now.
+        wait_until(lambda: _open_files(server.pid) >= FILE_LIMIT - 1, 10.0,
+                   what=lambda: f"the server's files to run out ({_open_files(server.pid)})")
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def _summaries(errors: Path) -> list[str]:
+    return [line for line in errors.read_text().splitlines() if SUMMARY.search(line)]
+
+
+def _wait_for_summaries(errors: Path, count: int) -> None:
+    wait_until(lambda: len(_summaries(errors)) >= count, 15.0,
+               what=lambda: f"summary line {count}; stderr ends {errors.read_text()[-800:]}")
+
+
+def test_a_connection_flood_is_one_line_per_burst_with_a_count(tmp_path: Path) -> None:
+    errors = tmp_path / "server.err"
+
+    with errors.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-c", _FLOOD_SERVER, str(FILE_LIMIT)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        port = int(base_url.rsplit(":", 1)[1])
+        for burst in (1, 2):
+            _burst(server, port)
+            _wait_for_summaries(errors, burst)
+            # Usable again: a new connection is served.
+            assert httpx.get(base_url + "/_simulator/activity", timeout=10).status_code == 401
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=20)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+    text = errors.read_text()
+    lines = _summaries(errors)
+    assert len(lines) == 2, text[-2000:]
+    assert all(int(match[1]) >= 1 for match in map(SUMMARY.search, lines) if match)
+    assert "Traceback" not in text, text[:2000]
+    assert text.count("Too many open files") == 2, text[-2000:]

@@ -91,6 +91,28 @@ def test_a_browser_gets_the_activity_as_a_table_no_attendee_can_write_into(lab: 
     assert [row["operation_id"] for row in curl.json()] == [mischief]
 
 
+def _unframeable(answer: httpx.Response) -> bool:
+    policy = answer.headers.get("content-security-policy", "")
+    return "frame-ancestors 'none'" in policy and answer.headers.get("x-frame-options") == "DENY"
+
+
+def test_no_other_site_can_frame_the_trainers_page(lab: Lab) -> None:
+    # Attack 2.5 of issue 25: a page that frames the activity could overlay it (clickjacking).
+    sim = lab.start(_scenario(trainer=TRAINER))
+    url = sim.base_url + paths.TEMPLATES["activity"]
+    trainer = (TRAINER["username"], TRAINER["password"])
+    page = httpx.get(url, headers={"Accept": "text/html"}, auth=trainer, timeout=5)
+    assert page.status_code == 200
+    assert _unframeable(page)
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    as_json = httpx.get(url, auth=trainer, timeout=5)
+    assert as_json.status_code == 200
+    assert _unframeable(as_json)
+    refused = httpx.get(url, headers={"Accept": "text/html"}, timeout=5)
+    assert refused.status_code == 401
+    assert _unframeable(refused)
+
+
 def test_activity_is_closed_without_a_trainer_account(sim: Simulator) -> None:
     url = sim.base_url + paths.TEMPLATES["activity"]
     assert httpx.get(url, auth=("trainer", "anything-at-all"), timeout=5).status_code == 401

@@ -121,6 +121,18 @@ def test_a_callback_with_another_state_is_refused(hub_sim: Simulator) -> None:
     assert "service-ucwa-nb" not in answer.cookies
 
 
+def test_the_login_pages_cannot_be_framed(hub_sim: Simulator) -> None:
+    with httpx.Client(base_url=hub_sim.base_url) as client:
+        redirect = client.get(PREFIX + "/_simulator/activity")
+        answers = [redirect,
+                   client.get(PREFIX + "/oauth_callback",
+                              params={"code": "code-trainer", "state": "forged"})]
+    assert [a.status_code for a in answers] == [302, 400]
+    for answer in answers:
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
 def test_without_a_hub_gate_the_callback_is_not_found() -> None:
     with Simulator(fast_scenario()) as sim:
         assert httpx.get(sim.base_url + "/oauth_callback").status_code == 404

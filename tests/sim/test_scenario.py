@@ -241,3 +241,83 @@ def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None
     assert scenarios.fast(application_expiry=2.0).server.application_expiry == 2.0
     with pytest.raises(ScenarioError, match="unknown key"):
         scenarios.fast(ring_time=1.0)
+
+
+# Issue 25, attack 4: every number the loader reads is finite and bounded, every string
+# bounded, each error naming the key. (`after = nan` used to load, and every call to that
+# contact rang forever; a 1 MB subject loaded.)
+NAN, INF, MEGABYTE = float("nan"), float("inf"), "x" * 1024 * 1024
+ABSURD: list[tuple[str, dict[str, Any], str]] = [
+    ("NaN contact after", _minimal(contacts=[{"uri": "sip:c@contoso.com", "after": NAN}]),
+     "contacts[0].after"),
+    ("infinite contact after",
+     _minimal(contacts=[{"uri": "sip:c@contoso.com", "after": INF}]), "contacts[0].after"),
+    ("a contact ringing for a week",
+     _minimal(contacts=[{"uri": "sip:c@contoso.com", "after": 604800}]), "contacts[0].after"),
+    ("NaN own phone", {"users": [{**MINIMAL_USER, "own_phone": {"after": NAN}}]},
+     "users[0].own_phone.after"),
+    ("NaN phones after", _minimal(phones=[{"number": "+14255550100", "after": NAN}]),
+     "phones[0].after"),
+    ("infinite server setting", _minimal(server={"application_expiry": INF}),
+     "server.application_expiry"),
+    ("a server duration of a century", _minimal(server={"ring_timeout": 3.2e9}),
+     "server.ring_timeout"),
+    ("a server integer past int64", _minimal(server={"token_lifetime": 2**70}),
+     "server.token_lifetime"),
+    ("a megabyte subject", {"users": [{**MINIMAL_USER, "conversations": [
+        {"participants": ["sip:x@y.com"], "subject": MEGABYTE}]}]},
+     "users[0].conversations[0].subject"),
+    ("a megabyte preview", {"users": [{**MINIMAL_USER, "conversation_logs": [
+        {"recipients": ["sip:x@y.com"], "preview": MEGABYTE}]}]},
+     "users[0].conversation_logs[0].preview"),
+    ("a megabyte contact name", _minimal(contacts=[{"uri": "sip:c@contoso.com",
+                                                    "name": MEGABYTE}]), "contacts[0].name"),
+    ("a megabyte password", {"users": [{**MINIMAL_USER, "password": MEGABYTE}]},
+     "users[0].password"),
+    ("a megabyte scenario name", _minimal(name=MEGABYTE), "name"),
+    ("a megabyte fqdn", _minimal(server={"server_fqdn": MEGABYTE}), "server.server_fqdn"),
+    ("a megabyte fault rel", _minimal(faults=[{"rel": MEGABYTE, "error": "Conflict"}]),
+     "faults[0].rel"),
+    ("a subject that is a number", {"users": [{**MINIMAL_USER, "conversations": [
+        {"participants": ["sip:x@y.com"], "subject": 7}]}]},
+     "users[0].conversations[0].subject"),
+    ("a million modalities", {"users": [{**MINIMAL_USER, "conversations": [
+        {"participants": ["sip:x@y.com"], "modalities": ["Audio"] * 1_000_000}]}]},
+     "users[0].conversations[0].modalities"),
+    ("a bool fault count",
+     _minimal(faults=[{"rel": "addPhoneAudio", "error": "Conflict", "count": True}]),
+     "faults[0].count"),
+    ("a fault count of 10**20",
+     _minimal(faults=[{"rel": "addPhoneAudio", "error": "Conflict", "count": 10**20}]),
+     "faults[0].count"),
+    ("NaN hold_for", _minimal(poll_faults={"hold_for": NAN}), "poll_faults.hold_for"),
+    ("a poll held for a century", _minimal(poll_faults={"hold_rate": 0.5, "hold_for": 3.2e9}),
+     "poll_faults.hold_for"),
+    ("a megabyte strict body", _minimal(strict={"resources": [
+        {"path": "/ucwa/oauth/v1/applications/{app}/x", "body": MEGABYTE * 2}]}),
+     "strict.resources[0].body"),
+    ("a megabyte key", _minimal(contacts=[{"uri": "sip:c@contoso.com", MEGABYTE: 1}]),
+     "contacts[0]"),
+]
+
+
+@pytest.mark.parametrize(("data", "fragment"), [(d, f) for _, d, f in ABSURD],
+                         ids=[name for name, _, _ in ABSURD])
+def test_absurd_values_raise_scenario_error_naming_the_key(data: dict[str, Any],
+                                                          fragment: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    message = str(info.value)
+    assert fragment in message
+    assert len(message) < 400  # the value itself is not echoed back
+
+
+def test_the_largest_values_allowed_still_load() -> None:
+    limit = "x" * 1024
+    scenario = scenario_from_dict(_minimal(
+        name=limit, server={"ring_timeout": 86400.0, "token_lifetime": 2**31 - 1},
+        contacts=[{"uri": "sip:c@contoso.com", "name": limit, "after": 3600}],
+        strict={"resources": [{"path": "/ucwa/oauth/v1/applications/{app}/x",
+                               "body": "y" * 1024 * 1024}]}))
+    assert scenario.contacts[0].after == 3600.0
+    assert scenario.server.ring_timeout == 86400.0

@@ -388,3 +388,19 @@ def test_why_panel_explains_a_failed_row(session: Session) -> None:
     view.row.value = ok.seq
     assert view.why.value == ""
     view.close()
+
+
+def test_the_csv_button_writes_a_servers_formula_as_text(tmp_path: Path) -> None:
+    # Issue 25, attack 2: the button goes through the same neutralising export as to_csv.
+    log = ExchangeLog()
+    log.record_http(method="POST", url="https://fe1.contoso.com/ucwa/x", status=500,
+                    request_headers={}, request_body=None,
+                    response_headers={"Content-Type": "application/json"},
+                    response_body='{"code":"=cmd|\' /C calc\'!A0","subcode":"@x"}',
+                    elapsed_ms=1.0)
+    view = LogView(log, export_dir=tmp_path)
+    view.export_csv.click()
+    frame = pd.read_csv(tmp_path / "ucwa-log.csv", dtype=str)
+    assert frame.code.tolist() == ["'=cmd|' /C calc'!A0"]
+    assert frame.subcode.tolist() == ["'@x"]
+    assert log.df.code.tolist() == ["=cmd|' /C calc'!A0"]

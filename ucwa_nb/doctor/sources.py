@@ -1,16 +1,16 @@
 """Where a record comes from: an ExchangeLog, its DataFrame, a HAR file, a call's events.
 
 The DataFrame is read by column name only (``ucwa_nb.log.columns`` documents them), so a
-change of the log's internals does not reach the doctor. A HAR file is checked before it is
-replayed (``ucwa_nb.log.exchange_log.load_har``): not JSON, truncated, not a HAR, a HAR with entries
-of the wrong shape each give an ``ExplainError`` that says which, never a traceback.
+change of the log's internals does not reach the doctor. A HAR file is read by the log
+(``ucwa_nb.log.exchange_log.load_har``), which checks every member: not JSON, truncated,
+not a HAR, a HAR with entries of the wrong shape each give the log's ``HarError``, turned
+into an ``ExplainError`` that says which, never a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
@@ -20,6 +20,7 @@ import pandas as pd
 
 from ucwa_nb.doctor.core.record import Exchange, Headers, Record
 from ucwa_nb.log.exchange_log import ExchangeLog, load_har
+from ucwa_nb.log.har_input import HarError
 from ucwa_nb.protocol.representation import Event
 
 __all__ = ["CallLike", "ExplainError", "from_call", "from_frame", "from_har", "from_log"]
@@ -112,63 +113,23 @@ def from_har(path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> Recor
 
 def load_har_checked(path: str | PathLike[str], *, secrets: Iterable[str] = ()
                      ) -> ExchangeLog:
-    """``load_har`` after checking the file is a readable HAR; ExplainError otherwise."""
+    """``load_har`` of a file of a reasonable size; ExplainError otherwise, with the log's
+    ``HarError`` message (what is wrong, in which entry and member) for a file that is not
+    a readable HAR."""
     file = Path(path)
     try:
         size = file.stat().st_size
         if size > _MAX_HAR_BYTES:
             raise ExplainError(f"{file}: {size} bytes is too large for a HAR of a session")
-        text = file.read_text(encoding="utf-8-sig")
+        return load_har(file, secrets=secrets)
+    except HarError as exc:
+        raise ExplainError(f"{file}: {exc.detail}") from exc
     except FileNotFoundError:
         raise ExplainError(f"{file}: no such file") from None
     except IsADirectoryError:
         raise ExplainError(f"{file}: a directory, not a HAR file") from None
-    except UnicodeDecodeError:
-        raise ExplainError(f"{file}: not a HAR file (not UTF-8 text)") from None
     except OSError as exc:
         raise ExplainError(f"{file}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = "it ends early: truncated?" if exc.pos >= len(text.rstrip()) else \
-            f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise ExplainError(f"{file}: not a HAR file (not valid JSON; {where})") from None
-    except RecursionError:
-        raise ExplainError(f"{file}: not a HAR file (JSON nested too deeply)") from None
-    _check_har(file, data)
-    try:
-        return load_har(file, secrets=secrets)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ExplainError(f"{file}: a HAR whose entries cannot be read ({type(exc).__name__}:"
-                           f" {str(exc)[:200]})") from None
-
-
-def _check_har(file: Path, data: Any) -> None:
-    har = data.get("log") if isinstance(data, dict) else None
-    if not isinstance(har, dict):
-        raise ExplainError(f"{file}: not a HAR file (no top-level \"log\" object)")
-    entries = har.get("entries")
-    if not isinstance(entries, list):
-        raise ExplainError(f"{file}: not a HAR file (\"log\" has no \"entries\" list)")
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
-            raise ExplainError(f"{file}: entry {index} has no \"request\" object")
-        started = entry.get("startedDateTime")
-        try:
-            datetime.fromisoformat(str(started))
-        except ValueError:
-            raise ExplainError(f"{file}: entry {index} has no valid startedDateTime "
-                               f"({str(started)[:40]!r})") from None
-    events = har.get("_ucwaEvents")
-    if isinstance(events, list):
-        for index, event in enumerate(events):
-            ok = isinstance(event, Mapping)
-            try:
-                ok = ok and datetime.fromisoformat(str(event.get("time"))) is not None
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ExplainError(f"{file}: event {index} of _ucwaEvents cannot be read")
 
 
 def from_call(call: CallLike) -> Record:

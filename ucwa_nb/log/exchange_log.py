@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
-from ucwa_nb.log import har
+from ucwa_nb.log import csv_export, har
 from ucwa_nb.log.columns import COLUMNS, DTYPES, HEADER_COLUMNS, SPEC, LogRow
 from ucwa_nb.log.derive import (
     LOCATION_NOT_A_URL,
@@ -329,8 +329,9 @@ class ExchangeLog:
         return df[mask]
 
     def to_csv(self, path: str | PathLike[str]) -> None:
-        """The DataFrame without the header columns, as UTF-8 CSV."""
-        self.df.drop(columns=list(HEADER_COLUMNS)).to_csv(path, index=False, encoding="utf-8")
+        """The DataFrame without the header columns, as UTF-8 CSV; a text cell that a
+        spreadsheet would run as a formula starts with ``'`` (``ucwa_nb.log.csv_export``)."""
+        csv_export.write_csv(self.df.drop(columns=list(HEADER_COLUMNS)), path)
 
     def to_har(self, path: str | PathLike[str]) -> None:
         """A HAR 1.2 file of the rows; see ``ucwa_nb.log.har``."""
@@ -340,10 +341,17 @@ class ExchangeLog:
     def from_har(cls, path: str | PathLike[str], *, secrets: Iterable[str] = ()) -> ExchangeLog:
         """Replay a HAR file (ours, or a DevTools/Fiddler export) into a new ExchangeLog.
 
-        Everything is redacted on the way in, with the usual rules plus ``secrets``.
+        Everything is redacted on the way in, with the usual rules plus ``secrets``. A file
+        that is not a readable HAR raises ``HarError`` (a ``ValueError``) naming what is
+        wrong and where (``ucwa_nb.log.har_input``); one that cannot be opened, ``OSError``.
         """
         log = cls(redactor=Redactor(secrets))
-        har.replay(har.read_document(path), log.record_http, log.record_row)
+        document = har.read_document(path)
+        try:
+            har.replay(document, log.record_http, log.record_row)
+        except har.HarError as exc:
+            exc.path = str(path)
+            raise
         return log
 
 

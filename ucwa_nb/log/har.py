@@ -45,10 +45,18 @@ from ucwa_nb.log.derive import (
     header_value,
     status_text,
 )
+from ucwa_nb.log.har_input import (
+    HarError,
+    Members,
+    entries_of,
+    finite_number,
+    json_type,
+    read_json,
+)
 from ucwa_nb.log.redaction import Headers
 from ucwa_nb.protocol.representation import Events, ParseError, parse
 
-__all__ = ["Record", "document", "read_document", "replay", "write_har"]
+__all__ = ["HarError", "Record", "document", "read_document", "replay", "write_har"]
 
 
 class NameValue(TypedDict):
@@ -206,32 +214,32 @@ def write_har(rows: Iterable[LogRow], path: str | PathLike[str]) -> None:
 
 
 # --------------------------------------------------------------------------- import
+# Every member is read through har_input.Members: a file of the wrong shape is a HarError
+# that names the entry or event and the member, whoever wrote it.
 
 
-def _headers(items: Any) -> Headers:
-    if not isinstance(items, list):
-        return ()
-    return tuple(
-        (str(h.get("name", "")), str(h.get("value", ""))) for h in items if isinstance(h, dict)
-    )
+def _headers(read: Members, holder: dict[str, Any], name: str) -> Headers:
+    return tuple((str(h.get("name", "")), str(h.get("value", "")))
+                 for h in read.objects(holder, "headers", f"{name}.headers"))
 
 
-def _request_body(request: dict[str, Any]) -> str | None:
-    post = request.get("postData")
-    if not isinstance(post, dict):
+def _request_body(read: Members, request: dict[str, Any]) -> str | None:
+    post = read.obj(request, "postData", "request.postData")
+    if post is None:
         return None
-    if isinstance(post.get("text"), str):
-        return str(post["text"])
-    params = post.get("params")
-    if isinstance(params, list):  # a form sent as params only
-        return urlencode([(p.get("name", ""), p.get("value", "")) for p in params])
+    text = read.string(post, "text", "request.postData.text")
+    if text is not None:
+        return text
+    params = read.objects(post, "params", "request.postData.params")
+    if params:  # a form sent as params only
+        return urlencode([(str(p.get("name", "")), str(p.get("value", ""))) for p in params])
     return None
 
 
-def _response_body(content: Any) -> str | bytes | None:
-    if not isinstance(content, dict) or not isinstance(content.get("text"), str):
+def _response_body(read: Members, content: dict[str, Any] | None) -> str | bytes | None:
+    text = None if content is None else read.string(content, "text", "response.content.text")
+    if content is None or text is None:
         return None
-    text: str = content["text"]
     if content.get("encoding") == "base64":
         try:
             return base64.b64decode(text)
@@ -240,46 +248,50 @@ def _response_body(content: Any) -> str | bytes | None:
     return text
 
 
-def _elapsed(entry: dict[str, Any]) -> float:
-    total = entry.get("time")
-    if isinstance(total, int | float) and total >= 0:
-        return float(total)
-    timings = entry.get("timings")
-    if isinstance(timings, dict):
-        parts = [v for v in timings.values() if isinstance(v, int | float) and v > 0]
-        return float(sum(parts))
-    return 0.0
+def _elapsed(read: Members, entry: dict[str, Any]) -> float:
+    # A total or a timing that is no duration (negative: "not applicable" in HAR; 1e999 or
+    # NaN, which Python's JSON reads) counts as not given.
+    total = finite_number(entry.get("time"))
+    if total is not None:
+        return total
+    timings = read.obj(entry, "timings") or {}
+    parts = (finite_number(value) for value in timings.values())
+    return float(sum(part for part in parts if part))
 
 
 def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _column_value(column: Column, value: Any) -> Any:
+def _column_value(read: Members, column: Column, member: str, value: Any) -> Any:
     """A custom member's value as its column holds it; None when it is not one (a foreign
-    or damaged file), so that the log derives or defaults it instead."""
+    or damaged file), so that the log derives or defaults it instead. A row's time or order
+    that cannot be read is an error: no default would be true."""
     dtype = column.dtype
+    if value is None:
+        return None
     if isinstance(dtype, pd.CategoricalDtype):
         return value if isinstance(value, str) and value in dtype.categories else None
     if dtype == _TIME:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return read.time({member: value}, member, member)
     if isinstance(dtype, pd.StringDtype):
         return _optional_str(value)
-    if isinstance(value, bool):
-        return None
-    if dtype == np.dtype(np.float64) or isinstance(dtype, pd.Int64Dtype | np.dtype):
-        return value if isinstance(value, int | float) else None
+    if isinstance(dtype, pd.Int64Dtype) or dtype == np.dtype(np.int64):
+        return read.integer({member: value}, member, member)
+    if dtype == np.dtype(np.float64):
+        return finite_number(value, lowest=-math.inf, highest=math.inf)
     return value
 
 
-def _recorded(holder: Any, members: tuple[tuple[str, Column], ...]) -> dict[str, Any]:
+def _recorded(read: Members, holder: dict[str, Any] | None, prefix: str,
+              members: tuple[tuple[str, Column], ...]) -> dict[str, Any]:
     """The columns a custom object recorded, by column name; seq is left out (the log
     numbers its rows: the file's seq only puts them back in order)."""
-    if not isinstance(holder, dict):
+    if holder is None:
         return {}
-    values = {c.name: _column_value(c, holder.get(member)) for member, c in members}
-    return {name: value for name, value in values.items()
-            if value is not None and name != "seq"}
+    values = {c.name: _column_value(read, c, prefix + member, holder.get(member))
+              for member, c in members if c.name != "seq"}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _mime_type(holder: Any) -> str | None:
@@ -291,85 +303,121 @@ def _mime_type(holder: Any) -> str | None:
 Record = Callable[..., LogRow]
 
 
-def _replay_entry(entry: dict[str, Any], record_http: Record, record_row: Record,
-                  derive_events: bool) -> None:
-    request: dict[str, Any] = entry.get("request") or {}
-    response: dict[str, Any] = entry.get("response") or {}
-    started = datetime.fromisoformat(str(entry["startedDateTime"]))
-    elapsed = _elapsed(entry)
-    request_headers = _headers(request.get("headers"))
-    response_headers = _headers(response.get("headers"))
-    status = response.get("status")
-    status = status if isinstance(status, int) and status > 0 else None  # 0: no response
-    url = str(request.get("url", ""))
-    standard: dict[str, Any] = {
-        "method": str(request.get("method", "GET")),
-        "url": url,
-        "status": status,
-        "request_headers": request_headers,
-        "request_body": _request_body(request),
-        "response_headers": response_headers,
-        "response_body": _response_body(response.get("content")),
-        "elapsed_ms": elapsed,
-        # DevTools and Fiddler write the mimeTypes even where they leave a Content-Type
-        # header out: they stand in for it.
-        "format": exchange_format(
-            request_headers, response_headers,
-            request_type=_mime_type(request.get("postData")),
-            response_type=_mime_type(response.get("content"))),
-        # A browser may keep the redirect target in redirectURL only.
-        "location": absolute_location(
-            url,
-            header_value(response_headers, "location")
-            or _optional_str(response.get("redirectURL"))),
-        "error": _optional_str(response.get("_error")),
-        "time": started,
-        "http_version": _optional_str(response.get("httpVersion") or request.get("httpVersion")),
-    }
-    # What our own file recorded wins over what the standard fields say.
-    row = record_http(**(standard | _recorded(entry.get("_ucwa"), _ENTRY_MEMBERS)))
-    body = row.response_body
-    if derive_events and body and ("sender" in body or "<events" in body):
+class _Entry:
+    """One entry of the file, its members checked (``Members``) before anything is read."""
+
+    def __init__(self, index: int, value: Any) -> None:
+        self.read = read = Members("entry", index)
+        self.entry = entry = read.item(value, "request")
+        request = entry.get("request")
+        if not isinstance(request, dict):
+            what = "absent" if request is None else json_type(request)
+            raise read.error(f'no "request" object ("request" is {what})', "request")
+        self.request = request
+        self.response = read.obj(entry, "response") or {}
+        self.ucwa = read.obj(entry, "_ucwa")
+        if "startedDateTime" not in entry:
+            raise read.error('no "startedDateTime"', "startedDateTime")
+        started = read.time(entry, "startedDateTime", "startedDateTime")
+        assert started is not None  # present, and read.time raises for anything else
+        self.started = started
+        seq = None if self.ucwa is None else read.integer(self.ucwa, "seq", "_ucwa.seq")
+        self.seq = index if seq is None else seq
+
+    def standard(self) -> dict[str, Any]:
+        """record_http's arguments from the standard HAR members."""
+        read, request, response = self.read, self.request, self.response
+        request_headers = _headers(read, request, "request")
+        response_headers = _headers(read, response, "response")
+        content = read.obj(response, "content", "response.content")
+        status = response.get("status")
+        status = status if isinstance(status, int) and 0 < status < 1000 else None  # 0: none
+        url = read.string(request, "url", "request.url") or ""
+        return {
+            "method": read.string(request, "method", "request.method") or "GET",
+            "url": url,
+            "status": status,
+            "request_headers": request_headers,
+            "request_body": _request_body(read, request),
+            "response_headers": response_headers,
+            "response_body": _response_body(read, content),
+            "elapsed_ms": _elapsed(read, self.entry),
+            # DevTools and Fiddler write the mimeTypes even where they leave a Content-Type
+            # header out: they stand in for it.
+            "format": exchange_format(
+                request_headers, response_headers,
+                request_type=_mime_type(request.get("postData")),
+                response_type=_mime_type(content)),
+            # A browser may keep the redirect target in redirectURL only.
+            "location": absolute_location(
+                url,
+                header_value(response_headers, "location")
+                or _optional_str(response.get("redirectURL"))),
+            "error": _optional_str(response.get("_error")),
+            "time": self.started,
+            "http_version": _optional_str(response.get("httpVersion")
+                                          or request.get("httpVersion")),
+        }
+
+    def replay(self, record_http: Record, record_row: Record, derive_events: bool) -> None:
+        """Record the entry, and with ``derive_events`` the events its response carried."""
+        # What our own file recorded wins over what the standard fields say.
+        row = record_http(**(self.standard()
+                             | _recorded(self.read, self.ucwa, "_ucwa.", _ENTRY_MEMBERS)))
+        body = row.response_body
+        if not (derive_events and body and ("sender" in body or "<events" in body)):
+            return
         try:
             parsed = parse(body, header_value(row.response_headers, "content-type")
-                           or _mime_type(response.get("content")))
+                           or _mime_type(self.response.get("content")))
         except ParseError:
             return
         if isinstance(parsed, Events):
-            delivered = started + timedelta(milliseconds=elapsed)
+            delivered = self.started + timedelta(milliseconds=row.elapsed_ms or 0.0)
             for sender, event in parsed.all_events():
                 record_row(kind="event", url=row.url, format=row.format, time=delivered,
                            **event_fields(row.url or "", sender, event, row.format))
 
 
 def read_document(path: str | PathLike[str]) -> dict[str, Any]:
-    """The JSON of a HAR file."""
-    # utf-8-sig: Fiddler and some Windows tools start the file with a byte-order mark.
-    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    return data
+    """The JSON of a HAR file: ``HarError`` (with the path) if it is no UTF-8 JSON, or
+    no ``{"log": {"entries": [...]}}``; ``OSError`` if it cannot be read at all."""
+    try:
+        data = read_json(path)
+        entries_of(data)
+    except HarError as exc:
+        exc.path = str(path)
+        raise
+    document: dict[str, Any] = data
+    return document
 
 
 def replay(document: dict[str, Any], record_http: Record, record_row: Record) -> None:
     """Record a HAR document's rows, in order: ``record_http`` (an ExchangeLog's) gets each
-    entry, ``record_row`` each event row, column by column.
+    entry, ``record_row`` each event row, column by column. Every entry and event is
+    checked before the first row is recorded: ``HarError`` names the first that cannot be
+    read.
 
     Our own files are restored from their custom members; a foreign file (DevTools,
     Fiddler) in file order, each poll followed by the events parsed from its body.
     """
-    har: dict[str, Any] = document["log"]
-    entries: list[dict[str, Any]] = [e for e in har.get("entries", []) if isinstance(e, dict)]
-    own_events = har.get("_ucwaEvents")
-    if not isinstance(own_events, list):
+    raw_entries, own_events = entries_of(document)
+    entries = [_Entry(index, entry) for index, entry in enumerate(raw_entries)]
+    if own_events is None:
         for entry in entries:
-            _replay_entry(entry, record_http, record_row, derive_events=True)
+            entry.replay(record_http, record_row, derive_events=True)
         return
     # Our own file: put http rows and event rows back in their recorded order.
-    items: list[tuple[int, bool, dict[str, Any]]] = [
-        (int((e.get("_ucwa") or {}).get("seq", i)), True, e) for i, e in enumerate(entries)
-    ]
-    items += [(int(e.get("seq", 0)), False, e) for e in own_events if isinstance(e, dict)]
-    for _, is_entry, item in sorted(items, key=lambda t: t[0]):
-        if is_entry:
-            _replay_entry(item, record_http, record_row, derive_events=False)
+    events = []
+    for index, value in enumerate(own_events):
+        read = Members("event", index)
+        item = read.item(value, "seq")
+        seq = read.integer(item, "seq", "seq")
+        events.append((0 if seq is None else seq, _recorded(read, item, "", _EVENT_MEMBERS)))
+    items: list[tuple[int, _Entry | dict[str, Any]]] = [(e.seq, e) for e in entries]
+    items += events
+    for _, row in sorted(items, key=lambda t: t[0]):
+        if isinstance(row, _Entry):
+            row.replay(record_http, record_row, derive_events=False)
         else:
-            record_row(kind="event", **_recorded(item, _EVENT_MEMBERS))
+            record_row(kind="event", **row)

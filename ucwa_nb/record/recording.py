@@ -5,7 +5,8 @@ The input is a HAR file (ucwa-nb's own export, a browser's or Fiddler's), an
 by ``load_har``, so secrets are redacted on the way in as the log redacts them, and rows are
 read by the log's column names only. What cannot be used is refused with a
 ``RecordingError`` naming what is missing: a file that is not complete JSON (a truncated
-export), one with no UCWA traffic, one from two servers.
+export) or not a HAR (the log's ``HarError``, which names the entry and member, with advice
+added here), one with no UCWA traffic, one from two servers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from ucwa_nb.log.exchange_log import ExchangeLog, load_har
+from ucwa_nb.log.har_input import HarError
 from ucwa_nb.protocol.representation import Events, ParseError, Reason, Resource, parse
 
 __all__ = ["Exchange", "Recording", "RecordingError", "Source", "find", "header_values",
@@ -86,28 +88,26 @@ def _read_har(path: str | PathLike[str]) -> ExchangeLog:
     if not file.is_file():
         raise RecordingError(f"{file}: no such file")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise RecordingError(
-            f"{file.name}: not complete JSON ({exc.msg}, line {exc.lineno}); a HAR cut short "
-            "(a truncated export or download) cannot be read, export it again") from None
-    except UnicodeDecodeError:
-        raise RecordingError(f"{file.name}: not UTF-8 text; a HAR file is JSON in UTF-8") \
-            from None
-    log = data.get("log") if isinstance(data, dict) else None
-    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
-        raise RecordingError(f"{file.name}: no log.entries; a HAR 1.2 file is "
-                             '{"log": {"entries": [...]}}')
-    for index, entry in enumerate(log["entries"]):
-        if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict) \
-                or "startedDateTime" not in entry:
-            raise RecordingError(f"{file.name}: entry {index} has no request or "
-                                 "startedDateTime (a HAR entry needs both); the file may be "
-                                 "truncated")
-    try:
         return load_har(file)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RecordingError(f"{file.name}: an entry could not be read ({exc})") from None
+    except HarError as exc:
+        raise RecordingError(f"{file.name}: {_advice(exc)}") from exc
+
+
+def _advice(error: HarError) -> str:
+    """What the log's ``HarError`` means for a recording, and what to do about it."""
+    if error.kind == "text":
+        return "not UTF-8 text; a HAR file is JSON in UTF-8"
+    cause = error.__cause__
+    if error.kind == "json" and isinstance(cause, json.JSONDecodeError):
+        return (f"not complete JSON ({cause.msg}, line {cause.lineno}); a HAR cut short (a "
+                "truncated export or download) cannot be read, export it again")
+    if error.kind == "document":
+        return f'no log.entries; a HAR 1.2 file is {{"log": {{"entries": [...]}}}} ' \
+            f"({error.problem})"
+    if error.kind == "entry" and error.member in (None, "request", "startedDateTime"):
+        return (f"{error.where} has no request or startedDateTime (a HAR entry needs both); "
+                f"the file may be truncated ({error.problem})")
+    return f"{error.detail}; the recording cannot be read"
 
 
 class Recording:

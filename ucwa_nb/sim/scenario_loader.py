@@ -43,6 +43,14 @@ from ucwa_nb.sim.scenario import (
     ServerSettings,
     UserSpec,
 )
+from ucwa_nb.sim.scenario_bounds import (
+    MAX_RING_SECONDS,
+    MAX_SETTING_INT,
+    MAX_SETTING_SECONDS,
+    check_values,
+    count,
+    seconds,
+)
 from ucwa_nb.sim.strict import APP_MARK, RecordedLinkSpec, RecordedResourceSpec, StrictSpec
 
 __all__ = ["scenario_from_dict", "scenario_from_toml"]
@@ -55,7 +63,9 @@ _HEADER_SAFE = re.compile(r'[\x21\x23-\x7e]+')
 
 def scenario_from_dict(data: dict[str, Any], name: str = "custom") -> Scenario:
     """The scenario ``data`` describes, in the TOML file's shape (``name`` unless it names
-    itself); ``ScenarioError`` names the bad key."""
+    itself); ``ScenarioError`` names the bad key. Every value is bounded first
+    (``scenario_bounds``): no NaN, no 1 MB subject."""
+    check_values(data)
     return _Loader(data).scenario(name)
 
 
@@ -148,6 +158,9 @@ class _Loader:
             # would refuse every body with 413) is a mistake in the file, not a setting.
             if expected in (int, float) and not (value >= 0 and math.isfinite(value)):
                 raise ScenarioError(f"server.{key} must be a finite number >= 0")
+            highest = MAX_SETTING_SECONDS if expected is float else MAX_SETTING_INT
+            if expected in (int, float) and value > highest:
+                raise ScenarioError(f"server.{key} must be at most {highest:g}")
             if key == "windows_auth" and value not in WINDOWS_AUTH:
                 raise ScenarioError("server.windows_auth must be one of "
                                     + ", ".join(WINDOWS_AUTH))
@@ -170,10 +183,9 @@ class _Loader:
         behaviour = raw.get("behaviour", "answers")
         if behaviour not in BEHAVIOURS:
             raise ScenarioError(f"{where}.behaviour must be one of {', '.join(BEHAVIOURS)}")
-        after = raw.get("after", PhoneSpec.after)
-        if not isinstance(after, int | float) or isinstance(after, bool) or after < 0:
-            raise ScenarioError(f"{where}.after must be a number of seconds >= 0")
-        return PhoneSpec(behaviour, float(after))
+        # NaN used to pass "after < 0" and ring forever; a bound keeps a ring finite.
+        after = seconds(raw.get("after", PhoneSpec.after), f"{where}.after", MAX_RING_SECONDS)
+        return PhoneSpec(behaviour, after)
 
     def number(self, value: Any, region: str, where: str) -> str:
         try:
@@ -202,8 +214,8 @@ class _Loader:
         _only(own, where + ".own_phone", {"behaviour", "after"})
         return UserSpec(
             uri=uri,
-            password=str(_req(raw, "password", where)),
-            name=str(raw.get("name", uri.removeprefix("sip:").split("@")[0].title())),
+            password=_text(_req(raw, "password", where), where + ".password"),
+            name=_string(raw, "name", where, uri.removeprefix("sip:").split("@")[0].title()),
             phone=phone,
             region=region,
             scopes=tuple(scopes),
@@ -222,26 +234,26 @@ class _Loader:
     def conversation(self, raw: dict[str, Any], where: str) -> ConversationSpec:
         _only(raw, where, {"subject", "participants", "created", "importance", "modalities"})
         return ConversationSpec(
-            subject=str(raw.get("subject", "")),
+            subject=_string(raw, "subject", where, ""),
             participants=tuple(self.sip(p, where) for p in _req_list(raw, "participants", where)),
             created=_datetime(raw.get("created"), where, ConversationSpec.created),
-            importance=str(raw.get("importance", "Normal")),
-            modalities=tuple(str(m) for m in raw.get("modalities", ["Messaging"])),
+            importance=_string(raw, "importance", where, "Normal"),
+            modalities=_strings(raw, "modalities", where, ("Messaging",)),
         )
 
     def log(self, raw: dict[str, Any], where: str) -> ConversationLogSpec:
         _only(raw, where, {"subject", "recipients", "created", "type", "status", "direction",
                            "importance", "modalities", "preview"})
         return ConversationLogSpec(
-            subject=str(raw.get("subject", "")),
+            subject=_string(raw, "subject", where, ""),
             recipients=tuple(self.sip(p, where) for p in _req_list(raw, "recipients", where)),
             created=_datetime(raw.get("created"), where, ConversationLogSpec.created),
-            type=str(raw.get("type", "AudioLog")),
-            status=str(raw.get("status", "Archived")),
-            direction=str(raw.get("direction", "Outgoing")),
-            importance=str(raw.get("importance", "Normal")),
-            modalities=tuple(str(m) for m in raw.get("modalities", ["Audio"])),
-            preview=str(raw.get("preview", "")),
+            type=_string(raw, "type", where, "AudioLog"),
+            status=_string(raw, "status", where, "Archived"),
+            direction=_string(raw, "direction", where, "Outgoing"),
+            importance=_string(raw, "importance", where, "Normal"),
+            modalities=_strings(raw, "modalities", where, ("Audio",)),
+            preview=_string(raw, "preview", where, ""),
         )
 
     def contact(self, raw: dict[str, Any], index: int) -> ContactSpec:
@@ -250,7 +262,7 @@ class _Loader:
         phone = self.phone(raw, where)
         return ContactSpec(
             uri=self.sip(_req(raw, "uri", where), where + ".uri"),
-            name=str(raw.get("name", "")),
+            name=_string(raw, "name", where, ""),
             behaviour=phone.behaviour,
             after=phone.after if "after" in raw else ContactSpec.after,
             # Checked like a user's phone, rather than stored as whatever text was given.
@@ -267,7 +279,8 @@ class _Loader:
                 continue
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise ScenarioError(f"poll_faults.{key} must be a number")
-            numbers[key] = float(value)
+            numbers[key] = float(value) if key != "hold_for" else \
+                seconds(value, "poll_faults.hold_for", MAX_RING_SECONDS)
         seed = raw.get("seed", 0)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ScenarioError("poll_faults.seed must be an integer")
@@ -283,12 +296,10 @@ class _Loader:
         error = str(_req(raw, "error", where))
         if error not in FAULTS:
             raise ScenarioError(f"{where}.error must be one of {', '.join(FAULTS)}")
-        count = raw.get("count", 1)
-        if not isinstance(count, int) or count < 0:
-            raise ScenarioError(f"{where}.count must be an integer >= 0 (0 = until cleared)")
+        times = count(raw.get("count", 1), f"{where}.count", 1_000_000, " (0 = until cleared)")
         user = raw.get("user")
-        return FaultSpec(str(_req(raw, "rel", where)), error,
-                         self.sip(user, where + ".user") if user else None, count)
+        return FaultSpec(_text(_req(raw, "rel", where), where + ".rel"), error,
+                         self.sip(user, where + ".user") if user else None, times)
 
 
     # ---- a class's accounts: [classroom] attendees and hub_users, [trainer]
@@ -386,6 +397,19 @@ def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ScenarioError(f"{where} must be a string")
     return value
+
+
+def _string(raw: dict[str, Any], key: str, where: str, default: str) -> str:
+    """``raw[key]``, a string (its length is bounded by ``check_values``), or ``default``."""
+    return _text(raw[key], f"{where}.{key}") if key in raw else default
+
+
+def _strings(raw: dict[str, Any], key: str, where: str, default: tuple[str, ...]
+             ) -> tuple[str, ...]:
+    value = raw.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ScenarioError(f"{where}.{key} must be a list of strings")
+    return tuple(value)
 
 
 def _req(raw: dict[str, Any], key: str, where: str) -> Any:

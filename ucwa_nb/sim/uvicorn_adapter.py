@@ -16,7 +16,9 @@ it has no public API for:
   (ASGI does not expose it, and resetting a connection needs it).
 * **Moments of the server's life** (``server.py``): after startup, before shutdown and on
   Ctrl-C, as overrides of ``Server.startup``, ``shutdown`` and ``handle_exit``; and
-  ``started``/``should_exit``, read and set.
+  ``started``/``should_exit``, read and set. While a server runs, asyncio's record of each
+  accept() that failed for want of a file (its loop's, under uvicorn's listening socket) is
+  summarised once per burst (``accept_errors.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from typing import Any, ClassVar, Protocol
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ucwa_nb.sim import accept_errors
 
 __all__ = ["UVICORN_VERSIONS", "Connection", "ConnectionObserver", "HookedServer",
            "client_address", "close", "observed_protocol", "reading_request",
@@ -160,12 +164,14 @@ class HookedServer(uvicorn.Server):
         self.should_exit = True
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        accept_errors.install()  # one line per burst of EMFILE accepts (accept_errors.py)
         await super().startup(sockets=sockets)
         await self.after_startup()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self.before_shutdown()
         await super().shutdown(sockets=sockets)
+        accept_errors.uninstall()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.on_exit_signal()

@@ -4,11 +4,15 @@ for a browser (``Accept: text/html`` without ``application/json``), a page that 
 itself every few seconds, with the exercises grid above the calls; the grid alone as JSON
 (``grid``) and as a CSV download (``grid.csv``).
 
-Only the trainer sees it (``trainer.py``). The list can be long (every attendee's calls), so
-it is written in chunks, handing the event loop back between them: a trainer's refresh never
-stalls the attendees' requests. Every cell of the table is escaped: attendees choose what
-some of them say (an operationId, a number), and must not be able to write into the
-trainer's page.
+Only the trainer sees it (``trainer.py``), and no other site may frame it or the hub's login
+steps around it: every answer of these routes, refusals and redirects included, says so in
+both headers browsers read (CSP ``frame-ancestors 'none'``, and ``X-Frame-Options: DENY``
+for older ones), so that a page cannot overlay the trainer's view and trick clicks on it.
+
+The list can be long (every attendee's calls), so it is written in chunks, handing the event
+loop back between them: a trainer's refresh never stalls the attendees' requests. Every
+cell of the table is escaped: attendees choose what some of them say (an operationId, a
+number), and must not be able to write into the trainer's page.
 """
 
 from __future__ import annotations
@@ -34,9 +38,24 @@ from ucwa_nb.sim.trainer import TrainerGate
 __all__ = ["ROUTES"]
 
 CHUNK = 250  # rows encoded per turn of the event loop
+NO_FRAMING = "frame-ancestors 'none'"
+
+
+def _unframeable(response: Response) -> Response:
+    """``response`` with the headers that forbid framing it, kept with any policy it has."""
+    policy = response.headers.get("content-security-policy")
+    response.headers["Content-Security-Policy"] = \
+        f"{policy}; {NO_FRAMING}" if policy else NO_FRAMING
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
 
 
 async def activity(request: Request) -> Response:
+    """The class's calls (JSON or a table) for the trainer; never framed by another site."""
+    return _unframeable(await _activity(request))
+
+
+async def _activity(request: Request) -> Response:
     gate: TrainerGate = request.app.state.trainer_gate
     refusal = await gate.admit(request)
     if refusal is not None:
@@ -124,7 +143,7 @@ async def _trainer_only(request: Request) -> Response | None:
 async def oauth_callback(request: Request) -> Response:
     """Where the hub's login comes back to (a JupyterHub service's ``oauth_callback``)."""
     gate: TrainerGate = request.app.state.trainer_gate
-    return await gate.callback(request)
+    return _unframeable(await gate.callback(request))
 
 
 ROUTES = [route("activity", activity, "GET"), route("grid", grid, "GET"),
