@@ -716,7 +716,7 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
     if status == 200 and route == "/_simulator/activity":
         assert isinstance(json.loads(answer.body), list)
         return
-    if status == 200 and route == paths.XFRAME:
+    if status == 200 and route in (paths.XFRAME, paths.DISCOVERY_XFRAME):
         assert (answer.header("content-type") or "").startswith("text/html")
         return
     content_type = answer.header("content-type")
