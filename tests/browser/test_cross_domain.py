@@ -117,3 +117,48 @@ def test_a_page_off_the_allow_list_is_refused(page: Page, page_origin: StartPage
         expect(page.locator("#steps li")).to_have_text(["GET / -> 403"])
     finally:
         sim.stop()
+
+
+# Posts one message to the simulator's frame and resolves with the frame's answer (or
+# {"timeout": true} after 10 s: bounded, unlike a bare evaluate that waits forever).
+_ASK_FRAME = """async ({origin, message}) => {
+  const frame = await frameFor(origin);
+  return await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({timeout: true}), 10000);
+    window.addEventListener("message", (event) => {
+      if (event.origin !== origin) { return; }
+      clearTimeout(timer);
+      resolve({raw: typeof event.data, answer: typeof event.data === "string"
+                                                ? JSON.parse(event.data) : event.data});
+    }, {once: true});
+    frame.postMessage(message, origin);
+  });
+}"""
+
+
+def test_the_frame_answers_both_forms_and_only_for_its_own_server(
+        page: Page, page_origin: StartPage) -> None:
+    origin = page_origin()
+    sim = Simulator(fast_scenario(allowed_origins=[origin]))
+    try:
+        page.goto(origin + "/")
+        target = sim.base_url
+        # An object (not a JSON string), wrapped as Cross_domainIFRAME.md's example posts it:
+        # answered with an object, its header names as IIS writes them.
+        reply = page.evaluate(_ASK_FRAME, {"origin": target, "message": {"request": {
+            "type": "get", "url": sim.url, "accepts": "application/json",
+            "messageId": {"Id": 7}}}})
+        assert reply["raw"] == "object"
+        answer = reply["answer"]
+        assert (answer["status"], answer["messageId"]) == (200, {"Id": 7})
+        assert '"rel":"root"' in answer["responseText"]
+        names = [line.split(":", 1)[0] for line in answer["headers"].split("\r\n")]
+        assert {"Content-Type", "X-MS-UcwaVersion", "X-Content-Type-Options"} <= set(names)
+        # A URL of another origin is not sent: the frame is no relay for the page.
+        reply = page.evaluate(_ASK_FRAME, {"origin": target, "message": (
+            '{"type": "GET", "url": "http://127.0.0.1:9/elsewhere", "messageId": "m"}')})
+        assert reply["raw"] == "string"
+        assert reply["answer"] == {"status": 0, "statusText": "error", "responseText": "",
+                                   "headers": "", "messageId": "m"}
+    finally:
+        sim.stop()
