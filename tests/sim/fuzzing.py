@@ -726,7 +726,7 @@ def check_answer(route: str, request: Wire, answer: Answer) -> None:
         if route != paths.TEMPLATES["gridCsv"]:
             assert isinstance(json.loads(answer.body), dict)
         return
-    if status == 200 and route == paths.XFRAME:
+    if status == 200 and route in (paths.XFRAME, paths.DISCOVERY_XFRAME):
         assert (answer.header("content-type") or "").startswith("text/html")
         return
     content_type = answer.header("content-type")

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucwa_nb.sim import paths
+from ucwa_nb.sim.cross_domain import CrossDomainGate
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.operations import OPERATIONS
@@ -80,6 +81,10 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
         # trace in a response.
         middleware=[Middleware(_VersionHeader, version=world.settings.ucwa_version),
                     Middleware(_Prefix, prefix=world.settings.root_path),
+                    # Requests through the cross-domain frame from an origin not on the
+                    # web application allow list are refused before any route.
+                    Middleware(CrossDomainGate, allowed=world.settings.allowed_origins,
+                               fqdn=world.settings.server_fqdn),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
     )

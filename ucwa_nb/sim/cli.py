@@ -4,6 +4,7 @@ added by the dispatcher, ``ucwa_nb/cli.py``)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -12,12 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ucwa_nb.sim import paths, scenarios
+from ucwa_nb.sim.cross_domain import normal_origin
 from ucwa_nb.sim.scenario import Scenario, ScenarioError
 from ucwa_nb.sim.scenario_loader import scenario_from_toml
 from ucwa_nb.sim.server import Simulator, SimulatorError
 from ucwa_nb.sim.trainer import TrainerGate
 
-__all__ = ["main", "parser"]
+__all__ = ["main", "parser", "with_allowed_origins"]
 
 AddCommands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -51,6 +53,10 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--trainer-group", default=None, metavar="GROUP",
                        help="with --jupyterhub: the hub group that sees the trainer's view "
                             "(default ucwa-nb-trainers)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages of ORIGIN (scheme://host[:port]) use the "
+                            "cross-domain frame: the web application allow list, added to "
+                            "the scenario's [server] allowed_origins (repeatable)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
@@ -61,9 +67,12 @@ _parser = parser
 
 
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
+    allowed = ", ".join(sim.scenario.server.allowed_origins) or "none"
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
              f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}{sim.root_path}{paths.TOKEN}"]
+             f"  token endpoint:    {sim.base_url}{sim.root_path}{paths.TOKEN}",
+             f"  xframe:            {sim.base_url}{sim.root_path}{paths.XFRAME} "
+             f"(pages of other origins allowed: {allowed})"]
     if sim.scenario.trainer is not None:
         lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
                      f"{paths.TEMPLATES['activity']} "
@@ -115,11 +124,13 @@ def hub_service(environ: Mapping[str, str], group: str | None) -> dict[str, Any]
 def serve(host: str, port: int, scenario_file: str | None, *,
           passwords_file: str | None = None, show_passwords: bool = False,
           prefix: str | None = None, trainer_gate: TrainerGate | None = None,
-          hub_domain: str | None = None) -> int:
+          hub_domain: str | None = None, allow_origins: Sequence[str] = ()) -> int:
     """Run the simulator until Ctrl-C; ``hub_domain``: run as a JupyterHub service whose
-    users sign in to that domain (the default scenario unless ``scenario_file``)."""
+    users sign in to that domain (the default scenario unless ``scenario_file``);
+    ``allow_origins``: web page origins added to the allow list."""
     try:
-        scenario = scenario_to_serve(scenario_file, hub_domain)
+        scenario = with_allowed_origins(scenario_to_serve(scenario_file, hub_domain),
+                                        allow_origins)
         if passwords_file:
             write_passwords(scenario, passwords_file)
         sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix,
@@ -133,6 +144,23 @@ def serve(host: str, port: int, scenario_file: str | None, *,
         pass
     print("Simulator stopped.", flush=True)
     return 0
+
+
+def with_allowed_origins(scenario: Scenario, origins: Sequence[str]) -> Scenario:
+    """``scenario`` with ``origins`` (``--allow-origin``) added to its web application allow
+    list; a value that is no origin is a ``ScenarioError`` naming it."""
+    added = []
+    for value in origins:
+        origin = normal_origin(value)
+        if origin is None:
+            raise ScenarioError(f"--allow-origin {value!r}: not an http(s) origin "
+                                "(scheme://host[:port], no path)")
+        added.append(origin)
+    if not added:
+        return scenario
+    allowed = tuple(dict.fromkeys([*scenario.server.allowed_origins, *added]))
+    return dataclasses.replace(scenario, server=dataclasses.replace(
+        scenario.server, allowed_origins=allowed))
 
 
 def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scenario:
@@ -164,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(where["host"], where["port"], args.scenario,
                      passwords_file=args.passwords_file, show_passwords=args.show_passwords,
                      prefix=where["prefix"], trainer_gate=where.get("trainer_gate"),
-                     hub_domain=where.get("hub_domain"))
+                     hub_domain=where.get("hub_domain"), allow_origins=args.allow_origin)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

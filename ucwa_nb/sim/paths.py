@@ -27,12 +27,17 @@ from contextvars import ContextVar
 from ucwa_nb.protocol.exercises import PROGRESS_PATH
 from ucwa_nb.protocol.operations import OPERATIONS
 
-__all__ = ["APPLICATIONS", "ROOT", "TEMPLATES", "TOKEN", "USER", "XFRAME", "normal_prefix",
-           "path", "prefix", "prefixed", "set_prefix"]
+__all__ = ["APPLICATIONS", "DISCOVERY", "DISCOVERY_XFRAME", "ROOT", "TEMPLATES", "TOKEN",
+           "USER", "XFRAME", "normal_prefix", "path", "prefix", "prefixed", "set_prefix"]
 
 ROOT = "/autodiscover/autodiscoverservice.svc/root"
 USER = ROOT + "/oauth/user"
 XFRAME = "/autodiscover/xframe/xframe.html"
+# The discovery host (lyncdiscover.<domain>): CreateAnApplication.md step 1 GETs its "/",
+# which answers the root; the first request of a browser application there carries
+# "Referer: https://lyncdiscover.contoso.com/xframe", the frame it was sent from.
+DISCOVERY = "/"
+DISCOVERY_XFRAME = "/xframe"
 TOKEN = "/WebTicket/oauthtoken"
 APPLICATIONS = "/ucwa/oauth/v1/applications"
 
@@ -48,6 +53,8 @@ TEMPLATES: dict[str, str] = {
     "root": ROOT,
     "user": USER,
     "xframe": XFRAME,
+    "discovery": DISCOVERY,
+    "discoveryXframe": DISCOVERY_XFRAME,
     "token": TOKEN,
     # the simulator's own, for trainers: not UCWA
     "activity": "/_simulator/activity",

@@ -77,15 +77,18 @@ def _contact_links(app: ApplicationState, uri: str, scenario: Scenario,
 # ---------------------------------------------------------------------- discovery
 
 
-def root() -> Resource:
-    return Resource("root", paths.path("root"), {}, _links(("user", paths.path("user")),
-                                                           ("xframe", paths.path("xframe"))))
+def root(base: str = "") -> Resource:
+    """The root; ``base`` (a scheme and host) makes its hrefs absolute."""
+    return Resource("root", base + paths.path("root"), {},
+                    _links(("user", base + paths.path("user")),
+                           ("xframe", base + paths.path("xframe"))))
 
 
-def user() -> Resource:
-    return Resource("user", paths.path("user"), {},
-                    _links(("applications", paths.path("applications")),
-                           ("xframe", paths.path("xframe"))))
+def user(base: str = "") -> Resource:
+    """The user resource; ``base`` (a scheme and host) makes its hrefs absolute."""
+    return Resource("user", base + paths.path("user"), {},
+                    _links(("applications", base + paths.path("applications")),
+                           ("xframe", base + paths.path("xframe"))))
 
 
 # ---------------------------------------------------------------------- the application

@@ -130,6 +130,16 @@ class ServerSettings:
     windows_handshake_timeout: float = 30.0
     max_windows_handshakes_per_address: int = 32
     max_windows_handshakes: int = 1024
+    # ---- browser applications (Cross_domainIFRAME.md, CrossDomainCommunication.md).
+    # The web application allow list: origins (scheme://host[:port]) whose pages may send
+    # requests through the cross-domain frame; others get 403 "Service does not allow a
+    # cross domain request from this origin." (cross_domain.py). Empty, as a new server's
+    # list: only pages of the server's own origin. `ucwa-nb serve --allow-origin` adds to it.
+    allowed_origins: tuple[str, ...] = ()
+    # The root's and the user's links: relative (false, root_ref.md's sample) or absolute
+    # (true, CreateAnApplication.md's trace, which browser applications written against
+    # real servers may need: they take their requests' origin from the xframe link).
+    absolute_links: bool = False
 
 
 @dataclass(frozen=True)

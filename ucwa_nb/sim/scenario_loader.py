@@ -27,6 +27,7 @@ from ucwa_nb.sim.classroom import (
     attendee_password,
     random_password,
 )
+from ucwa_nb.sim.cross_domain import normal_origin
 from ucwa_nb.sim.scenario import (
     ALL_SCOPES,
     BEHAVIOURS,
@@ -149,6 +150,9 @@ class _Loader:
         defaults = ServerSettings()
         values: dict[str, Any] = {}
         for key, value in raw.items():
+            if key == "allowed_origins":
+                values[key] = _origins(value)
+                continue
             expected = type(getattr(defaults, key))
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -381,6 +385,21 @@ def _attendee(uri: str, password: str, name: str, phone: str) -> UserSpec:
             ConversationLogSpec("Earlier call with John", ("sip:john@contoso.com",)),
         ),
     )
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """``[server] allowed_origins``: a list of web page origins, each normalised (RFC 6454)."""
+    if not isinstance(value, (list, tuple)):
+        raise ScenarioError("server.allowed_origins must be a list of origins, e.g. "
+                            '["https://app.contoso.com"]')
+    origins = []
+    for index, item in enumerate(value):
+        origin = normal_origin(item) if isinstance(item, str) else None
+        if origin is None:
+            raise ScenarioError(f"server.allowed_origins[{index}] must be an http(s) origin, "
+                                f"scheme://host[:port] with no path (got {item!r})")
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
 
 
 def _only(raw: Any, where: str, allowed: set[str], hint: str = "") -> None:

@@ -1,5 +1,6 @@
-"""Discovery and sign-in routes: the autodiscover root, the user resource behind the 401
-challenge, the XFrame page and the OAuth token endpoint.
+"""Discovery and sign-in routes: the autodiscover root (also at the discovery host's ``/``),
+the user resource behind the 401 challenge, the XFrame page (also at ``/xframe``) and the
+OAuth token endpoint.
 
 The challenge itself is answered by ``app.py``'s exception handler, whenever
 ``common.token_of`` finds no valid bearer token. The token endpoint takes the password grant
@@ -16,9 +17,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ucwa_nb.sim import render
+from ucwa_nb.sim import render, xframe
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.http import challenge_grants, read_body, ucwa_response
+from ucwa_nb.sim.http import COMMON_HEADERS, challenge_grants, read_body, ucwa_response
 from ucwa_nb.sim.routes.common import route, token_of, world_of
 from ucwa_nb.sim.routes.windows_signin import (
     continues_handshake,
@@ -30,17 +31,29 @@ from ucwa_nb.sim.routes.windows_signin import (
 __all__ = ["ROUTES"]
 
 
+def _link_base(request: Request) -> str:
+    """What the root's and the user's hrefs start with: nothing (relative, root_ref.md's
+    sample), or with ``[server] absolute_links`` this server's scheme and host, as in
+    CreateAnApplication.md's trace (``https://lyncweb.contoso.com/Autodiscover/...``)."""
+    if not world_of(request).settings.absolute_links:
+        return ""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
 async def root(request: Request) -> Response:
-    return ucwa_response(request, render.root())
+    # Also the discovery host's "/" (CreateAnApplication.md step 1): the same resource, whose
+    # self link names the root's own path, as in that page's trace.
+    return ucwa_response(request, render.root(_link_base(request)))
 
 
 async def user(request: Request) -> Response:
     token_of(request)
-    return ucwa_response(request, render.user())
+    return ucwa_response(request, render.user(_link_base(request)))
 
 
-async def xframe(request: Request) -> Response:
-    return Response("<html><body>XFrame</body></html>", media_type="text/html")
+async def xframe_page(request: Request) -> Response:
+    return Response(xframe.page(), headers=dict(COMMON_HEADERS),
+                    media_type="text/html; charset=utf-8")
 
 
 async def oauth_token(request: Request) -> Response:
@@ -154,7 +167,9 @@ async def oauth_token(request: Request) -> Response:
 
 ROUTES = [
     route("root", root, "GET"),
+    route("discovery", root, "GET"),
     route("user", user, "GET"),
-    route("xframe", xframe, "GET"),
+    route("xframe", xframe_page, "GET"),
+    route("discoveryXframe", xframe_page, "GET"),
     route("token", oauth_token, "POST"),
 ]

@@ -87,6 +87,24 @@ def test_browser_cross_domain_refusal(fixtures: Path) -> None:
     assert "CrossDomainAuthorizationList" in finding.fix
 
 
+def test_the_simulators_cross_domain_refusal(make_sim: MakeSim,
+                                             make_session: MakeSession) -> None:
+    # A page of an origin off the allow list, through the frame: the frame stamps the page's
+    # origin in X-Ms-Origin and the simulator refuses as a real server does.
+    sim = make_sim(allowed_origins=["https://app.contoso.com"])
+    session = make_session(sim)
+    session.http_client.get(sim.url, headers={"X-Ms-Origin": "https://portal.fabrikam.com",
+                                              "X-Requested-With": "XMLHttpRequest"})
+    [finding] = fired(session, "signin.cross-domain")
+    assert "https://portal.fabrikam.com" in finding.evidence
+    assert finding.seqs == (len(session.log) - 1,)
+    assert "CrossDomainAuthorizationList" in finding.fix
+    # From an allowed origin nothing is refused, so nothing fires.
+    allowed = make_session(sim)
+    allowed.http_client.get(sim.url, headers={"X-Ms-Origin": "https://app.contoso.com"})
+    assert fired(allowed, "signin.cross-domain") == []
+
+
 def test_fiddler_proxy_401_html_page_and_refused_token(fixtures: Path) -> None:
     har = fixtures / "fiddler-proxy-and-tokens.har"
     [challenge] = fired(har, "signin.no-ucwa-challenge")

@@ -189,7 +189,9 @@ def _cross_domain(record: Record, rule: Rule) -> Iterator[Finding]:
                          e.message or ""]).lower()
         if "cross domain" not in text and "cross-domain" not in text:
             continue
-        origin = e.request_header("origin") or e.request_header("referer") or "this origin"
+        # The cross-domain frame names the page's origin in X-Ms-Origin (Cross_domainIFRAME).
+        origin = (e.request_header("x-ms-origin") or e.request_header("origin")
+                  or e.request_header("referer") or "this origin")
         yield rule.finding(
             [e.seq], f"#{e.seq} {e.what}: cross domain request refused (from {origin})",
             "The server does not allow cross-domain requests from the web page's origin: "
@@ -249,7 +251,8 @@ RULES: tuple[Rule, ...] = (
          "HAR fixture (an IIS page); simulator: none, its answers are UCWA's", _html_body),
     Rule("signin.cross-domain", "Origin not on the cross-domain allow list",
          "Cross_domainIFRAME",
-         "HAR fixture (a browser's DevTools): the simulator has no allow list",
+         "simulator: [server] allowed_origins without the page's origin, and a request "
+         "with X-Ms-Origin (as the XFrame sends it); HAR fixture (a browser's DevTools)",
          _cross_domain),
     Rule("signin.tls", "TLS handshake failed", "RootURL",
          "simulator: connect() to https:// on its plain-HTTP port (the handshake fails)",
