@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
+from ucwa_nb.sim.http_edges import HttpEdges
 from ucwa_nb.sim.operations import OPERATIONS
 from ucwa_nb.sim.routes import ROUTES, recorded
 from ucwa_nb.sim.routes.common import world_of
@@ -80,6 +81,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
         # trace in a response.
         middleware=[Middleware(_VersionHeader, version=world.settings.ucwa_version),
                     Middleware(_Prefix, prefix=world.settings.root_path),
+                    Middleware(HttpEdges, revision=world.settings.resource_revision),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
     )

@@ -117,6 +117,11 @@ class ServerSettings:
     # the simulator's own. Versioning.md: every response names its resource revision in
     # X-MS-UcwaVersion; ucwa-protocol.md 1.3: the MsRtcOAuth challenge lists the grant types.
     ucwa_version: str = "1.7"
+    # Versioning.md: the highest resource revision served; a request whose
+    # X-MS-RequiresMinResourceVersion asks for more gets 404 NotFound/APIVersionNotSupported.
+    # [infer] 2: UCWA 2.0 (MultiTabSupport.md's sample POSTs applications with revision 2,
+    # as real clients do on every request); no page shows a revision above 2.
+    resource_revision: float = 2.0
     grant_types: str = "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
     # ---- sign-in (AuthenticationInUCWA): the grants the token endpoint takes.
     # false: the password grant is off, as on deployments with Windows sign-in or ADFS only
