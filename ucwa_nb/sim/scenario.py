@@ -187,6 +187,9 @@ class UserSpec:
     own_phone: PhoneSpec = PhoneSpec()
     conversations: tuple[ConversationSpec, ...] = ()
     conversation_logs: tuple[ConversationLogSpec, ...] = ()
+    # Whether the server's policies give the user phone audio (call-via-work) among their
+    # capabilities: without it startPhoneAudio is 403 (rules/offers.can_start_phone_audio).
+    phone_audio: bool = True
 
     @property
     def username(self) -> str:

@@ -190,7 +190,7 @@ class _Loader:
     def user(self, raw: dict[str, Any], index: int) -> UserSpec:
         where = f"users[{index}]"
         _only(raw, where, {"uri", "password", "name", "phone", "region", "scopes", "own_phone",
-                           "conversations", "conversation_logs"})
+                           "conversations", "conversation_logs", "phone_audio"})
         uri = self.sip(_req(raw, "uri", where), where + ".uri")
         region = str(raw.get("region", "US")).upper()
         phone = raw.get("phone", "")
@@ -200,6 +200,9 @@ class _Loader:
             raise ScenarioError(f"{where}.scopes must be a list of strings")
         own = raw.get("own_phone", {})
         _only(own, where + ".own_phone", {"behaviour", "after"})
+        phone_audio = raw.get("phone_audio", True)
+        if not isinstance(phone_audio, bool):
+            raise ScenarioError(f"{where}.phone_audio must be true or false")
         return UserSpec(
             uri=uri,
             password=str(_req(raw, "password", where)),
@@ -216,6 +219,7 @@ class _Loader:
                 self.log(c, f"{where}.conversation_logs[{i}]")
                 for i, c in enumerate(_list(raw, "conversation_logs"))
             ),
+            phone_audio=phone_audio,
         )
 
 
