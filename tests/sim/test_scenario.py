@@ -47,6 +47,9 @@ def test_default_scenario_holds_the_documented_world() -> None:
         "sip:maria@contoso.com": "busy",
         "sip:pierre@contoso.com": "declines",
         "sip:nora@contoso.com": "never_answers",
+        # They do not answer their desks; their forwarding takes the call.
+        "sip:david@contoso.com": "never_answers",
+        "sip:emma@contoso.com": "never_answers",
     }
     assert scenario.phones["+14255550199"].behaviour == "never_answers"
     assert scenario.contact("SIP:John@Contoso.com") is not None
@@ -241,3 +244,43 @@ def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None
     assert scenarios.fast(application_expiry=2.0).server.application_expiry == 2.0
     with pytest.raises(ScenarioError, match="unknown key"):
         scenarios.fast(ring_time=1.0)
+
+
+# ------------------------------------------------------------------------- numbers
+
+
+def test_numbers_forwarding_and_mobiles_load() -> None:
+    from ucwa_nb.sim import scenarios
+    from ucwa_nb.sim.scenario import ForwardSpec, PhoneSpec
+
+    world = scenarios.default()
+    david = world.contact("sip:david@contoso.com")
+    assert david is not None
+    assert (david.phone, david.mobile) == ("tel:+14255550142", "tel:+14255550143")
+    assert david.mobile_phone == PhoneSpec("answers", 1.0)
+    assert david.forward == ForwardSpec(2.0, "mobile")
+    assert world.phones["+14255550100"].name == "Contoso Reception"
+
+
+@pytest.mark.parametrize(("contact", "message"), [
+    ({"forward": {"to": "mobile"}}, "has no mobile number"),
+    ({"forward": {"to": "desk"}}, "forward.to must be one of"),
+    ({"forward": {"after": -1}}, "forward.after must be"),
+    ({"forward": {"after": "soon"}}, "forward.after must be"),
+    ({"mobile": {"behaviour": "answers"}}, "mobile.number is required"),
+    ({"mobile": {"number": "555"}}, "mobile.number"),
+    ({"mobile": {"number": "tel:+14255550160", "ring": 1}}, "unknown key"),
+])
+def test_bad_forwarding_and_mobiles_name_the_key(contact: dict[str, Any], message: str) -> None:
+    data = {"users": [{"uri": "sip:a@contoso.com", "password": "p"}],
+            "contacts": [{"uri": "sip:b@contoso.com", **contact}]}
+    with pytest.raises(ScenarioError, match=message):
+        scenario_from_dict(data)
+
+
+def test_a_user_without_phone_audio() -> None:
+    data = {"users": [{"uri": "sip:a@contoso.com", "password": "p", "phone_audio": False}]}
+    assert scenario_from_dict(data).users[0].phone_audio is False
+    data["users"][0]["phone_audio"] = "no"
+    with pytest.raises(ScenarioError, match="phone_audio must be true or false"):
+        scenario_from_dict(data)

@@ -28,6 +28,7 @@ __all__ = [
     "ConversationLogSpec",
     "ConversationSpec",
     "FaultSpec",
+    "ForwardSpec",
     "PhoneSpec",
     "PollFaultSpec",
     "Scenario",
@@ -143,6 +144,22 @@ class PhoneSpec:
 
     behaviour: Behaviour = "answers"
     after: float = 0.2
+    # Who answers it, for an outside number called by call-via-work (the participant's
+    # name; the number itself when empty).
+    name: str = ""
+
+
+# Where a contact's forwarding sends a call (rules/dialling.py).
+FORWARD_TARGETS = ("mobile", "voicemail")
+
+
+@dataclass(frozen=True)
+class ForwardSpec:
+    """A contact's call forwarding: a call not answered within ``after`` seconds goes to
+    their ``mobile`` number or their ``voicemail`` (``after`` 0: at once)."""
+
+    after: float = 2.0
+    to: str = "voicemail"
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,10 @@ class ContactSpec:
     name: str
     behaviour: Behaviour = "answers"
     after: float = 0.5
-    phone: str | None = None
+    phone: str | None = None  # the work number (tel:+E.164): calling it reaches the contact
+    mobile: str | None = None  # the mobile number (tel:+E.164), answered as mobile_phone says
+    mobile_phone: PhoneSpec = PhoneSpec("answers", 1.0)
+    forward: ForwardSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,13 @@ from ucwa_nb.sim.scenario import (
     ALL_SCOPES,
     BEHAVIOURS,
     FAULTS,
+    FORWARD_TARGETS,
     WINDOWS_AUTH,
     ContactSpec,
     ConversationLogSpec,
     ConversationSpec,
     FaultSpec,
+    ForwardSpec,
     PhoneSpec,
     PollFaultSpec,
     Scenario,
@@ -92,7 +94,7 @@ class _Loader:
         phones = {}
         for i, raw in enumerate(_list(self.data, "phones")):
             where = f"phones[{i}]"
-            _only(raw, where, {"number", "behaviour", "after"})
+            _only(raw, where, {"number", "behaviour", "after", "name"})
             number = self.number(_req(raw, "number", where), "US", where)
             phones[number] = self.phone(raw, where)
         faults = tuple(self.fault(f, i) for i, f in enumerate(_list(self.data, "faults")))
@@ -173,7 +175,7 @@ class _Loader:
         after = raw.get("after", PhoneSpec.after)
         if not isinstance(after, int | float) or isinstance(after, bool) or after < 0:
             raise ScenarioError(f"{where}.after must be a number of seconds >= 0")
-        return PhoneSpec(behaviour, float(after))
+        return PhoneSpec(behaviour, float(after), str(raw.get("name", "")))
 
     def number(self, value: Any, region: str, where: str) -> str:
         try:
@@ -250,8 +252,15 @@ class _Loader:
 
     def contact(self, raw: dict[str, Any], index: int) -> ContactSpec:
         where = f"contacts[{index}]"
-        _only(raw, where, {"uri", "name", "behaviour", "after", "phone"})
+        _only(raw, where, {"uri", "name", "behaviour", "after", "phone", "mobile", "forward"})
         phone = self.phone(raw, where)
+        mobile = raw.get("mobile")
+        if mobile is not None:
+            _only(mobile, where + ".mobile", {"number", "behaviour", "after"})
+        forward = raw.get("forward")
+        if forward is not None:
+            forward = self.forward(forward, where + ".forward",
+                                   has_mobile=mobile is not None)
         return ContactSpec(
             uri=self.sip(_req(raw, "uri", where), where + ".uri"),
             name=str(raw.get("name", "")),
@@ -260,7 +269,26 @@ class _Loader:
             # Checked like a user's phone, rather than stored as whatever text was given.
             phone="tel:" + self.number(raw["phone"], "US", where + ".phone")
             if "phone" in raw else None,
+            mobile="tel:" + self.number(_req(mobile, "number", where + ".mobile"), "US",
+                                        where + ".mobile.number")
+            if mobile is not None else None,
+            mobile_phone=self.phone({"after": 1.0, **mobile}, where + ".mobile")
+            if mobile is not None else ContactSpec.mobile_phone,
+            forward=forward,
         )
+
+    def forward(self, raw: Any, where: str, *, has_mobile: bool) -> ForwardSpec:
+        _only(raw, where, {"after", "to"})
+        to = raw.get("to", "voicemail")
+        if to not in FORWARD_TARGETS:
+            raise ScenarioError(f"{where}.to must be one of {', '.join(FORWARD_TARGETS)}")
+        if to == "mobile" and not has_mobile:
+            raise ScenarioError(f"{where}.to is mobile, but the contact has no mobile number")
+        after = raw.get("after", ForwardSpec.after)
+        if not isinstance(after, int | float) or isinstance(after, bool) or after < 0 \
+                or not math.isfinite(after):
+            raise ScenarioError(f"{where}.after must be a number of seconds >= 0")
+        return ForwardSpec(float(after), to)
 
     def poll_faults(self, raw: Any) -> PollFaultSpec:
         _only(raw, "poll_faults", {"drop_rate", "hold_rate", "hold_for", "seed"})
