@@ -5,6 +5,8 @@ dialects."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from support import Lab
 from support.ucwa_http import ACCEPT, Format, Session, reason_of, resource_of
@@ -16,7 +18,7 @@ OTHER: dict[Format, Format] = {"json": "xml", "xml": "json"}
 
 
 @pytest.fixture(scope="module")
-def session(shared_sim: Simulator) -> Session:
+def session(shared_sim: Simulator) -> Iterator[Session]:
     lab = Lab()
     yield lab.sign_in(shared_sim, collect=False)
     lab.close()

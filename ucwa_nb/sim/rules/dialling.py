@@ -70,7 +70,8 @@ def forwarded(reached: Reached) -> Reached:
     """Where ``reached``'s forwarding sends the call: the contact's mobile, or their
     voicemail, which answers."""
     contact, forward = reached.contact, reached.forward
-    assert contact is not None and forward is not None
+    assert contact is not None
+    assert forward is not None
     if forward.to == "mobile" and contact.mobile is not None:
         return Reached(contact.mobile_phone, contact.mobile, contact)
     return Reached(_VOICEMAIL_ANSWERS, contact.uri + VOICEMAIL, contact)
