@@ -239,6 +239,11 @@ def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None
     assert all(u.own_phone.after <= 0.05 for u in fast.users)
     assert max(c.after for c in fast.contacts) < min(c.after for c in default.contacts
                                                      if c.behaviour == "answers")
+    # Forwarding happens before a ring gives up; mobiles and outside numbers answer soon.
+    assert all(c.forward.after < fast.server.ring_timeout for c in fast.contacts if c.forward)
+    assert all(c.mobile_phone.after <= 0.1 for c in fast.contacts)
+    assert all(p.after <= 0.1 for p in fast.phones.values())
+    assert set(fast.phones) == set(default.phones)
     # Short polls are a departure from real servers (180..1800 s) that fast() asks for by name.
     assert fast.server.min_poll_timeout == scenarios.FAST_SERVER["min_poll_timeout"] == 1.0
     assert scenarios.fast(application_expiry=2.0).server.application_expiry == 2.0
