@@ -123,6 +123,7 @@ def test_cancel_needs_a_session() -> None:
     (("started", "Connecting", None, None), "connecting"),
     (("updated", "Connecting", None, None), "ringing your phone"),
     (("updated", "Alerting", None, None), "ringing the callee"),
+    (("updated", "Forwarded", None, None), "forwarded"),
     (("completed", "Connected", "Success", None), "connected"),
     (("completed", "Failed", "Failure", Reason("Timeout")), "failed (Timeout)"),
     (("completed", "Failed", "Failure", None), "failed"),

@@ -65,6 +65,21 @@ def callee_uris(draw: st.DrawFn) -> str:
     return scheme + user + draw(st.sampled_from(["@", " @ ", ""])) + host
 
 
+@st.composite
+def callee_numbers(draw: st.DrawFn) -> str:
+    """A callee given as a number, in the forms CoreCapabilities.md's "URI including phone
+    number" takes (tel:, sip:...;user=phone), with the numbers people type."""
+    number = draw(phone_numbers())
+    for scheme in ("tel:", "tel :", "TEL:", "sip:"):
+        number = number.removeprefix(scheme)
+    form = draw(st.sampled_from(["tel", "sip-user-phone", "sip-no-param", "sip-params"]))
+    if form == "tel":
+        return draw(st.sampled_from(["tel:", "tel : ", "Tel:"])) + number
+    params = {"sip-user-phone": ";user=phone", "sip-no-param": "",
+              "sip-params": ";transport=tls;USER=phone"}[form]
+    return f"sip:{number}@contoso.com{params}"
+
+
 class InProcessServer:
     """The simulator's World, with Alice's application ready to take a POST (a live event
     channel), asked through what the HTTP handler of addPhoneAudio calls before it starts a
@@ -118,6 +133,42 @@ def test_a_number_passes_locally_exactly_when_the_simulator_accepts_it(
 def test_a_callee_passes_locally_exactly_when_the_simulator_accepts_it(
         server: InProcessServer, to: str) -> None:
     assert _local_ok(server, to=to) == server.accepts({"to": to}), to
+
+
+@settings(max_examples=200, deadline=None)
+@given(to=callee_numbers())
+def test_a_callee_number_passes_locally_exactly_when_the_simulator_accepts_it(
+        server: InProcessServer, to: str) -> None:
+    assert _local_ok(server, to=to) == server.accepts({"to": to}), to
+
+
+def test_the_callee_generator_reaches_both_answers(server: InProcessServer) -> None:
+    answers = {server.accepts({"to": to}) for to in
+               ["tel:+14255550100", "sip:4255550100@contoso.com;user=phone", "tel:555"]}
+    assert answers == {True, False}
+
+
+@pytest.mark.parametrize("to", ["tel:+14255550100", "tel:4255550100",
+                                "sip:+14255550100@contoso.com;user=phone", "tel:555",
+                                "sip:555@contoso.com;user=phone", "+14255550100"])
+def test_a_real_post_of_a_callee_number_agrees_with_the_local_check(
+        make_sim: MakeSim, make_session: MakeSession, to: str) -> None:
+    sim = make_sim()
+    session: Session = make_session(sim)
+    wait_for_parked_poll(sim)
+    prepared = session.prepare_start_phone_audio(to)
+    locally_valid = "to" not in prepared.problems
+    try:
+        call = prepared.send()
+    except ucwa_nb.UcwaError as exc:
+        refusal: ucwa_nb.UcwaError | None = exc
+    else:
+        refusal = None
+        assert call.http_status == 201
+    if refusal is not None:
+        assert refusal.status == 400, refusal
+        assert refusal.subcode in ("NormalizationFailed", "ParameterValidationFailure")
+    assert locally_valid == (refusal is None), (to, prepared.problems)
 
 
 def test_the_issue_numbers_pass_where_the_server_takes_them(server: InProcessServer) -> None:

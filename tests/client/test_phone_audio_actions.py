@@ -8,11 +8,20 @@ says so when there is none.
 from __future__ import annotations
 
 import pytest
-from support import JOHN, NORA, SUCCESS_TYPES, WAIT, MakeSession, MakeSim
+from support import (
+    JOHN,
+    NORA,
+    SUCCESS_TYPES,
+    WAIT,
+    MakeSession,
+    MakeSim,
+    fast_scenario_dict,
+)
 
 import ucwa_nb
 from ucwa_nb import PhoneAudioCall, Session, ValidationError
 from ucwa_nb.client.operations import HOLD_PHONE_AUDIO, START_PHONE_AUDIO
+from ucwa_nb.sim import scenario_from_dict
 
 
 def _phone_audio_links(session: Session, call: PhoneAudioCall) -> set[str]:
@@ -95,8 +104,10 @@ def test_start_phone_audio_validates_locally(session: Session) -> None:
     assert "to" in error.parameters
 
 
-def test_start_phone_audio_forbidden_without_the_modality(session: Session) -> None:
-    # makeMeAvailable without PhoneAudio: the capability is gone (startPhoneAudio_ref: 403).
+def test_start_phone_audio_after_make_me_available_for_messaging_only(
+        session: Session) -> None:
+    # supportedModalities are the incoming modalities (communication_ref): made available
+    # for Messaging only, the user still starts a phone call (makeMeAvailable_ref).
     me = session.me
     assert me is not None
     link = me.link("makeMeAvailable")
@@ -106,10 +117,28 @@ def test_start_phone_audio_forbidden_without_the_modality(session: Session) -> N
     answer = session.http_client.post(url, json={"supportedModalities": ["Messaging"]},
                                       headers={"Accept": "application/json"})
     assert answer.status_code == 204
+    call = session.start_phone_audio(JOHN)
+    assert call.http_status == 201
+    assert call.wait(timeout=5).status == "Success"
+
+
+def test_start_phone_audio_forbidden_without_the_capability(
+        make_sim: MakeSim, make_session: MakeSession) -> None:
+    # startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities", for a user
+    # whose policies leave phone audio out (the scenario's phone_audio = false).
+    data = fast_scenario_dict()
+    data["users"][0]["phone_audio"] = False
+    session = make_session(make_sim(scenario_from_dict(data)))
     with pytest.raises(ucwa_nb.UcwaError) as refused:
         session.start_phone_audio(JOHN)
     assert (refused.value.status, refused.value.code) == (403, "Forbidden")
     assert session.calls == []
+
+
+def test_start_phone_audio_calls_a_number(session: Session) -> None:
+    call = session.start_phone_audio("tel:(425) 555-0100")
+    assert call.wait(timeout=5).status == "Success"
+    assert call.target == "tel:(425) 555-0100"  # as the caller wrote it
 
 
 def test_offered_link_and_draft_use_the_one_definition(session: Session) -> None:

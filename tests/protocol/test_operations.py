@@ -6,7 +6,6 @@ from ucwa_nb.protocol.operations import (
     ADD_PHONE_AUDIO,
     CANCEL,
     OPERATIONS,
-    PARAMETER_VALIDATION_FAILED,
     START_PHONE_AUDIO,
     CheckContext,
     reference_page,
@@ -33,7 +32,7 @@ def test_problems_by_ucwa_name() -> None:
         {"to": None, "operation_id": "x" * 51, "phone_number": "abc"})
     assert set(problems) == {"to", "operationId", "phoneNumber"}
     assert problems["operationId"] == "51 characters; the maximum is 50"
-    assert problems["to"].startswith("required: the SIP URI")
+    assert problems["to"].startswith("required: who to call")
 
 
 def test_choices_and_either_spelling() -> None:
@@ -42,7 +41,35 @@ def test_choices_and_either_spelling() -> None:
     field = START_PHONE_AUDIO.field("thread_id")
     assert field is not None
     assert field is START_PHONE_AUDIO.field("threadId")
-    assert field.subcode == PARAMETER_VALIDATION_FAILED
+    assert field.normalization is None  # a failed check is ParameterValidationFailure
+
+
+def test_a_number_in_to_is_checked_by_the_dial_plan() -> None:
+    """CoreCapabilities.md: the other contacts "are identified by a URI including phone
+    number". Both forms pass; one the dial plan cannot normalise fails its normalization
+    (NormalizationFailed at the server), one that is no URI its check
+    (ParameterValidationFailure)."""
+    to = ADD_PHONE_AUDIO.field("to")
+    assert to is not None
+    assert to.normalization is not None
+    for good in ("tel:+14255550100", "tel:4255550100", "tel:(425) 555-0100",
+                 "sip:+14255550100@contoso.com;user=phone",
+                 "sip:4255550100@contoso.com;user=phone"):
+        assert ADD_PHONE_AUDIO.problems({"to": good}) == {}, good
+        assert START_PHONE_AUDIO.problems({"to": good}) == {}, good
+    context = CheckContext()
+    for unnormalisable in ("tel:555", "tel:+1", "sip:abc@contoso.com;user=phone"):
+        assert to.problem(unnormalisable, context) is not None
+        assert to.problem(unnormalisable, context, normalize=False) is None, unnormalisable
+    for malformed in ("john", "+14255550100", "mailto:john@contoso.com"):
+        assert to.problem(malformed, context, normalize=False) is not None, malformed
+        assert "tel:+14255550100" in (to.problem(malformed, context) or "")
+
+
+def test_the_dial_plan_is_the_users_region() -> None:
+    values = {"to": "tel:020 7946 0958"}
+    assert "to" in ADD_PHONE_AUDIO.problems(values, CheckContext(region="US"))
+    assert ADD_PHONE_AUDIO.problems(values, CheckContext(region="GB")) == {}
 
 
 def test_spacing_follows_the_context() -> None:

@@ -29,7 +29,8 @@ def test_valid_input() -> None:
     ("", "required"),
     ("   ", "required"),
     ("john@contoso.com", "must start with 'sip:'"),
-    ("tel:+14255551234", "must start with 'sip:'"),
+    ("tel:555", "cannot be normalised"),
+    ("sip:555@contoso.com;user=phone", "cannot be normalised"),
     ("sip:john", "sip:user@domain"),
 ])
 def test_bad_to(to: str | None, text: str) -> None:
@@ -87,3 +88,31 @@ def test_bad_operation_id(op: str, text: str) -> None:
 def test_every_problem_at_once() -> None:
     problems = _check(to="nobody", phone="555", op="y" * 60)
     assert set(problems) == {"to", "phoneNumber", "operationId"}
+
+
+@pytest.mark.parametrize(("to", "read"), [
+    ("sip:john@contoso.com", "sip:john@contoso.com"),
+    ("sip:John@Contoso.COM", "sip:John@contoso.com"),
+    ("tel:+14255550100", "tel:+14255550100"),
+    ("tel:4255550100", "tel:+14255550100"),              # the dial plan adds +1
+    ("tel:+1 (425) 555-0100", "tel:+14255550100"),
+    ("tel:+14255550100;phone-context=contoso.com", "tel:+14255550100"),
+    ("sip:+14255550100@contoso.com;user=phone", "tel:+14255550100"),
+    ("sip:4255550100@contoso.com;transport=tls;USER=PHONE", "tel:+14255550100"),
+    # Without user=phone the user part is a name (RFC 3261 19.1.1), not a number.
+    ("sip:+14255550100@contoso.com", "sip:+14255550100@contoso.com"),
+])
+def test_callee_uri_reads_people_and_numbers(to: str, read: str) -> None:
+    from ucwa_nb.protocol.rules import callee_uri
+
+    assert callee_uri(to) == read
+    assert _check(to=to) == {}
+
+
+def test_callee_numbers_follow_the_dial_plan_of_the_region() -> None:
+    from ucwa_nb.protocol.phone import NormalizationError
+    from ucwa_nb.protocol.rules import callee_uri
+
+    assert callee_uri("tel:020 7946 0958", "GB") == "tel:+442079460958"
+    with pytest.raises(NormalizationError):
+        callee_uri("tel:020 7946 0958", "US")

@@ -644,13 +644,34 @@ def ucwa_format(media: str | None) -> str | None:
 
 
 def negotiated_format(request: Wire) -> str:
-    """The format an answer must use: the first UCWA type the client accepts, else the
-    format it sent, else JSON."""
+    """The format an answer must use (RFC 9110 12.5.1, as HTTP.md defers to it): of the
+    UCWA types the client accepts, the one of highest ``q`` (1 when absent or malformed; 0
+    refuses the type), the first listed among equals; a wildcard stands for the default;
+    without any, the format it sent, else JSON."""
+    default = "xml" if ucwa_format(request.header("content-type")) == "xml" else "json"
+    best: tuple[float, str] | None = None
     for entry in (request.header("accept") or "").split(","):
-        found = ucwa_format(entry)
-        if found is not None:
-            return found
-    return "xml" if ucwa_format(request.header("content-type")) == "xml" else "json"
+        base = entry.split(";", 1)[0].strip().lower()
+        found = default if base in ("*/*", "application/*") else ucwa_format(entry)
+        weight = 1.0
+        for param in entry.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                weight = _q_value(value.strip())
+                break
+        if found is not None and weight > 0 and (best is None or weight > best[0]):
+            best = (weight, found)
+    return best[1] if best is not None else default
+
+
+def _q_value(value: str) -> float:
+    """RFC 9110's qvalue: "0" or "1", or either with a dot and up to three digits (1 may
+    only be followed by zeros); anything else counts as absent (1)."""
+    shaped = (value[:1] in ("0", "1") and value[1:2] in ("", ".") and len(value) <= 5
+              and (value[2:].isdigit() or value[2:] == ""))
+    if not shaped or float(value) > 1.0:
+        return 1.0
+    return float(value)
 
 
 @dataclass

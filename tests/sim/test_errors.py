@@ -86,6 +86,18 @@ def test_numbers_the_dial_plan_cannot_normalise(lab: Lab, shared_sim: Simulator,
             "NormalizationFailed")
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("to", ["tel:555", "tel:+1", "sip:555@contoso.com;user=phone",
+                                "tel:call-me"])
+def test_a_callee_number_the_dial_plan_cannot_normalise(lab: Lab, shared_sim: Simulator,
+                                                        to: str, fmt: Format) -> None:
+    # add/startPhoneAudio_ref: 400 NormalizationFailed "The phone normalization failed".
+    session = lab.sign_in(shared_sim, fmt=fmt)
+    reason = _expect(_operate(session, "addPhoneAudio", {"to": to}, fmt), 400, "BadRequest",
+                     "NormalizationFailed", fmt)
+    assert "to" in (reason.message or "")
+
+
 # ------------------------------------------------------------------------- 500 CallbackChannelError
 
 
@@ -247,7 +259,7 @@ def test_faults_from_the_scenario_file(lab: Lab) -> None:
 PVF_CASES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("missing-to", "addPhoneAudio", {"operationId": "x"}, {"to"}),
     ("empty-to", "addPhoneAudio", {"to": "  "}, {"to"}),
-    ("to-not-sip", "addPhoneAudio", {"to": "tel:+14255551234"}, {"to"}),
+    ("to-not-a-uri", "addPhoneAudio", {"to": "+14255551234"}, {"to"}),
     ("operation-id-51", "addPhoneAudio", {"to": JOHN, "operationId": "x" * 51},
      {"operationId"}),
     ("operation-id-51-continue", "continuePhoneAudio", {"operationId": "y" * 51},

@@ -200,8 +200,10 @@ def test_a_failed_start_ends_its_conversation(lab: Lab, sim: Simulator) -> None:
 START_ERRORS: list[tuple[str, dict[str, Any], int, str, str | None, set[str]]] = [
     ("missing-to", {"operationId": "x"}, 400, "BadRequest", "ParameterValidationFailure",
      {"to"}),
-    ("to-not-sip", {"to": "tel:+14255551234"}, 400, "BadRequest",
+    ("to-not-a-uri", {"to": "john"}, 400, "BadRequest",
      "ParameterValidationFailure", {"to"}),
+    ("to-number-not-normalisable", {"to": "tel:555"}, 400, "BadRequest",
+     "NormalizationFailed", set()),
     ("subject-251", {"to": JOHN, "subject": "s" * 251}, 400, "BadRequest",
      "ParameterValidationFailure", {"subject"}),
     ("importance", {"to": JOHN, "importance": "Whenever"}, 400, "BadRequest",
@@ -321,17 +323,75 @@ def test_make_me_available(lab: Lab, sim: Simulator, fmt: Format) -> None:
 
 
 def test_make_me_available_errors(lab: Lab, sim: Simulator) -> None:
-    session = lab.sign_in(sim, collect=False)
+    session = lab.sign_in(sim)
     href = session.href(_me(session), "makeMeAvailable")
-    _expect(session.post(href, {}), 500, "ServiceFailure", "CallbackChannelError")
-    session.collect(sim)
     reason = _expect(session.post(href, {"signInAs": "Sleepy", "phoneNumber": "555"}), 400,
                      "BadRequest", "ParameterValidationFailure")
     assert set(reason.parameters) == {"signInAs", "phoneNumber"}
     _expect(session.post(href, {"supportedModalities": ["Messaging", "Video"]}), 403,
             "Forbidden", None)
-    # Available without PhoneAudio: startPhoneAudio is refused (startPhoneAudio_ref 403).
-    assert session.post(href, {"supportedModalities": ["Messaging"]}).status_code == 204
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_make_me_available_before_the_first_poll(lab: Lab, sim: Simulator,
+                                                 fmt: Format) -> None:
+    # GetMyPresenceInformation.md: create the application, then POST makeMeAvailable,
+    # "should be 204 No content", with no event poll in between.
+    session = lab.sign_in(sim, fmt=fmt, collect=False)
+    href = session.href(_me(session), "makeMeAvailable")
+    response = session.post(href, {"supportedModalities": ["Messaging"]})
+    assert response.status_code == 204, response.text
+    assert session.communication().get("supportedModalities") == ["Messaging"]
+
+
+def test_make_me_available_after_the_channel_was_let_go(lab: Lab) -> None:
+    # makeMeAvailable_ref's 500 CallbackChannelError: a channel that was started and then
+    # abandoned for longer than callback_grace is not reachable.
+    sim = lab.start(callback_grace=0.3)
+    session = lab.sign_in(sim, collect=False)
+    events = session.get(session.events_href, params={"timeout": 0.2})
+    assert events.status_code == 200
+    sim.call(lambda: sim.world.clock.advance(0.5))
+    _expect(session.post(session.href(_me(session), "makeMeAvailable"), {}), 500,
+            "ServiceFailure", "CallbackChannelError")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("path", ["fresh", "messaging-only", "put-unchanged", "put-empty"])
+def test_start_phone_audio_does_not_depend_on_incoming_modalities(
+        lab: Lab, sim: Simulator, fmt: Format, path: str) -> None:
+    """supportedModalities are the incoming modalities (communication_ref,
+    makeMeAvailable_ref); a call starts without makeMeAvailable (makeMeAvailable_ref). So the
+    same representation means the same behaviour: every path answers 201."""
+    session = lab.sign_in(sim, fmt=fmt)
+    if path == "messaging-only":
+        response = session.post(session.href(_me(session), "makeMeAvailable"),
+                                {"supportedModalities": ["Messaging"]})
+        assert response.status_code == 204, response.text
+    elif path.startswith("put"):
+        got = session.get(session.communication().href or "")
+        body = got.content
+        if path == "put-empty":
+            before = session.communication()
+            assert before.get("supportedModalities") == []
+        response = session.client.put(
+            session.communication().href or "", content=body,
+            headers={"Content-Type": got.headers["content-type"],
+                     "If-Match": got.headers.get("etag") or ""})
+        assert response.status_code == 200, response.text
+        assert session.communication().get("supportedModalities") == []
+    response = session.post(_start_href(session), {"to": JOHN, "operationId": path})
+    assert response.status_code == 201, response.text
+
+
+def test_a_user_without_phone_audio_gets_403(lab: Lab) -> None:
+    from support import fast_scenario_dict
+
+    from ucwa_nb.sim import scenario_from_dict
+
+    data = fast_scenario_dict()
+    data["users"][0]["phone_audio"] = False
+    sim = lab.start(scenario_from_dict(data))
+    session = lab.sign_in(sim)
     reason = _expect(session.post(_start_href(session), {"to": JOHN}), 403, "Forbidden", None)
     assert "capabilities" in (reason.message or "")
-

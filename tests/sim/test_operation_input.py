@@ -18,6 +18,8 @@ from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.rules.operation_input import judge_input
 
 JOHN = "sip:john@contoso.com"
+TO_FIELD = ADD_PHONE_AUDIO.fields[-1]
+assert TO_FIELD.name == "to"
 
 
 @pytest.mark.parametrize(("spec", "props", "problems"), [
@@ -29,7 +31,7 @@ JOHN = "sip:john@contoso.com"
      {"importance": "must be one of Normal, Urgent, Emergency"}),
     (ADD_PHONE_AUDIO, {"operationId": 7}, {
         "operationId": "This parameter must be a string.",
-        "to": "required: the SIP URI of the person to call, e.g. sip:john@contoso.com"}),
+        "to": "required: " + TO_FIELD.help}),
     # phoneNumber is judged later (NormalizationFailed), but must be a string here too.
     (CONTINUE_PHONE_AUDIO, {"phoneNumber": ["tel:+1"]},
      {"phoneNumber": "This parameter must be a string."}),

@@ -47,6 +47,9 @@ def test_default_scenario_holds_the_documented_world() -> None:
         "sip:maria@contoso.com": "busy",
         "sip:pierre@contoso.com": "declines",
         "sip:nora@contoso.com": "never_answers",
+        # They do not answer their desks; their forwarding takes the call.
+        "sip:david@contoso.com": "never_answers",
+        "sip:emma@contoso.com": "never_answers",
     }
     assert scenario.phones["+14255550199"].behaviour == "never_answers"
     assert scenario.contact("SIP:John@Contoso.com") is not None
@@ -236,6 +239,11 @@ def test_the_named_fast_scenario_is_the_default_world_with_short_rings() -> None
     assert all(u.own_phone.after <= 0.05 for u in fast.users)
     assert max(c.after for c in fast.contacts) < min(c.after for c in default.contacts
                                                      if c.behaviour == "answers")
+    # Forwarding happens before a ring gives up; mobiles and outside numbers answer soon.
+    assert all(c.forward.after < fast.server.ring_timeout for c in fast.contacts if c.forward)
+    assert all(c.mobile_phone.after <= 0.1 for c in fast.contacts)
+    assert all(p.after <= 0.1 for p in fast.phones.values())
+    assert set(fast.phones) == set(default.phones)
     # Short polls are a departure from real servers (180..1800 s) that fast() asks for by name.
     assert fast.server.min_poll_timeout == scenarios.FAST_SERVER["min_poll_timeout"] == 1.0
     assert scenarios.fast(application_expiry=2.0).server.application_expiry == 2.0
@@ -321,3 +329,41 @@ def test_the_largest_values_allowed_still_load() -> None:
                                "body": "y" * 1024 * 1024}]}))
     assert scenario.contacts[0].after == 3600.0
     assert scenario.server.ring_timeout == 86400.0
+# ------------------------------------------------------------------------- numbers
+
+
+def test_numbers_forwarding_and_mobiles_load() -> None:
+    from ucwa_nb.sim import scenarios
+    from ucwa_nb.sim.scenario import ForwardSpec, PhoneSpec
+
+    world = scenarios.default()
+    david = world.contact("sip:david@contoso.com")
+    assert david is not None
+    assert (david.phone, david.mobile) == ("tel:+14255550142", "tel:+14255550143")
+    assert david.mobile_phone == PhoneSpec("answers", 1.0)
+    assert david.forward == ForwardSpec(2.0, "mobile")
+    assert world.phones["+14255550100"].name == "Contoso Reception"
+
+
+@pytest.mark.parametrize(("contact", "message"), [
+    ({"forward": {"to": "mobile"}}, "has no mobile number"),
+    ({"forward": {"to": "desk"}}, "forward.to must be one of"),
+    ({"forward": {"after": -1}}, "forward.after must be"),
+    ({"forward": {"after": "soon"}}, "forward.after must be"),
+    ({"mobile": {"behaviour": "answers"}}, "mobile.number is required"),
+    ({"mobile": {"number": "555"}}, "mobile.number"),
+    ({"mobile": {"number": "tel:+14255550160", "ring": 1}}, "unknown key"),
+])
+def test_bad_forwarding_and_mobiles_name_the_key(contact: dict[str, Any], message: str) -> None:
+    data = {"users": [{"uri": "sip:a@contoso.com", "password": "p"}],
+            "contacts": [{"uri": "sip:b@contoso.com", **contact}]}
+    with pytest.raises(ScenarioError, match=message):
+        scenario_from_dict(data)
+
+
+def test_a_user_without_phone_audio() -> None:
+    data = {"users": [{"uri": "sip:a@contoso.com", "password": "p", "phone_audio": False}]}
+    assert scenario_from_dict(data).users[0].phone_audio is False
+    data["users"][0]["phone_audio"] = "no"
+    with pytest.raises(ScenarioError, match="phone_audio must be true or false"):
+        scenario_from_dict(data)

@@ -72,6 +72,13 @@ def fast_scenario_dict(server: Mapping[str, Any] | None = None, /, *,
         user["own_phone"] = {**user.get("own_phone", {}), "after": own_after}
     for contact in data["contacts"]:
         contact["after"] = callee_after
+        if "mobile" in contact:
+            contact["mobile"] = {**contact["mobile"], "after": callee_after}
+        if "forward" in contact:  # forwarded after two of the callee's delays
+            contact["forward"] = {**contact["forward"], "after": 2 * callee_after}
+    for phone in data.get("phones", []):
+        if phone.get("behaviour", "answers") != "never_answers":
+            phone["after"] = callee_after
     data["users"].extend(dict(user) for user in extra_users)
     return data
 

@@ -78,6 +78,8 @@ def describe_progress(event_type: str, state: str | None, status: str | None,
         return "failed"
     if state == "Alerting":
         return "ringing the callee"
+    if state == "Forwarded":  # InvitationState_ref: the callee's forwarding took the call
+        return "forwarded"
     if event_type == "updated" and state == "Connecting":
         return "ringing your phone"
     return "connecting"

@@ -7,8 +7,9 @@ An operation is named by its link's rel. Its definition says which resource offe
 creates (a ``phoneAudioInvitation`` for the three that start a call; nothing, a 204, for
 those that act on one), and its input fields, each with its own check and help text.
 
-A field's check is the server's rule: the simulator answers a failed check with the field's
-``subcode`` (ParameterValidationFailure, with the message under the field's name), and the
+A field's checks are the server's rules: the simulator answers a failed ``check`` with 400
+ParameterValidationFailure (the message under the field's name) and a failed
+``normalization`` (the dial plan's, for a phone number) with 400 NormalizationFailed; the
 client's local check and the forms show the same message as the user types, so a value
 passes locally exactly when the simulator accepts it.
 
@@ -25,6 +26,7 @@ from ucwa_nb.protocol.rules import (
     LENIENT_URI_SPACING,
     MAX_OPERATION_ID,
     MAX_SUBJECT,
+    callee_syntax,
     callee_uri,
     dialled_number,
 )
@@ -77,21 +79,29 @@ class InputField:
     required: bool = False  # sent even when empty, for the server to judge
     check: Check | None = None  # applied to a value that is present (not None), even ""
     choices: tuple[str, ...] = ()  # the values allowed, when the page lists them
-    # How the server answers a failed check: most fields with 400 ParameterValidationFailure;
-    # phoneNumber with 400 NormalizationFailed (addPhoneAudio_ref's error table).
-    subcode: str = PARAMETER_VALIDATION_FAILED
+    # The dial plan's check of a phone number, once ``check`` passed: the server answers it
+    # with 400 NormalizationFailed (addPhoneAudio_ref's error table), judged by the
+    # operation after the live-channel check (phoneNumber's default filled in first).
+    normalization: Check | None = None
 
-    def problem(self, value: str | None, context: CheckContext) -> str | None:
-        """What is wrong with ``value`` for this field (None: nothing)."""
+    def problem(self, value: str | None, context: CheckContext, *,
+                normalize: bool = True) -> str | None:
+        """What is wrong with ``value`` for this field (None: nothing); without
+        ``normalize``, what the dial plan would say is left out (the server's
+        ParameterValidationFailure alone)."""
         if self.required and (value is None or not value.strip()):
             return f"required: {self.help}"
         if value is None:
             return None
         if self.choices and value and value not in self.choices:  # "": not chosen
             return "must be one of " + ", ".join(self.choices)
-        # The check sees "" too: an empty operationId is a mistake, an empty phoneNumber
+        # The checks see "" too: an empty operationId is a mistake, an empty phoneNumber
         # means the account's own number; each field's check says which.
-        return self.check(value, context) if self.check is not None else None
+        for check in (self.check, self.normalization if normalize else None):
+            problem = check(value, context) if check is not None else None
+            if problem is not None:
+                return problem
+        return None
 
 
 @dataclass(frozen=True)
@@ -146,10 +156,18 @@ class OperationSpec:
 # ---------------------------------------------------------------------- the checks
 
 
-def _sip_uri(value: str, context: CheckContext) -> str | None:
+def _callee(value: str, context: CheckContext) -> str | None:
     try:
-        callee_uri(value, lenient_spacing=context.lenient_spacing)
+        callee_syntax(value, lenient_spacing=context.lenient_spacing)
     except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _callee_number(value: str, context: CheckContext) -> str | None:
+    try:
+        callee_uri(value, context.region, lenient_spacing=context.lenient_spacing)
+    except NormalizationError as exc:
         return str(exc)
     return None
 
@@ -187,10 +205,11 @@ OPERATION_ID = InputField(
 PHONE_NUMBER = InputField(
     "phoneNumber", "phone_number",
     "your own phone, rung first; empty: the number your account has",
-    check=_phone_number, subcode="NormalizationFailed")
+    normalization=_phone_number)
 TO = InputField(
-    "to", "to", "the SIP URI of the person to call, e.g. sip:john@contoso.com",
-    required=True, check=_sip_uri)
+    "to", "to", "who to call: a SIP URI (sip:john@contoso.com) or a phone number "
+    "(tel:+14255550100, or sip:+14255550100@contoso.com;user=phone)",
+    required=True, check=_callee, normalization=_callee_number)
 SUBJECT = InputField("subject", "subject",
                      "the new conversation's subject (at most 250 characters)",
                      check=_at_most(MAX_SUBJECT))

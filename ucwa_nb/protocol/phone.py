@@ -4,6 +4,13 @@ A real Skype for Business server normalises the ``phoneNumber`` of addPhoneAudio
 continuePhoneAudio with the user's dial-plan rules and answers 400 NormalizationFailed when no
 rule yields an E.164 number. We stand in for dial-plan rules with ``phonenumbers`` and a
 region: in region US, ``4255551234`` becomes ``+14255551234``.
+
+A callee (``to``) is a person's SIP URI or a URI that carries a phone number, in the two forms
+clients and servers write them: ``tel:+14255550100`` (RFC 3966; a national number such as
+``tel:4255550100`` is normalised by the dial plan too) and
+``sip:+14255550100@contoso.com;user=phone`` (RFC 3261 19.1.1: ``user=phone`` marks the user
+part as a telephone number). CoreCapabilities.md, "Phone audio": the other contacts "are
+identified by a URI including phone number".
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ __all__ = [
     "is_sip_uri",
     "normalize_phone_number",
     "parse_sip_uri",
+    "phone_number_in",
     "tel_uri",
 ]
 
@@ -29,6 +37,8 @@ _SCHEME = re.compile(r"^\s*(?P<scheme>tel|sip)\s*:\s*(?P<rest>.*)$", re.IGNORECA
 _SIP_USER = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$")
 _DIALABLE = re.compile(r"^\+?[0-9 ()./\-]+$")
+# sip:<number>@<host>;user=phone (parameters in any case and order; user=phone among them).
+_SIP_PHONE = re.compile(r"^(?P<user>[^@;]*)@(?P<host>[^;@]+)(?P<params>(?:;[^;]*)+)$")
 
 
 class NormalizationError(ValueError):
@@ -72,6 +82,24 @@ def is_sip_uri(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def phone_number_in(value: str, *, allow_spaces: bool = True) -> str | None:
+    """The number a callee URI carries, as written (not normalised): the text after
+    ``tel:``, or the user part of ``sip:...;user=phone``. None for any other value (a
+    person's SIP URI, or something that is no URI at all): ``parse_sip_uri`` judges those."""
+    if not isinstance(value, str):
+        return None
+    scheme, rest = _split_scheme(value, allow_spaces)
+    if scheme == "tel":
+        return rest
+    if scheme != "sip":
+        return None
+    match = _SIP_PHONE.match(rest)
+    if match is None:
+        return None
+    params = [p.strip().lower() for p in match.group("params").split(";")[1:]]
+    return match.group("user") if "user=phone" in params else None
 
 
 def normalize_phone_number(value: str, region: str = "US", *, allow_spaces: bool = True) -> str:

@@ -23,6 +23,7 @@ from ucwa_nb.sim import paths
 from ucwa_nb.sim.cross_domain import CrossDomainGate
 from ucwa_nb.sim.errors import SimError, Unauthorized
 from ucwa_nb.sim.http import challenge, error_response
+from ucwa_nb.sim.http_edges import HttpEdges
 from ucwa_nb.sim.operations import OPERATIONS
 from ucwa_nb.sim.routes import ROUTES, recorded
 from ucwa_nb.sim.routes.common import world_of
@@ -85,6 +86,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
                     # web application allow list are refused before any route.
                     Middleware(CrossDomainGate, allowed=world.settings.allowed_origins,
                                fqdn=world.settings.server_fqdn),
+                    Middleware(HttpEdges, revision=world.settings.resource_revision),
                     Middleware(ExceptionMiddleware, handlers={Exception: _service_failure})],
         lifespan=_lifespan,
     )

@@ -87,6 +87,11 @@ class Channel:
             return True
         return self.ever_polled and self._now() - self.last_activity <= grace
 
+    def lost(self, grace: float) -> bool:
+        """Was the channel started (polled at least once) and then let go for longer than
+        ``grace``? An application that never polled has not lost it: it has none yet."""
+        return self.ever_polled and not self.live(grace)
+
     def idle_for(self) -> float:
         return 0.0 if self.parked is not None else self._now() - self.last_activity
 

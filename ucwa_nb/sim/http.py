@@ -54,19 +54,49 @@ _XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^
 _UTF8_NAMES = ("utf-8", "utf8")
 
 def negotiate(request: Request) -> tuple[Format, str]:
-    """The response format and media type: the first UCWA type in Accept, else the request's
-    own Content-Type, else JSON. Vendor types are echoed back when the client used them."""
+    """The response format and media type: the UCWA type that Accept prefers (the highest
+    ``q``; the first listed among equals; ``q=0`` is "not acceptable"), else the request's
+    own Content-Type, else JSON. Vendor types are echoed back when the client used them.
+
+    HTTP.md defers to the HTTP specification for Accept: RFC 9110 12.5.1 weighs each type by
+    its ``q`` (1 when absent). A wildcard (``*/*``, ``application/*``) stands for the
+    server's default, the format of the request's Content-Type or JSON."""
+    default = _default_format(request)
+    best: tuple[float, Format, str] | None = None
     for entry in request.headers.get("accept", "").split(","):
-        media = entry.split(";", 1)[0].strip().lower()
+        media, _, params = entry.partition(";")
+        media = media.strip().lower()
+        weight = _quality(params)
+        if weight <= 0.0:
+            continue
         fmt = format_of(media)
-        if fmt is not None:
-            if media == "text/xml":
-                media = "application/xml"
-            return fmt, media
-    fmt = format_of(request.headers.get("content-type"))
-    if fmt == "xml":
+        if fmt is None and media in ("*/*", "application/*"):
+            fmt, media = default
+        if fmt is None:
+            continue
+        if media == "text/xml":
+            media = "application/xml"
+        if best is None or weight > best[0]:
+            best = (weight, fmt, media)
+    return (best[1], best[2]) if best is not None else default
+
+
+def _default_format(request: Request) -> tuple[Format, str]:
+    if format_of(request.headers.get("content-type")) == "xml":
         return "xml", "application/xml"
     return "json", "application/json"
+
+
+def _quality(params: str) -> float:
+    """An Accept entry's ``q`` (RFC 9110 12.4.2: 0 to 1, three decimals at most); 1 when
+    absent; a malformed one counts as absent (the entry is not thrown away)."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            if re.fullmatch(r"\s*(0(\.\d{0,3})?|1(\.0{0,3})?)\s*", value):
+                return float(value)
+            return 1.0
+    return 1.0
 
 
 def _finish(body: bytes, status: int, media: str, headers: dict[str, str] | None) -> Response:

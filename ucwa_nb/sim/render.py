@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ucwa_nb.protocol.representation import Link, Resource
 from ucwa_nb.sim import paths
-from ucwa_nb.sim.rules import offers
+from ucwa_nb.sim.rules import dialling, offers
 from ucwa_nb.sim.rules.world import known_person_name
 from ucwa_nb.sim.scenario import Scenario
 from ucwa_nb.sim.state import (
@@ -34,6 +34,7 @@ __all__ = [
     "me",
     "messaging",
     "participant",
+    "participant_uri",
     "participants",
     "phone",
     "phone_audio",
@@ -49,8 +50,14 @@ def _links(*pairs: tuple[str, str]) -> dict[str, list[Link]]:
 
 
 def _key(uri: str) -> str:
-    """How a person is named in a path: the SIP URI without its scheme."""
+    """How a person is named in a path: the SIP URI without its scheme; a number (a
+    participant reached by its ``tel:`` URI) keeps its scheme."""
     return uri.removeprefix("sip:")
+
+
+def participant_uri(key: str) -> str:
+    """The URI a participant's path names (``_key`` undone)."""
+    return key if key.startswith("tel:") else "sip:" + key
 
 
 def _in_app(name: str, app: ApplicationState) -> str:
@@ -235,15 +242,21 @@ def conversation(app: ApplicationState, conv: ConversationState) -> Resource:
 
 def participant(app: ApplicationState, conv: ConversationState, uri: str,
                 scenario: Scenario) -> Resource:
-    contact_spec = scenario.contact(uri)
-    known_user = scenario.user(uri)
-    name = (contact_spec.name if contact_spec
-            else known_user.name if known_user else uri.split(":")[-1])
+    # participant_ref: a link's title is "The display name or normalized phone number of
+    # the participant"; the name of a number nobody named is the number.
+    name = dialling.name_of(scenario, uri) or (
+        uri.removeprefix("tel:") if uri.startswith("tel:") else uri.split(":")[-1])
+    props: dict[str, object] = {"name": name, "uri": uri, "local": False,
+                                "anonymous": False}
+    if not uri.startswith("tel:"):
+        props["sourceNetwork"] = "SameEnterprise"  # [infer] a number has no source network
+    work = dialling.work_phone_of(scenario, uri)
+    if work is not None:
+        props["workPhoneNumber"] = work  # participant_ref: "The participant's Phone URI"
     return Resource(
         "participant",
         paths.path("participant", app=app.id, conv=conv.id, participant=_key(uri)),
-        {"name": name, "uri": uri, "local": False, "anonymous": False,
-         "sourceNetwork": "SameEnterprise"},
+        props,
         _links(*_contact_links(app, uri, scenario),
                ("conversation", _in_conversation("conversation", app, conv))),
     )

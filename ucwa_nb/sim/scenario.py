@@ -28,6 +28,7 @@ __all__ = [
     "ConversationLogSpec",
     "ConversationSpec",
     "FaultSpec",
+    "ForwardSpec",
     "PhoneSpec",
     "PollFaultSpec",
     "Scenario",
@@ -117,6 +118,11 @@ class ServerSettings:
     # the simulator's own. Versioning.md: every response names its resource revision in
     # X-MS-UcwaVersion; ucwa-protocol.md 1.3: the MsRtcOAuth challenge lists the grant types.
     ucwa_version: str = "1.7"
+    # Versioning.md: the highest resource revision served; a request whose
+    # X-MS-RequiresMinResourceVersion asks for more gets 404 NotFound/APIVersionNotSupported.
+    # [infer] 2: UCWA 2.0 (MultiTabSupport.md's sample POSTs applications with revision 2,
+    # as real clients do on every request); no page shows a revision above 2.
+    resource_revision: float = 2.0
     grant_types: str = "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
     # ---- sign-in (AuthenticationInUCWA): the grants the token endpoint takes.
     # false: the password grant is off, as on deployments with Windows sign-in or ADFS only
@@ -148,6 +154,22 @@ class PhoneSpec:
 
     behaviour: Behaviour = "answers"
     after: float = 0.2
+    # Who answers it, for an outside number called by call-via-work (the participant's
+    # name; the number itself when empty).
+    name: str = ""
+
+
+# Where a contact's forwarding sends a call (rules/dialling.py).
+FORWARD_TARGETS = ("mobile", "voicemail")
+
+
+@dataclass(frozen=True)
+class ForwardSpec:
+    """A contact's call forwarding: a call not answered within ``after`` seconds goes to
+    their ``mobile`` number or their ``voicemail`` (``after`` 0: at once)."""
+
+    after: float = 2.0
+    to: str = "voicemail"
 
 
 @dataclass(frozen=True)
@@ -156,7 +178,10 @@ class ContactSpec:
     name: str
     behaviour: Behaviour = "answers"
     after: float = 0.5
-    phone: str | None = None
+    phone: str | None = None  # the work number (tel:+E.164): calling it reaches the contact
+    mobile: str | None = None  # the mobile number (tel:+E.164), answered as mobile_phone says
+    mobile_phone: PhoneSpec = PhoneSpec("answers", 1.0)
+    forward: ForwardSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,9 @@ class UserSpec:
     own_phone: PhoneSpec = PhoneSpec()
     conversations: tuple[ConversationSpec, ...] = ()
     conversation_logs: tuple[ConversationLogSpec, ...] = ()
+    # Whether the server's policies give the user phone audio (call-via-work) among their
+    # capabilities: without it startPhoneAudio is 403 (rules/offers.can_start_phone_audio).
+    phone_audio: bool = True
 
     @property
     def username(self) -> str:

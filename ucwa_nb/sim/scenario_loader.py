@@ -11,32 +11,25 @@ and ``scenario_from_toml`` are here, not classmethods of ``Scenario``).
 from __future__ import annotations
 
 import math
-import os
 import re
 import tomllib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ucwa_nb.protocol.phone import NormalizationError, normalize_phone_number, parse_sip_uri
 from ucwa_nb.sim import paths
-from ucwa_nb.sim.classroom import (
-    MIN_SEED,
-    HubUsersSpec,
-    TrainerSpec,
-    attendee_password,
-    random_password,
-)
+from ucwa_nb.sim.classroom_loader import class_accounts, hub_users, trainer_account
 from ucwa_nb.sim.cross_domain import normal_origin
 from ucwa_nb.sim.scenario import (
     ALL_SCOPES,
     BEHAVIOURS,
     FAULTS,
+    FORWARD_TARGETS,
     WINDOWS_AUTH,
     ContactSpec,
     ConversationLogSpec,
     ConversationSpec,
     FaultSpec,
+    ForwardSpec,
     PhoneSpec,
     PollFaultSpec,
     Scenario,
@@ -51,6 +44,18 @@ from ucwa_nb.sim.scenario_bounds import (
     check_values,
     count,
     seconds,
+)
+from ucwa_nb.sim.scenario_reading import (
+    date_time,
+    only,
+    phone_number,
+    required,
+    required_list,
+    sip_uri,
+    string,
+    strings,
+    table_list,
+    text,
 )
 from ucwa_nb.sim.strict import APP_MARK, RecordedLinkSpec, RecordedResourceSpec, StrictSpec
 
@@ -86,12 +91,12 @@ class _Loader:
         self.data = data
 
     def scenario(self, name: str) -> Scenario:
-        _only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
+        only(self.data, "scenario", {"server", "users", "contacts", "phones", "faults",
                                       "classroom", "name", "poll_faults", "trainer",
                                       "strict"})
         server = self.server(self.data.get("server", {}))
-        users = [self.user(u, i) for i, u in enumerate(_list(self.data, "users"))]
-        users += self.classroom(self.data.get("classroom"))
+        users = [self.user(u, i) for i, u in enumerate(table_list(self.data, "users"))]
+        users += class_accounts(self.data.get("classroom"))
         if not users:
             raise ScenarioError("a scenario needs at least one [[users]] entry")
         seen: set[str] = set()
@@ -99,31 +104,32 @@ class _Loader:
             if user.username.lower() in seen:
                 raise ScenarioError(f"user {user.uri} is listed twice")
             seen.add(user.username.lower())
-        contacts = tuple(self.contact(c, i) for i, c in enumerate(_list(self.data, "contacts")))
+        contacts = tuple(self.contact(c, i)
+                         for i, c in enumerate(table_list(self.data, "contacts")))
         phones = {}
-        for i, raw in enumerate(_list(self.data, "phones")):
+        for i, raw in enumerate(table_list(self.data, "phones")):
             where = f"phones[{i}]"
-            _only(raw, where, {"number", "behaviour", "after"})
-            number = self.number(_req(raw, "number", where), "US", where)
+            only(raw, where, {"number", "behaviour", "after", "name"})
+            number = phone_number(required(raw, "number", where), "US", where)
             phones[number] = self.phone(raw, where)
-        faults = tuple(self.fault(f, i) for i, f in enumerate(_list(self.data, "faults")))
+        faults = tuple(self.fault(f, i) for i, f in enumerate(table_list(self.data, "faults")))
         poll_faults = self.poll_faults(self.data["poll_faults"]) \
             if "poll_faults" in self.data else None
-        trainer = self.trainer(self.data["trainer"]) if "trainer" in self.data else None
+        trainer = trainer_account(self.data["trainer"]) if "trainer" in self.data else None
         return Scenario(tuple(users), contacts, phones, faults, server,
                         str(self.data.get("name", name)), poll_faults, trainer,
-                        self.hub_users(self.data.get("classroom")),
+                        hub_users(self.data.get("classroom")),
                         self.strict(self.data["strict"]) if "strict" in self.data else None)
 
     # ---- [strict]: what a recording showed beyond the model (strict.py)
 
     def strict(self, raw: Any) -> StrictSpec:
-        _only(raw, "strict", {"resources", "links"})
+        only(raw, "strict", {"resources", "links"})
         resources = []
-        for i, item in enumerate(_list(raw, "resources")):
+        for i, item in enumerate(table_list(raw, "resources")):
             where = f"strict.resources[{i}]"
-            _only(item, where, {"path", "body", "method", "status", "media_type", "rel"})
-            path = _text(_req(item, "path", where), where + ".path")
+            only(item, where, {"path", "body", "method", "status", "media_type", "rel"})
+            path = text(required(item, "path", where), where + ".path")
             if not path.startswith(APP_MARK + "/"):
                 raise ScenarioError(f"{where}.path must start with {APP_MARK}/")
             status = item.get("status", 200)
@@ -131,22 +137,22 @@ class _Loader:
                     or not 200 <= status <= 599:
                 raise ScenarioError(f"{where}.status must be an HTTP status from 200 to 599")
             resources.append(RecordedResourceSpec(
-                path, _text(_req(item, "body", where), where + ".body"),
-                _text(item.get("method", "GET"), where + ".method").upper(), status,
-                _text(item.get("media_type", "application/json"), where + ".media_type"),
-                _text(item.get("rel", ""), where + ".rel")))
+                path, text(required(item, "body", where), where + ".body"),
+                text(item.get("method", "GET"), where + ".method").upper(), status,
+                text(item.get("media_type", "application/json"), where + ".media_type"),
+                text(item.get("rel", ""), where + ".rel")))
         links = []
-        for i, item in enumerate(_list(raw, "links")):
+        for i, item in enumerate(table_list(raw, "links")):
             where = f"strict.links[{i}]"
-            _only(item, where, {"resource", "rel", "href"})
-            links.append(RecordedLinkSpec(*(_text(_req(item, key, where), f"{where}.{key}")
+            only(item, where, {"resource", "rel", "href"})
+            links.append(RecordedLinkSpec(*(text(required(item, key, where), f"{where}.{key}")
                                             for key in ("resource", "rel", "href"))))
         return StrictSpec(tuple(resources), tuple(links))
 
 
     def server(self, raw: dict[str, Any]) -> ServerSettings:
         known = set(ServerSettings.__dataclass_fields__)
-        _only(raw, "server", known)
+        only(raw, "server", known)
         defaults = ServerSettings()
         values: dict[str, Any] = {}
         for key, value in raw.items():
@@ -189,93 +195,110 @@ class _Loader:
             raise ScenarioError(f"{where}.behaviour must be one of {', '.join(BEHAVIOURS)}")
         # NaN used to pass "after < 0" and ring forever; a bound keeps a ring finite.
         after = seconds(raw.get("after", PhoneSpec.after), f"{where}.after", MAX_RING_SECONDS)
-        return PhoneSpec(behaviour, after)
-
-    def number(self, value: Any, region: str, where: str) -> str:
-        try:
-            return normalize_phone_number(str(value), region)
-        except NormalizationError as exc:
-            raise ScenarioError(f"{where}: {exc}") from None
-
-    def sip(self, value: Any, where: str) -> str:
-        try:
-            return str(parse_sip_uri(str(value)))
-        except ValueError as exc:
-            raise ScenarioError(f"{where}: {exc}") from None
+        return PhoneSpec(behaviour, after, string(raw, "name", where, ""))
 
     def user(self, raw: dict[str, Any], index: int) -> UserSpec:
         where = f"users[{index}]"
-        _only(raw, where, {"uri", "password", "name", "phone", "region", "scopes", "own_phone",
-                           "conversations", "conversation_logs"})
-        uri = self.sip(_req(raw, "uri", where), where + ".uri")
+        only(raw, where, {"uri", "password", "name", "phone", "region", "scopes", "own_phone",
+                           "conversations", "conversation_logs", "phone_audio"})
+        uri = sip_uri(required(raw, "uri", where), where + ".uri")
         region = str(raw.get("region", "US")).upper()
         phone = raw.get("phone", "")
-        phone = "tel:" + self.number(phone, region, where + ".phone") if phone else ""
+        phone = "tel:" + phone_number(phone, region, where + ".phone") if phone else ""
         scopes = raw.get("scopes", list(ALL_SCOPES))
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise ScenarioError(f"{where}.scopes must be a list of strings")
         own = raw.get("own_phone", {})
-        _only(own, where + ".own_phone", {"behaviour", "after"})
+        only(own, where + ".own_phone", {"behaviour", "after"})
+        phone_audio = raw.get("phone_audio", True)
+        if not isinstance(phone_audio, bool):
+            raise ScenarioError(f"{where}.phone_audio must be true or false")
         return UserSpec(
             uri=uri,
-            password=_text(_req(raw, "password", where), where + ".password"),
-            name=_string(raw, "name", where, uri.removeprefix("sip:").split("@")[0].title()),
+            password=text(required(raw, "password", where), where + ".password"),
+            name=string(raw, "name", where, uri.removeprefix("sip:").split("@")[0].title()),
             phone=phone,
             region=region,
             scopes=tuple(scopes),
             own_phone=self.phone(own, where + ".own_phone"),
             conversations=tuple(
                 self.conversation(c, f"{where}.conversations[{i}]")
-                for i, c in enumerate(_list(raw, "conversations"))
+                for i, c in enumerate(table_list(raw, "conversations"))
             ),
             conversation_logs=tuple(
                 self.log(c, f"{where}.conversation_logs[{i}]")
-                for i, c in enumerate(_list(raw, "conversation_logs"))
+                for i, c in enumerate(table_list(raw, "conversation_logs"))
             ),
+            phone_audio=phone_audio,
         )
 
 
     def conversation(self, raw: dict[str, Any], where: str) -> ConversationSpec:
-        _only(raw, where, {"subject", "participants", "created", "importance", "modalities"})
+        only(raw, where, {"subject", "participants", "created", "importance", "modalities"})
         return ConversationSpec(
-            subject=_string(raw, "subject", where, ""),
-            participants=tuple(self.sip(p, where) for p in _req_list(raw, "participants", where)),
-            created=_datetime(raw.get("created"), where, ConversationSpec.created),
-            importance=_string(raw, "importance", where, "Normal"),
-            modalities=_strings(raw, "modalities", where, ("Messaging",)),
+            subject=string(raw, "subject", where, ""),
+            participants=tuple(sip_uri(p, where)
+                               for p in required_list(raw, "participants", where)),
+            created=date_time(raw.get("created"), where, ConversationSpec.created),
+            importance=string(raw, "importance", where, "Normal"),
+            modalities=strings(raw, "modalities", where, ("Messaging",)),
         )
 
     def log(self, raw: dict[str, Any], where: str) -> ConversationLogSpec:
-        _only(raw, where, {"subject", "recipients", "created", "type", "status", "direction",
+        only(raw, where, {"subject", "recipients", "created", "type", "status", "direction",
                            "importance", "modalities", "preview"})
         return ConversationLogSpec(
-            subject=_string(raw, "subject", where, ""),
-            recipients=tuple(self.sip(p, where) for p in _req_list(raw, "recipients", where)),
-            created=_datetime(raw.get("created"), where, ConversationLogSpec.created),
-            type=_string(raw, "type", where, "AudioLog"),
-            status=_string(raw, "status", where, "Archived"),
-            direction=_string(raw, "direction", where, "Outgoing"),
-            importance=_string(raw, "importance", where, "Normal"),
-            modalities=_strings(raw, "modalities", where, ("Audio",)),
-            preview=_string(raw, "preview", where, ""),
+            subject=string(raw, "subject", where, ""),
+            recipients=tuple(sip_uri(p, where)
+                             for p in required_list(raw, "recipients", where)),
+            created=date_time(raw.get("created"), where, ConversationLogSpec.created),
+            type=string(raw, "type", where, "AudioLog"),
+            status=string(raw, "status", where, "Archived"),
+            direction=string(raw, "direction", where, "Outgoing"),
+            importance=string(raw, "importance", where, "Normal"),
+            modalities=strings(raw, "modalities", where, ("Audio",)),
+            preview=string(raw, "preview", where, ""),
         )
 
     def contact(self, raw: dict[str, Any], index: int) -> ContactSpec:
         where = f"contacts[{index}]"
-        _only(raw, where, {"uri", "name", "behaviour", "after", "phone"})
+        only(raw, where, {"uri", "name", "behaviour", "after", "phone", "mobile", "forward"})
         phone = self.phone(raw, where)
+        mobile = raw.get("mobile")
+        if mobile is not None:
+            only(mobile, where + ".mobile", {"number", "behaviour", "after"})
+        forward = raw.get("forward")
+        if forward is not None:
+            forward = self.forward(forward, where + ".forward",
+                                   has_mobile=mobile is not None)
         return ContactSpec(
-            uri=self.sip(_req(raw, "uri", where), where + ".uri"),
-            name=_string(raw, "name", where, ""),
+            uri=sip_uri(required(raw, "uri", where), where + ".uri"),
+            name=string(raw, "name", where, ""),
             behaviour=phone.behaviour,
             after=phone.after if "after" in raw else ContactSpec.after,
             # Checked like a user's phone, rather than stored as whatever text was given.
-            phone="tel:" + self.number(raw["phone"], "US", where + ".phone")
+            phone="tel:" + phone_number(raw["phone"], "US", where + ".phone")
             if "phone" in raw else None,
+            mobile="tel:" + phone_number(required(mobile, "number", where + ".mobile"), "US",
+                                        where + ".mobile.number")
+            if mobile is not None else None,
+            mobile_phone=self.phone({"after": 1.0, **mobile}, where + ".mobile")
+            if mobile is not None else ContactSpec.mobile_phone,
+            forward=forward,
         )
 
+    def forward(self, raw: Any, where: str, *, has_mobile: bool) -> ForwardSpec:
+        only(raw, where, {"after", "to"})
+        to = raw.get("to", "voicemail")
+        if to not in FORWARD_TARGETS:
+            raise ScenarioError(f"{where}.to must be one of {', '.join(FORWARD_TARGETS)}")
+        if to == "mobile" and not has_mobile:
+            raise ScenarioError(f"{where}.to is mobile, but the contact has no mobile number")
+        after = seconds(raw.get("after", ForwardSpec.after), f"{where}.after", MAX_RING_SECONDS)
+        return ForwardSpec(after, to)
+
     def poll_faults(self, raw: Any) -> PollFaultSpec:
-        _only(raw, "poll_faults", {"drop_rate", "hold_rate", "hold_for", "seed"})
+        only(raw, "poll_faults", {"drop_rate", "hold_rate", "hold_for", "seed"})
         numbers: dict[str, float] = {}
         for key in ("drop_rate", "hold_rate", "hold_for"):
             value = raw.get(key)
@@ -296,95 +319,14 @@ class _Loader:
 
     def fault(self, raw: dict[str, Any], index: int) -> FaultSpec:
         where = f"faults[{index}]"
-        _only(raw, where, {"rel", "error", "user", "count"})
-        error = str(_req(raw, "error", where))
+        only(raw, where, {"rel", "error", "user", "count"})
+        error = str(required(raw, "error", where))
         if error not in FAULTS:
             raise ScenarioError(f"{where}.error must be one of {', '.join(FAULTS)}")
         times = count(raw.get("count", 1), f"{where}.count", 1_000_000, " (0 = until cleared)")
         user = raw.get("user")
-        return FaultSpec(_text(_req(raw, "rel", where), where + ".rel"), error,
-                         self.sip(user, where + ".user") if user else None, times)
-
-
-    # ---- a class's accounts: [classroom] attendees and hub_users, [trainer]
-
-    def classroom(self, raw: Any) -> list[UserSpec]:
-        """``[classroom] attendees = N`` makes N accounts attendee01..N, for a shared class.
-
-        Each password is random (16 URL-safe characters): one attendee cannot work out
-        another's. ``password_seed`` (a secret string) makes them reproducible, for a
-        trainer who prints the list before class."""
-        if raw is None:
-            return []
-        _only(raw, "classroom", {"attendees", "domain", "password_seed", "password_seed_env",
-                                 "first_phone", "hub_users"},
-              hint="password_prefix made guessable passwords and is gone; "
-                   "see password_seed" if "password_prefix" in raw else "")
-        count = raw.get("attendees", 0)
-        if not isinstance(count, int) or not 0 <= count <= 500:
-            raise ScenarioError("classroom.attendees must be an integer from 0 to 500")
-        domain = str(raw.get("domain", "contoso.com"))
-        seed = self.seed(raw)
-        # A bad first_phone used to escape as a bare ValueError from int().
-        first_phone = self.number(raw.get("first_phone", "+14255550300"), "US",
-                                  "classroom.first_phone")
-        first = int(first_phone.lstrip("+"))
-        uris = [f"sip:attendee{n:02d}@{domain}" for n in range(1, count + 1)]
-        return [_attendee(uri, random_password() if seed is None else attendee_password(seed, uri),
-                         f"Attendee {n:02d}", f"tel:+{first + n}")
-                for n, uri in enumerate(uris, start=1)]
-
-    def hub_users(self, raw: Any) -> HubUsersSpec | None:
-        if raw is None or not raw.get("hub_users", False):
-            return None
-        if raw["hub_users"] is not True:
-            raise ScenarioError("classroom.hub_users must be true or false")
-        seed = self.seed(raw)
-        if seed is None:
-            raise ScenarioError("classroom.hub_users needs password_seed or password_seed_env: "
-                                "the hub derives each user's password from it")
-        first = int(self.number(raw.get("first_phone", "+14255550300"), "US",
-                                 "classroom.first_phone").lstrip("+"))
-        return HubUsersSpec(str(raw.get("domain", "contoso.com")), seed,
-                            first + int(raw.get("attendees", 0)) + 1)
-
-    def seed(self, raw: dict[str, Any]) -> str | None:
-        """``password_seed``, or the environment variable ``password_seed_env`` names (a
-        JupyterHub service gets it from the hub's config, never from a file)."""
-        seed = raw.get("password_seed")
-        if "password_seed_env" in raw:
-            if seed is not None:
-                raise ScenarioError("classroom: password_seed or password_seed_env, not both")
-            name = raw["password_seed_env"]
-            seed = os.environ.get(name) if isinstance(name, str) else None
-            if not seed:
-                raise ScenarioError(f"classroom.password_seed_env: the environment variable "
-                                    f"{name!r} is not set")
-        if seed is not None and (not isinstance(seed, str) or len(seed) < MIN_SEED):
-            # An attendee could try every short seed against their own password.
-            raise ScenarioError(f"classroom.password_seed must be a string of {MIN_SEED} "
-                                "characters or more, as secret as the passwords it makes")
-        return seed
-
-    def trainer(self, raw: Any) -> TrainerSpec:
-        _only(raw, "trainer", {"username", "password"})
-        username, password = _req(raw, "username", "trainer"), _req(raw, "password", "trainer")
-        if not isinstance(username, str) or not username or ":" in username:
-            raise ScenarioError("trainer.username must be a non-empty string without ':'")
-        if not isinstance(password, str) or len(password) < 8:
-            raise ScenarioError("trainer.password must be a string of 8 characters or more")
-        return TrainerSpec(username, password)
-
-
-def _attendee(uri: str, password: str, name: str, phone: str) -> UserSpec:
-    """A class account: a conversation to call John in, and a past call with him."""
-    return UserSpec(
-        uri=uri, password=password, name=name, phone=phone,
-        conversations=(ConversationSpec("Class exercise", ("sip:john@contoso.com",)),),
-        conversation_logs=(
-            ConversationLogSpec("Earlier call with John", ("sip:john@contoso.com",)),
-        ),
-    )
+        return FaultSpec(text(required(raw, "rel", where), where + ".rel"), error,
+                         sip_uri(user, where + ".user") if user else None, times)
 
 
 def _origins(value: Any) -> tuple[str, ...]:
@@ -402,58 +344,3 @@ def _origins(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
-def _only(raw: Any, where: str, allowed: set[str], hint: str = "") -> None:
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{where} must be a table")
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ScenarioError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                            f"allowed: {', '.join(sorted(allowed))}"
-                            + (f" ({hint})" if hint else ""))
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError(f"{where} must be a string")
-    return value
-
-
-def _string(raw: dict[str, Any], key: str, where: str, default: str) -> str:
-    """``raw[key]``, a string (its length is bounded by ``check_values``), or ``default``."""
-    return _text(raw[key], f"{where}.{key}") if key in raw else default
-
-
-def _strings(raw: dict[str, Any], key: str, where: str, default: tuple[str, ...]
-             ) -> tuple[str, ...]:
-    value = raw.get(key, list(default))
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ScenarioError(f"{where}.{key} must be a list of strings")
-    return tuple(value)
-
-
-def _req(raw: dict[str, Any], key: str, where: str) -> Any:
-    if key not in raw:
-        raise ScenarioError(f"{where}.{key} is required")
-    return raw[key]
-
-
-def _list(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        raise ScenarioError(f"{key} must be an array of tables ([[{key}]])")
-    return value
-
-
-def _req_list(raw: dict[str, Any], key: str, where: str) -> list[Any]:
-    value = _req(raw, key, where)
-    if not isinstance(value, list) or not value:
-        raise ScenarioError(f"{where}.{key} must be a non-empty list")
-    return value
-
-
-def _datetime(value: Any, where: str, default: datetime) -> datetime:
-    if value is None:
-        return default
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    raise ScenarioError(f"{where}.created must be a TOML date-time such as 2026-01-05T09:00:00Z")

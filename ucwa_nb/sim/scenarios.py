@@ -26,6 +26,7 @@ FAST_SERVER: dict[str, Any] = {"ring_timeout": 0.6, "min_poll_timeout": 1.0}
 _OWN_PHONE_AFTER = 0.05    # the user picks up their own phone at once
 _CONTACT_AFTER = 0.1       # callees react quickly...
 _SLOW_CONTACT = ("sip:john@contoso.com", 0.4)  # ...but John takes a moment (cancel can race it)
+_FORWARD_AFTER = 0.3       # an unanswered call is forwarded soon (before ring_timeout)
 
 
 def default() -> Scenario:
@@ -60,6 +61,12 @@ def fast(**server: Any) -> Scenario:
     users = tuple(replace(user, own_phone=PhoneSpec(user.own_phone.behaviour, _OWN_PHONE_AFTER))
                   for user in base.users)
     slow_uri, slow_after = _SLOW_CONTACT
-    contacts = tuple(replace(contact, after=slow_after if contact.uri == slow_uri
-                             else _CONTACT_AFTER) for contact in base.contacts)
-    return replace(base, users=users, contacts=contacts, server=settings, name="fast")
+    contacts = tuple(replace(
+        contact, after=slow_after if contact.uri == slow_uri else _CONTACT_AFTER,
+        mobile_phone=replace(contact.mobile_phone, after=_CONTACT_AFTER),
+        forward=replace(contact.forward, after=_FORWARD_AFTER) if contact.forward else None)
+        for contact in base.contacts)
+    phones = {number: replace(phone, after=_CONTACT_AFTER)
+              for number, phone in base.phones.items()}
+    return replace(base, users=users, contacts=contacts, phones=phones, server=settings,
+                   name="fast")

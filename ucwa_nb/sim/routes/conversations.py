@@ -43,7 +43,7 @@ async def participant(request: Request) -> Response:
     key = request.path_params["participant"]
     if key == app.user.key:
         return ucwa_response(request, render.local_participant(app, conv, "localParticipant"))
-    uri = "sip:" + key
+    uri = render.participant_uri(key)
     if uri not in conv.participants:
         raise SimError(404, "NotFound", None)
     return ucwa_response(request, render.participant(app, conv, uri, world_of(request).scenario))

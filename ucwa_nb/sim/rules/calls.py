@@ -7,6 +7,8 @@ target and bridges the two legs (ucwa-protocol.md sections 2.6 and 7). On the ev
     started   state Connecting   (sent by place, before the 201)
     updated   state Connecting   the user's own phone is ringing
     updated   state Alerting     the user answered; the callee's phone is ringing
+   [updated   state Forwarded    the callee did not answer in time: their forwarding sends
+                                 the call to their mobile or voicemail (dialling.py)]
     completed Success, state Connected, acceptedByParticipant
            or Failure with a reason:
               LocalFailure/PstnCallFailed    the user's own phone was not answered
@@ -35,7 +37,7 @@ from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
 from ucwa_nb.sim.errors import SimError
-from ucwa_nb.sim.rules import notify, offers
+from ucwa_nb.sim.rules import dialling, notify, offers
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import PhoneSpec
 from ucwa_nb.sim.state import (
@@ -143,15 +145,6 @@ def _own_phone(world: World, inv: InvitationState) -> PhoneSpec:
     return special if special is not None else inv.app.user.spec.own_phone
 
 
-def _callee(world: World, uri: str) -> PhoneSpec | None:
-    contact = world.scenario.contact(uri)
-    if contact is not None:
-        return PhoneSpec(contact.behaviour, contact.after)
-    if world.scenario.user(uri) is not None:
-        return PhoneSpec("answers", 0.5)  # other users of the scenario pick up
-    return None
-
-
 async def _ring(world: World, phone: PhoneSpec) -> str:
     """Ring a phone; return what its owner did: answers, busy, declines or never_answers."""
     if phone.behaviour == "never_answers":
@@ -159,6 +152,20 @@ async def _ring(world: World, phone: PhoneSpec) -> str:
     else:
         await asyncio.sleep(phone.after)
     return phone.behaviour
+
+
+async def _ring_callee(world: World, callee: dialling.Reached) -> str:
+    """Ring the callee; "forwarded" when their forwarding takes the call first: it was not
+    answered (nor refused) within the forwarding's delay. [infer] Forwarding applies to a
+    call left unanswered (callForwardingSettings' "unanswered" calls), not to busy or
+    declined ones; it takes the call before the ring timeout gives up."""
+    forward = callee.forward
+    phone = callee.phone
+    if forward is not None and (phone.behaviour == "never_answers"
+                                or phone.after >= forward.after):
+        await asyncio.sleep(forward.after)
+        return "forwarded"
+    return await _ring(world, phone)
 
 
 async def run_call(world: World, inv: InvitationState) -> None:
@@ -169,16 +176,22 @@ async def run_call(world: World, inv: InvitationState) -> None:
             "LocalFailure", "PstnCallFailed",
             f"Your phone {inv.phone_number} was not answered, so the call was not placed."))
         return
-    callee = _callee(world, inv.to)
+    callee = dialling.reach(world.scenario, inv.to)
     if callee is None:
         complete(world, inv, "Failure", "Failed", Reason(
             "NotFound", "DestinationNotFound", f"{inv.to} could not be found."))
         return
     inv.state = "Alerting"
     notify.invitation_changed(world, inv, "updated")  # ringing the callee
-    outcome = await _ring(world, callee)
+    outcome = await _ring_callee(world, callee)
+    if outcome == "forwarded":
+        # InvitationState_ref's Forwarded; then the forwarding's target rings.
+        inv.state = "Forwarded"
+        notify.invitation_changed(world, inv, "updated")
+        callee = dialling.forwarded(callee)
+        outcome = await _ring(world, callee.phone)
     if outcome == "answers":
-        complete(world, inv, "Success", "Connected", accepted_by=inv.to)
+        complete(world, inv, "Success", "Connected", accepted_by=callee.answerer)
     elif outcome == "busy":
         complete(world, inv, "Failure", "Failed",
                  Reason("RemoteFailure", "Busy", f"{inv.to} is busy."))

@@ -29,6 +29,13 @@ class Delivery:
         if not app.channel.live(self.settings.callback_grace):
             raise SimError(500, "ServiceFailure", "CallbackChannelError")
 
+    def require_unlost_channel(self, app: ApplicationState) -> None:
+        """500 CallbackChannelError only for a channel that was started and then let go:
+        an application that has not polled yet is not refused (GetMyPresenceInformation.md
+        creates an application and at once POSTs makeMeAvailable, "should be 204")."""
+        if app.channel.lost(self.settings.callback_grace):
+            raise SimError(500, "ServiceFailure", "CallbackChannelError")
+
     def emit(self, app: ApplicationState, sender_rel: str, sender_href: str, event: Event,
              priority: Priority = Priority.HIGH) -> None:
         """Queue ``event`` for ``app``'s next poll (nothing once the app is deleted)."""

@@ -29,7 +29,8 @@ def make_me_available(world: World, app: ApplicationState, props: dict[str, Any]
 
     Every input is optional. The phoneNumber is normalised but never rung; it becomes
     communication's phoneNumber and the default number of the phone-audio operations. The
-    supportedModalities become communication's; without PhoneAudio, startPhoneAudio is 403.
+    supportedModalities (the *incoming* modalities of interest) become communication's;
+    they do not decide which calls the user may start (``offers.can_start_phone_audio``).
     """
     world.check_fault("makeMeAvailable", app.user)
     if "makeMeAvailable" not in offers.me_operations(app):
@@ -64,7 +65,11 @@ def make_me_available(world: World, app: ApplicationState, props: dict[str, Any]
         raise SimError(403, "Forbidden", None,
                        "Only the Messaging and PhoneAudio modalities can be made available, "
                        "not " + ", ".join(other) + ".")
-    world.require_live_channel(app)
+    # makeMeAvailable_ref lists 500 CallbackChannelError ("The remote event channel is not
+    # reachable"), but GetMyPresenceInformation.md (and the samples' sign-in) POSTs it right
+    # after creating the application, before any event poll, and expects 204: only a
+    # channel that was started and then let go is refused.
+    world.require_unlost_channel(app)
     app.available_modalities = list(modalities)
     app.phone_number = normalized
     notify.communication_changed(world, app)

@@ -186,13 +186,18 @@ def allowed(app: ApplicationState, operations: tuple[str, ...]) -> tuple[str, ..
 
 
 def can_start_phone_audio(app: ApplicationState) -> bool:
-    """startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities"; [infer] the
-    capabilities are supportedModalities once makeMeAvailable or a PUT has set them. Before,
-    makeMeAvailable_ref: "a user can initiate communications, such as ... starting a phone
-    call, without invoking this capability"."""
-    if app.available_modalities is None and "supportedModalities" not in app.communication_put:
-        return True
-    return "PhoneAudio" in supported_modalities(app)
+    """startPhoneAudio_ref: 403 "Phone audio is not listed in the capabilities".
+
+    What the capabilities are, decided from the pages: not communication's
+    ``supportedModalities``, which communication_ref and makeMeAvailable_ref call "the list
+    of incoming modalities of interest to the user" (what the user may be *reached* with),
+    while makeMeAvailable_ref says "a user can initiate communications, such as ... starting
+    a phone call, without invoking this capability". So a fresh application, one made
+    available for Messaging only, and one whose communication was PUT back unchanged
+    (PayloadFormat: GET, change, PUT the whole back) all start calls alike. [infer] The
+    capabilities are the user's, set by the server's policies: the scenario's
+    ``phone_audio`` per user (true by default)."""
+    return app.user.spec.phone_audio
 
 
 def exists(app: ApplicationState, conv: ConversationState | None) -> bool:

@@ -24,18 +24,18 @@ def judge_input(spec: OperationSpec, props: Mapping[str, Any],
     """The input of ``spec`` in ``props`` (a parsed body), by UCWA name, when every field
     passes; else 400 ParameterValidationFailure naming each field that failed.
 
-    Properties the operation does not take are ignored. A field whose failure is answered
-    with another subcode (phoneNumber: NormalizationFailed) is only required to be a string
-    here: the operation judges it later, in its documented order (after the live-channel
-    check, once a default is filled in)."""
+    Properties the operation does not take are ignored. A field's dial-plan check (its
+    ``normalization``: phoneNumber, a number in ``to``), answered with NormalizationFailed,
+    is left to the operation, in its documented order (after the live-channel check, once a
+    default is filled in)."""
     values = case_insensitive(props, tuple(f.name for f in spec.fields))
     problems: dict[str, str] = {}
     for input_field in spec.fields:
         value = values.get(input_field.name)
         if value is not None and not isinstance(value, str):
             problems[input_field.name] = NOT_A_STRING
-        elif input_field.subcode == PARAMETER_VALIDATION_FAILED:
-            problem = input_field.problem(value, context)
+        else:
+            problem = input_field.problem(value, context, normalize=False)
             if problem is not None:
                 problems[input_field.name] = problem
     if problems:

@@ -70,20 +70,28 @@ def admit_faults(world: World, spec: OperationSpec, target: Target[Any]) -> None
 def call_input(world: World, app: ApplicationState, values: Input) -> dict[str, Any]:
     """An add/continue/startPhoneAudio input whose fields passed their checks, once the
     callback channel is known to be live: the number to ring first (the default filled in,
-    then normalised: 400 NormalizationFailed) and the callee's URI, normalised."""
+    then normalised: 400 NormalizationFailed) and the callee's URI, normalised (a number in
+    it with the same dial plan: 400 NormalizationFailed too; the number as dialled is what
+    the invitation's ``to`` shows)."""
     world.require_live_channel(app)
     lenient = world.settings.lenient_uri_spacing
+    region = app.user.spec.region
     # [infer] ucwa-protocol.md 1.7: the default is the number makeMeAvailable gave, else
     # the user's own.
     number = values.get("phoneNumber") or app.phone_number or app.user.spec.phone
     try:
-        dialled = dialled_number(number, app.user.spec.region, lenient_spacing=lenient)
+        dialled = dialled_number(number, region, lenient_spacing=lenient)
     except NormalizationError as exc:
         raise SimError(400, "BadRequest", "NormalizationFailed",
                        f"The phone normalization failed: {exc}") from None
     to = values.get("to")
+    try:
+        callee = callee_uri(to, region, lenient_spacing=lenient) if to is not None else None
+    except NormalizationError as exc:
+        raise SimError(400, "BadRequest", "NormalizationFailed",
+                       f"The phone normalization failed for to: {exc}") from None
     return {**values, "operationId": values.get("operationId"), "phoneNumber": dialled,
-            "to": callee_uri(to, lenient_spacing=lenient) if to is not None else None}
+            "to": callee}
 
 
 def add_phone_audio(world: World, target: Target[ConversationState],

@@ -152,6 +152,10 @@ class World:
         """500 CallbackChannelError unless ``app`` polled lately (delivery.py)."""
         self.delivery.require_live_channel(app)
 
+    def require_unlost_channel(self, app: ApplicationState) -> None:
+        """500 CallbackChannelError if ``app`` polled once and then stopped (delivery.py)."""
+        self.delivery.require_unlost_channel(app)
+
     def emit(self, app: ApplicationState, sender_rel: str, sender_href: str, event: Event,
              priority: Priority = Priority.HIGH) -> None:
         """Queue an event for ``app``'s next poll."""

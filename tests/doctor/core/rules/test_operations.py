@@ -58,3 +58,15 @@ def test_one_operation_id_for_two_calls(session: Session) -> None:
     [finding] = fired(session, "operation.reused-operation-id")
     assert finding.operation_id == "same-id"
     assert len(finding.seqs) == 2
+
+
+@pytest.mark.parametrize("to", ["tel:4411", "sip:4411@contoso.com;user=phone"])
+def test_normalization_failed_of_a_callee_number(session: Session, to: str) -> None:
+    # The reproduction: a number in to that the dial plan cannot normalise (400
+    # NormalizationFailed, add/startPhoneAudio_ref), which the local check also refuses.
+    with pytest.raises(UcwaError):
+        session.add_phone_audio(session.conversations()[1], to=to, validate=False)
+    [finding] = fired(session, "operation.normalization-failed")
+    assert f"to as dialled {to!r}" in finding.evidence
+    assert "the number called (to)" in finding.cause
+    assert "user=phone" in finding.fix

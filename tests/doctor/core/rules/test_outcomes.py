@@ -37,3 +37,12 @@ def test_another_reason_from_a_fiddler_har(fixtures: Path) -> None:
     [finding] = fired(fixtures / "fiddler-proxy-and-tokens.har", "outcome.failed")
     assert "Forbidden/DialoutNotAllowed" in finding.evidence
     assert finding.operation_id == "op-77"
+
+
+@pytest.mark.parametrize("to", ["tel:+14255550111", "sip:+14255550100@contoso.com"])
+def test_a_number_nobody_answers_to_is_not_found(session: Session, to: str) -> None:
+    # A number outside the world, and a number written as a SIP user without user=phone.
+    call = session.add_phone_audio(session.conversations()[0], to=to)
+    call.wait()
+    [finding] = fired(session, "outcome.not-found")
+    assert "user=phone" in finding.fix

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ucwa_nb.doctor.core.finding import Finding, Rule
 from ucwa_nb.doctor.core.record import Exchange, Record
+from ucwa_nb.protocol.phone import phone_number_in
 from ucwa_nb.protocol.representation import Events, Resource
 
 __all__ = ["OPERATIONS", "RULES"]
@@ -45,14 +46,25 @@ def _normalization(record: Record, rule: Rule) -> Iterator[Finding]:
         number = e.input_value("phoneNumber")
         dialled = repr(number) if isinstance(number, str) else "none given (the user's own)"
         detail = f"; the server said: {e.message}" if e.message else ""
+        # A callee given as a number (tel:, sip:...;user=phone) is normalised by the same
+        # dial plan, and its failure has the same subcode (add/startPhoneAudio_ref).
+        to = e.input_value("to")
+        callee = phone_number_in(to) if isinstance(to, str) else None
+        which = "this number"
+        evidence = f"#{e.seq} {e.what}: phoneNumber as dialled {dialled}"
+        fix = ("Send the number in full international form (tel:+14255551234), or leave "
+               "phoneNumber out to ring the user's own")
+        if callee is not None:
+            evidence += f", to as dialled {to!r}"
+            which = "the number called (to) or the number rung first (phoneNumber)"
+            fix = ("Send both numbers in full international form (to: tel:+14255550100 or "
+                   "sip:+14255550100@contoso.com;user=phone; phoneNumber: tel:+14255551234)")
         yield rule.finding(
-            [e.seq], f"#{e.seq} {e.what}: phoneNumber as dialled {dialled}{detail}"
-            + _injected(e),
-            "The user's dial plan has no normalization rule that turns this number into an "
+            [e.seq], evidence + detail + _injected(e),
+            f"The user's dial plan has no normalization rule that turns {which} into an "
             "E.164 number (+ country code and digits), so the server cannot ring it.",
-            "Send the number in full international form (tel:+14255551234), or leave "
-            "phoneNumber out to ring the user's own; an administrator can add a rule to the "
-            "user's dial plan (Get-CsDialPlan, New-CsVoiceNormalizationRule).",
+            fix + "; an administrator can add a rule to the user's dial plan "
+            "(Get-CsDialPlan, New-CsVoiceNormalizationRule).",
             e.operation_id)
 
 
@@ -218,8 +230,8 @@ def _stale_link(record: Record, rule: Rule) -> Iterator[Finding]:
 RULES: tuple[Rule, ...] = (
     Rule("operation.normalization-failed", "Phone number not normalised",
          "addPhoneAudio_ref",
-         "simulator: add_phone_audio(..., phone_number='4411', validate=False)",
-         _normalization),
+         "simulator: add_phone_audio(..., phone_number='4411', validate=False), or "
+         "to='tel:4411'", _normalization),
     Rule("operation.parameters", "Input rejected (ParameterValidationFailure)",
          "GenericSynchronousErrors",
          "simulator: add_phone_audio(..., to='', validate=False)", _parameters),

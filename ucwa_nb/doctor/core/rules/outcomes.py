@@ -46,7 +46,9 @@ _OUTCOMES: dict[tuple[str, str | None], tuple[str, str, str]] = {
         "Call again later."),
     ("NotFound", "DestinationNotFound"): (
         "outcome.not-found", "The callee could not be found: no user or number answers to "
-        "that address.", "Check the to address (sip:user@domain, or tel:+E.164)."),
+        "that address.", "Check the to address: sip:user@domain for a person; a number as "
+        "tel:+E.164 or sip:+E.164@domain;user=phone (without user=phone the digits are read "
+        "as a user's name)."),
     ("RemoteFailure", "DoNotDisturb"): (
         "outcome.busy", "The callee is in Do Not Disturb.", "Call again later."),
 }
