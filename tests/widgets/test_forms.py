@@ -551,7 +551,9 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
     python = text_of(form.snippets.children[1].value)
     assert form.snippets.titles == ("curl", "Python")
     # The form shows PreparedCall.curl(), which tests/client/test_snippets.py runs.
-    assert curl.startswith(f"curl -i -X POST {shlex.quote(url)}")
+    # Two comment lines on how to get $UCWA_TOKEN, then the command.
+    assert curl.splitlines()[0].startswith("# $UCWA_TOKEN: ")
+    assert curl.splitlines()[2].startswith(f"curl -i -X POST {shlex.quote(url)}")
     assert '-H "Authorization: Bearer $UCWA_TOKEN"' in curl  # double quotes: the shell expands
     assert "-H 'Content-Type: application/xml'" in curl
     assert f"--data-binary {shlex.quote(body)}" in curl
@@ -560,7 +562,8 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
     assert "httpx.post(" in python
     assert repr(url) in python
     assert repr(body) in python
-    assert 'os.environ["UCWA_TOKEN"]' in python
+    assert 'os.environ.get("UCWA_TOKEN")' in python
+    assert "export_token(session)" in python
 
 
 def test_the_token_never_appears_in_any_widget(session: Session) -> None:
