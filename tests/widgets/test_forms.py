@@ -93,6 +93,13 @@ def test_add_form_starts_ready_with_suggestions(readonly_session: Session) -> No
     assert form.send.disabled is False
     assert form.response.value == form.progress.value == form.timeline.value == ""
     assert repr(form) == "AddPhoneAudioForm()"  # short and stable for nbval
+    # What a notebook shows before Run All, where the widget cannot be drawn: readable text.
+    assert form._repr_mimebundle_()["text/plain"].splitlines() == [
+        "AddPhoneAudioForm: addPhoneAudio as sip:alice@contoso.com (run the cell to use the "
+        "form)",
+        "  Conversation:      Project sync with John Doe",
+        "  To (SIP URI):      sip:john@contoso.com",
+        "  Format:            json"]
 
 
 def test_continue_form_lists_logs_with_recipients_time_and_modalities(
@@ -108,6 +115,9 @@ def test_continue_form_lists_logs_with_recipients_time_and_modalities(
     assert "ready to send" in text_of(form.messages.value)
     assert form.send.disabled is False
     assert repr(form) == "ContinuePhoneAudioForm()"
+    summary = form._repr_mimebundle_()["text/plain"]
+    assert "Conversation log:  Weekly one-to-one with John Doe, 2026-10-30 16:00" in summary
+    assert form.operation_id.value not in summary  # new for every form: not stable
 
 
 def test_picking_another_conversation_suggests_its_participants(readonly_session: Session) -> None:

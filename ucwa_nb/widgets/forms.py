@@ -204,6 +204,31 @@ class OperationForm(w.VBox):  # type: ignore[misc]
         # Short and stable: nbval compares a displayed widget's text/plain repr.
         return f"{type(self).__name__}()"
 
+    def summary(self) -> str:
+        """The form as a few lines of text: the operation, who sends it, the pick and the
+        input typed so far (not the operationId, which is new for every form). Stable for a
+        scenario, and never a secret."""
+        who = self.session.me.get("uri") if self.session.me is not None else None
+        lines = [f"{type(self).__name__}: {self.kind}" + (f" as {who}" if who else "")
+                 + " (run the cell to use the form)"]
+        rows: list[tuple[str, str]] = []
+        if self._picks:
+            rows.append((self._picker_label, self.picker.label or "(nothing to pick)"))
+        rows += [(_label(f), str(self.inputs[f.argument].value))
+                 for f in self.operation.fields
+                 if f.name != "operationId" and self.inputs[f.argument].value]
+        rows.append(("Format", self.format.value))
+        lines += [f"  {label + ':':<18} {value}" for label, value in rows]
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # The widget's text/plain is what shows where the widget cannot be drawn: a
+        # notebook's stored outputs before Run All, nbviewer, a terminal. ipywidgets puts the
+        # repr there, cut to 110 characters.
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.summary()
+        return bundle
+
     def _show_error(self, exc: BaseException) -> None:
         if self.session.closed:  # whatever failed, that is the reason and the remedy
             self._show_closed()
