@@ -33,7 +33,9 @@ OUR_FILES = {"README.md", "ARCHITECTURE.md", "classroom.md"}
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+    notebook: nbformat.NotebookNode = nbformat.read(  # type: ignore[no-untyped-call]
+        path, as_version=4)
+    return notebook
 
 
 def _markdown(path: Path) -> list[str]:
@@ -97,7 +99,8 @@ def test_opening_a_notebook_leaves_git_clean(path: Path) -> None:
         "language": installed["language"]}
     assert notebook.metadata.language_info["name"] == "python"
     # What Jupyter's contents manager writes back when it saves the notebook unchanged.
-    assert path.read_text("utf-8") == nbformat.writes(notebook) + "\n"
+    written = nbformat.writes(notebook)  # type: ignore[no-untyped-call]
+    assert path.read_text("utf-8") == written + "\n"
 
 
 def test_notebook_01_has_the_glossary_and_the_picture_of_the_two_legs() -> None:
