@@ -81,6 +81,15 @@ def test_every_reference_page_cited_is_a_link_a_learner_can_open(path: Path) -> 
             assert url == reference_page(label), (label, url)
 
 
+@pytest.mark.parametrize("document", ["README.md", "docs/classroom.md"])
+def test_the_readme_and_the_guide_cite_pages_as_links_too(document: str) -> None:
+    text = LINK.sub("", (NOTEBOOKS.parent / document).read_text("utf-8"))
+    # Microsoft's page names: capitalised (RootURL.md) or a resource's (addPhoneAudio_ref.md).
+    bare = [name for name in BARE_PAGE.findall(text) if name not in OUR_FILES
+            and (name[0].isupper() or name.endswith("_ref.md"))]
+    assert not bare
+
+
 def test_the_citations_are_all_there() -> None:
     # The 36 citations of the reference pages, each now a link (none was lost on the way).
     links = [url for path in PATHS for text in _markdown(path) for _, url in LINK.findall(text)]
