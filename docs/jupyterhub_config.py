@@ -9,14 +9,17 @@
 - the hub group ucwa-nb-trainers sees /services/ucwa-nb/_simulator/activity (hub login).
 
 Needs: UCWA_NB_SEED in the hub's environment (32+ random characters, e.g.
-`python3 -c "import secrets; print(secrets.token_urlsafe(32))"`), and `ucwa-nb` installed
-where the service runs. Self-contained (no import of ucwa_nb) so it also fits a hub image
+`python3 -c "import secrets; print(secrets.token_urlsafe(32))"`; without it the hub stops
+with a message saying where to set it), and `ucwa-nb` installed where the service runs
+(UCWA_NB_COMMAND: its full path, when it is not on the hub's PATH; on The Littlest
+JupyterHub /opt/tljh/user/bin/ucwa-nb is found by itself). Self-contained (no import of ucwa_nb) so it also fits a hub image
 without it (Zero to JupyterHub's hub.extraConfig).
 """
 
 import hashlib
 import hmac
 import os
+import shutil
 from urllib.parse import quote
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub provides it)
@@ -24,7 +27,16 @@ c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub provid
 UCWA_NB_SERVICE = "ucwa-nb"
 UCWA_NB_PORT = int(os.environ.get("UCWA_NB_PORT", "10101"))
 UCWA_NB_DOMAIN = os.environ.get("UCWA_NB_DOMAIN", "contoso.com")
-UCWA_NB_SEED = os.environ["UCWA_NB_SEED"]
+UCWA_NB_SEED = os.environ.get("UCWA_NB_SEED", "")
+if not UCWA_NB_SEED:
+    # SystemExit: the hub stops with this message alone, not a KeyError's traceback.
+    raise SystemExit(
+        "ucwa-nb (jupyterhub_config): UCWA_NB_SEED is not set. Set it in the hub's "
+        "environment to 32+ random characters (python3 -c \"import secrets; "
+        "print(secrets.token_urlsafe(32))\"): on The Littlest JupyterHub in a systemd "
+        "drop-in for jupyterhub.service (Environment=UCWA_NB_SEED=...), then "
+        "`sudo systemctl daemon-reload` and `sudo tljh-config reload hub`; on Zero to "
+        "JupyterHub in hub.extraEnv, from a Secret. See docs/classroom.md.")
 # A class scenario with [classroom] hub_users; without one, the default scenario, every hub
 # user with an account made like its demo user (the one the notebooks are written for).
 UCWA_NB_SCENARIO = os.environ.get("UCWA_NB_SCENARIO", "")
@@ -57,7 +69,24 @@ def _password(spawner: object) -> str:
     return ucwa_nb_password(UCWA_NB_SEED, "sip:" + _username(spawner))
 
 
-_command = ["ucwa-nb", "serve", "--jupyterhub"]
+# TLJH's user environment, where `pip install ucwa-nb` puts the command; the hub runs in
+# another environment and its PATH does not reach this one.
+_TLJH_COMMAND = "/opt/tljh/user/bin/ucwa-nb"
+
+
+def ucwa_nb_command() -> str:
+    """The command the hub runs the service with: UCWA_NB_COMMAND, else `ucwa-nb` when the
+    hub's PATH finds it, else TLJH's user environment's, else `ucwa-nb` (and a spawn error
+    naming it)."""
+    given = os.environ.get("UCWA_NB_COMMAND", "")
+    if given:
+        return given
+    if shutil.which("ucwa-nb") is None and os.path.exists(_TLJH_COMMAND):
+        return _TLJH_COMMAND
+    return "ucwa-nb"
+
+
+_command = [ucwa_nb_command(), "serve", "--jupyterhub"]
 if UCWA_NB_SCENARIO:
     _command += ["--scenario", UCWA_NB_SCENARIO]
 

@@ -10,6 +10,7 @@ httpx clients, then the simulators (in the background; all are waited for at the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(item.path == slow or slow in item.path.parents for slow in SLOW_PATHS):
             item.add_marker(pytest.mark.slow)
+
+
+SKIPPED_SECTION = "skipped on this machine, and why"
+
+
+def _reason(report: pytest.TestReport) -> str:
+    text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    # One line per cause: the absolute path in parentheses differs from machine to machine.
+    return re.sub(r"\s*\(/[^)]*\)", "", text.removeprefix("Skipped: "))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Above the last line ("8 skipped"), which tests skipped and why, one line per cause:
+    a plain clone (no ../shared), a machine without Chromium, curl or jq. ``-ra`` lists each
+    test; this says it in a few lines, whatever options were given."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report, pytest.TestReport)]
+    if not skipped:
+        return
+    causes: dict[str, list[str]] = {}
+    for report in skipped:
+        causes.setdefault(_reason(report), []).append(report.nodeid)
+    terminalreporter.section(SKIPPED_SECTION, sep="-")
+    for cause, tests in causes.items():
+        terminalreporter.line(f"{len(tests)} skipped: {cause}")
+        terminalreporter.line(f"    e.g. {tests[0]}" + (f" and {len(tests) - 1} more"
+                                                          if len(tests) > 1 else ""))
+    terminalreporter.line("(under CI=true each of these fails instead; the README's "
+                          "\"Two commands\" says what they need)")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -78,6 +78,21 @@ def test_shared_tests_skip_with_a_reason(clone: Path) -> None:
     assert "needs shared/seeds/" in output
 
 
+def test_a_plain_clone_says_which_tests_skipped_and_why_without_being_asked(
+        clone: Path) -> None:
+    # No -r option: the last lines alone say which tests skipped and why, one line per
+    # cause (a plain clone used to end with "4 skipped" and nothing else).
+    result = _pytest(clone, "-q", "-o", "addopts=", *SHARED_TESTS, ci=False,
+                     timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    summary = output.split("skipped on this machine, and why", 1)[1]
+    assert "2 skipped: needs shared/ucwa-samples beside the repository" in summary
+    assert "e.g. tests/protocol/test_representation.py::test_sample[missing-" in summary
+    assert "1 skipped: needs shared/seeds/" in summary
+    assert summary.rstrip().splitlines()[-1].startswith("4 skipped in ")
+
+
 def test_shared_tests_fail_under_ci(clone: Path) -> None:
     result = _pytest(clone, "-q", "-o", "addopts=", *SHARED_TESTS, ci=True,
                      timeout=RUN_TIMEOUT)

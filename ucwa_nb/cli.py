@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ucwa_nb._version import __version__
 from ucwa_nb.client import preflight_cli
 from ucwa_nb.doctor import cli as doctor_cli
 from ucwa_nb.record import cli as record_cli
@@ -42,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] and argv[0] in _OWN_PARSERS:
         run, _ = _OWN_PARSERS[argv[0]]
         return run(argv[1:])
-    args = sim_cli.parser(_add_commands).parse_args(argv)
+    parser = sim_cli.parser(_add_commands)
+    parser.add_argument("--version", action="version", version=f"ucwa-nb {__version__}")
+    args = parser.parse_args(argv)
     if args.command == "explain":
         return doctor_cli.run(args.har, args.json)
     return sim_cli.main(argv)

@@ -139,3 +139,26 @@ def test_validation_error_text() -> None:
 
 def test_discovery_error_is_a_runtime_error() -> None:
     assert issubclass(DiscoveryError, RuntimeError)
+
+
+@pytest.mark.parametrize(("status", "code", "hint"), [
+    (400, "invalid_grant", "wrong username or password?"),
+    (429, "invalid_grant", "too many sign-in attempts"),
+    (400, "unsupported_grant_type", ""),
+])
+def test_a_refused_sign_in_says_what_was_likely_wrong(status: int, code: str,
+                                                      hint: str) -> None:
+    from ucwa_nb.client.errors import SignInError
+
+    error = SignInError(status, code, method="POST", url="https://contoso.com/WebTicket/oauthtoken")
+    assert error.hint.startswith(hint)
+    assert str(error).startswith(f"sign-in refused: {status} {code}")
+    assert (hint in str(error)) if hint else str(error).endswith("/WebTicket/oauthtoken]")
+
+
+def test_a_wrong_password_against_the_simulator_says_so(sim: object) -> None:
+    import ucwa_nb
+
+    with pytest.raises(DiscoveryError, match=r"400 invalid_grant.*wrong username or password"):
+        ucwa_nb.connect(sim.url, username="alice@contoso.com",  # type: ignore[attr-defined]
+                        password="not the password")

@@ -94,7 +94,7 @@ def test_draft_is_the_exact_request(fmt: Format) -> None:
     assert rest == (f"Authorization: Bearer [REDACTED]\nContent-Type: {media}\n"
                     f"Accept: {media}\n\n{prepared.body.decode()}")
     # As the shell reads it: the URL and body arrive as they are (test_snippets.py runs it).
-    words = shlex.split(prepared.curl().replace("\\\n", ""))
+    words = shlex.split(prepared.curl().replace("\\\n", ""), comments=True)
     assert words[:4] == ["curl", "-i", "-X", "POST"]
     assert words[4] == URL
     assert words[-2:] == ["--data-binary", prepared.body.decode()]

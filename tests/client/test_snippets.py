@@ -105,3 +105,33 @@ def test_the_subject_arrives_as_typed(sim: Simulator, session: Session,
     _run(["bash", "-c", prepared.curl().replace("curl ", f"{curl} -sS ", 1)], session)
     subjects = [c.subject for c in session.conversations()]
     assert AWKWARD_SUBJECT in subjects, subjects
+
+
+def test_export_token_is_what_the_snippets_need(sim: Simulator, session: Session,
+                                                conversations: list[Conversation],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ucwa_nb.client import export_token
+
+    monkeypatch.delenv("UCWA_TOKEN", raising=False)
+    said = export_token(session)
+    token = bearer_token(session)
+    assert token not in said  # where it went, never the token
+    assert os.environ["UCWA_TOKEN"] == token
+    prepared = _prepare(sim, session, conversations, "addPhoneAudio", "json")
+    assert "export_token(session)" in prepared.curl().splitlines()[0]
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    result = subprocess.run([sys.executable, "-c", prepared.python()], env=env,
+                            capture_output=True, text=True, timeout=SNIPPET_TIMEOUT, check=True)
+    status, location = result.stdout.split()
+    _created(session, int(status), location, prepared)
+
+
+def test_the_python_snippet_without_a_token_says_how_to_get_one(
+        session: Session, conversations: list[Conversation]) -> None:
+    prepared = session.prepare_add_phone_audio(conversations[0], to=JOHN)
+    env = {key: value for key, value in os.environ.items() if key != "UCWA_TOKEN"}
+    result = subprocess.run([sys.executable, "-c", prepared.python()], env=env,
+                            capture_output=True, text=True, timeout=SNIPPET_TIMEOUT, check=False)
+    assert result.returncode == 1
+    assert "KeyError" not in result.stderr
+    assert "UCWA_TOKEN is not set: run ucwa_nb.client.export_token(session)" in result.stderr

@@ -76,3 +76,38 @@ def test_events_that_beat_the_201_are_drawn_before_it() -> None:
     order = [html.index(label) for label in
              ("POST addPhoneAudio", "started (Connecting)", "201 Created", "updated (Alerting)")]
     assert order == sorted(order)
+
+
+def test_the_text_version_reads_line_by_line_and_names_the_number_dialled() -> None:
+    from IPython.lib.pretty import pretty
+
+    from ucwa_nb.display.timeline import call_timeline_text
+
+    call = PhoneAudioCall("op-4", "addPhoneAudio", "sip:john@contoso.com")
+    call.http_status = 201
+    resource = Resource("phoneAudioInvitation", HREF,
+                        {"state": "Connecting", "phoneNumber": "tel:+15551234"})
+    call.receive(Event("started", Link("phoneAudioInvitation", HREF),
+                       embedded={"phoneAudioInvitation": [resource]}), T0)
+    _feed(call, "completed", "Connected", "Success")  # an event without phoneNumber
+    assert call.phone_number == "tel:+15551234"
+    text = call_timeline_text(call)
+    assert text == pretty(call)  # type: ignore[no-untyped-call]  # IPython's text/plain
+    assert text.splitlines() == [
+        "addPhoneAudio op-4 to sip:john@contoso.com: connected",
+        "your phone, as dialled: tel:+15551234",
+        "  client -> server  POST addPhoneAudio",
+        "  server -> client  201 Created",
+        "  events -> client  started (Connecting)",
+        "  events -> client  completed Success",
+    ]
+    assert "your phone, as dialled: <code>tel:+15551234</code>" in call._repr_html_()
+    assert repr(call) == "<PhoneAudioCall addPhoneAudio op-4 to=sip:john@contoso.com connected>"
+
+
+def test_no_number_before_an_event_carries_one() -> None:
+    from ucwa_nb.display.timeline import call_timeline_text
+
+    call = PhoneAudioCall("op-5", "startPhoneAudio", "sip:john@contoso.com")
+    assert call.phone_number is None
+    assert "dialled" not in call_timeline_text(call)

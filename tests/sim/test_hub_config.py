@@ -89,3 +89,32 @@ def test_the_guides_class_scenario_loads_and_its_callee_answers(
     assert john is not None
     assert john.behaviour == "answers"
     assert scenario.hub_users is not None
+
+
+def test_without_the_seed_the_hub_stops_with_a_message_that_says_where_to_set_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UCWA_NB_SEED", raising=False)
+    namespace: dict[str, Any] = {"get_config": Config}
+    with pytest.raises(SystemExit) as info:
+        exec(compile(FRAGMENT.read_text("utf-8"), str(FRAGMENT), "exec"), namespace)
+    message = str(info.value.code)
+    assert "UCWA_NB_SEED is not set" in message
+    assert "Environment=UCWA_NB_SEED=" in message
+    assert "systemctl daemon-reload" in message
+    assert "hub.extraEnv" in message
+
+
+def test_the_service_command_is_one_the_hub_can_run(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    _, namespace = _run(monkeypatch)
+    command = namespace["ucwa_nb_command"]
+    monkeypatch.setenv("UCWA_NB_COMMAND", "/srv/ucwa/bin/ucwa-nb")
+    assert command() == "/srv/ucwa/bin/ucwa-nb"
+    monkeypatch.delenv("UCWA_NB_COMMAND")
+    monkeypatch.setenv("PATH", str(tmp_path))  # the hub's PATH, without ucwa-nb
+    tljh = tmp_path / "ucwa-nb"
+    tljh.write_text("#!/bin/sh\n")
+    monkeypatch.setitem(namespace, "_TLJH_COMMAND", str(tljh))
+    assert command() == str(tljh)  # found where TLJH's user environment puts it
+    tljh.chmod(0o755)
+    assert command() == "ucwa-nb"  # on the PATH: the bare name

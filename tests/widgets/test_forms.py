@@ -94,6 +94,13 @@ def test_add_form_starts_ready_with_suggestions(readonly_session: Session) -> No
     assert form.send.disabled is False
     assert form.response.value == form.progress.value == form.timeline.value == ""
     assert repr(form) == "AddPhoneAudioForm()"  # short and stable for nbval
+    # What a notebook shows before Run All, where the widget cannot be drawn: readable text.
+    assert form._repr_mimebundle_()["text/plain"].splitlines() == [
+        "AddPhoneAudioForm: addPhoneAudio as sip:alice@contoso.com (run the cell to use the "
+        "form)",
+        "  Conversation:      Project sync with John Doe",
+        "  To (SIP URI):      sip:john@contoso.com",
+        "  Format:            json"]
 
 
 def test_continue_form_lists_logs_with_recipients_time_and_modalities(
@@ -109,6 +116,9 @@ def test_continue_form_lists_logs_with_recipients_time_and_modalities(
     assert "ready to send" in text_of(form.messages.value)
     assert form.send.disabled is False
     assert repr(form) == "ContinuePhoneAudioForm()"
+    summary = form._repr_mimebundle_()["text/plain"]
+    assert "Conversation log:  Weekly one-to-one with John Doe, 2026-10-30 16:00" in summary
+    assert form.operation_id.value not in summary  # new for every form: not stable
 
 
 def test_picking_another_conversation_suggests_its_participants(readonly_session: Session) -> None:
@@ -552,7 +562,9 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
     python = text_of(form.snippets.children[1].value)
     assert form.snippets.titles == ("curl", "Python")
     # The form shows PreparedCall.curl(), which tests/client/test_snippets.py runs.
-    assert curl.startswith(f"curl -i -X POST {shlex.quote(url)}")
+    # Two comment lines on how to get $UCWA_TOKEN, then the command.
+    assert curl.splitlines()[0].startswith("# $UCWA_TOKEN: ")
+    assert curl.splitlines()[2].startswith(f"curl -i -X POST {shlex.quote(url)}")
     assert '-H "Authorization: Bearer $UCWA_TOKEN"' in curl  # double quotes: the shell expands
     assert "-H 'Content-Type: application/xml'" in curl
     assert f"--data-binary {shlex.quote(body)}" in curl
@@ -561,7 +573,8 @@ def test_snippets_are_copy_ready(readonly_session: Session, kind: Kind) -> None:
     assert "httpx.post(" in python
     assert repr(url) in python
     assert repr(body) in python
-    assert 'os.environ["UCWA_TOKEN"]' in python
+    assert 'os.environ.get("UCWA_TOKEN")' in python
+    assert "export_token(session)" in python
 
 
 def test_the_token_never_appears_in_any_widget(session: Session) -> None:

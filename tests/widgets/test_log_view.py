@@ -250,7 +250,9 @@ def test_export_buttons_write_har_and_csv(mixed_log: ExchangeLog, tmp_path: Path
     assert har_path.is_file()
     exported = text_of(view.exported.value)
     assert exported.startswith("written")
-    assert str(har_path) in exported
+    assert str(har_path.resolve()) in exported  # the full path: it says where
+    assert "file browser" in exported
+    assert str((tmp_path / "exports").resolve()) in view.export_har.tooltip
     har = json.loads(har_path.read_text("utf-8"))
     assert har["log"]["version"] == "1.2"
     assert len(har["log"]["entries"]) == 5  # the http rows
@@ -404,3 +406,16 @@ def test_the_csv_button_writes_a_servers_formula_as_text(tmp_path: Path) -> None
     assert frame.code.tolist() == ["'=cmd|' /C calc'!A0"]
     assert frame.subcode.tolist() == ["'@x"]
     assert log.df.code.tolist() == ["=cmd|' /C calc'!A0"]
+
+
+def test_the_table_says_how_many_rows_it_shows_of_how_many(mixed_log: ExchangeLog) -> None:
+    view = LogView(mixed_log, max_rows=3)
+    total = len(mixed_log)
+    assert total > 3
+    assert text_of(view.shown.value) == (
+        f"The last 3 rows, of {total} in the log (at most 3: LogView(log, max_rows=...) "
+        "shows more; session.log.df has every row).")
+    view.kind.value = "event"
+    assert "rows that pass the filters" in text_of(view.shown.value)
+    everything = LogView(mixed_log, max_rows=100)
+    assert text_of(everything.shown.value) == f"All {total} rows of the log."

@@ -22,6 +22,7 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.preflight import Preflight, preflight
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
+from ucwa_nb.client.trust import export_token
 from ucwa_nb.client.views import Conversation, ConversationLog, Participant
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "UntrustedHostError",
     "ValidationError",
     "connect",
+    "export_token",
     "parse_challenge",
     "preflight",
 ]

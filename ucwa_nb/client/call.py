@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ucwa_nb.display.timeline import call_timeline_html
+from ucwa_nb.display.timeline import call_timeline_html, call_timeline_text
 from ucwa_nb.protocol.operations import (
     CANCEL,
     HOLD_PHONE_AUDIO,
@@ -126,6 +126,20 @@ class PhoneAudioCall:
     def state(self) -> str | None:
         """The latest invitation state: Connecting, Alerting, Connected, Failed, ..."""
         return self._state
+
+    @property
+    def phone_number(self) -> str | None:
+        """Your own phone's number as the server dialled it: the invitation's
+        ``phoneNumber``, normalised by the user's dial plan (``555-1234`` is rung as
+        ``tel:+15551234``); None until an event about the call carries it."""
+        with self._lock:
+            events = list(self._events)
+        for item in reversed(events):
+            resource = item.event.resource
+            value = resource.get("phoneNumber") if resource is not None else None
+            if isinstance(value, str) and value:
+                return value
+        return None
 
     @property
     def status(self) -> str | None:
@@ -261,3 +275,8 @@ class PhoneAudioCall:
 
     def _repr_html_(self) -> str:
         return call_timeline_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's text/plain: the timeline as text, for where the HTML is not drawn (a
+        # notebook's stored outputs before Run All showed the picture as run-on text).
+        printer.text(repr(self) if cycle else call_timeline_text(self))

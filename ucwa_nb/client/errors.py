@@ -98,10 +98,23 @@ class DiscoveryError(RuntimeError):
 
 class SignInError(UcwaError, DiscoveryError):
     """The token endpoint refused the sign-in: ``code`` is the OAuth ``error`` (for a wrong
-    password ``invalid_grant``), ``message`` its ``error_description``."""
+    password ``invalid_grant``), ``message`` its ``error_description``; ``hint`` says what a
+    learner most likely got wrong, when the code tells ("" otherwise)."""
+
+    @property
+    def hint(self) -> str:
+        """The likely cause in a few words: ``invalid_grant`` is what a token endpoint answers
+        to a wrong username or password (RFC 6749 section 5.2); 429 is a throttled one."""
+        if self.code != "invalid_grant":
+            return ""
+        if self.status == 429:
+            return "too many sign-in attempts: wait a little and try again"
+        return ("wrong username or password? (the username= and password= given, or "
+                "UCWA_NB_USERNAME and UCWA_NB_PASSWORD)")
 
     def __str__(self) -> str:
-        return "sign-in refused: " + super().__str__()
+        text = "sign-in refused: " + super().__str__()
+        return f"{text}: {self.hint}" if self.hint else text
 
 
 class UntrustedHostError(UcwaError):

@@ -55,6 +55,13 @@ __all__ = [
 
 Values = Mapping[str, str | None]  # an operation's input by argument name (phone_number=...)
 
+# How a learner gets the token the snippets read (it is never shown in them).
+_CURL_TOKEN_HELP = (
+    "# $UCWA_TOKEN: in the notebook, ucwa_nb.client.export_token(session) sets it for !curl;\n"
+    "# in a terminal, ask the token endpoint (README, UCWA with curl, step 1)")
+_PYTHON_TOKEN_HELP = ("UCWA_TOKEN is not set: run ucwa_nb.client.export_token(session) in "
+                      "the notebook first (or export a token you asked the token endpoint for)")
+
 
 def operation_named(operation: OperationSpec | str) -> OperationSpec:
     """``operation`` itself, or the phone-audio operation whose rel it is."""
@@ -106,18 +113,23 @@ class PreparedCall:
         ``$UCWA_TOKEN``, inside double quotes so that the shell expands it (single quotes
         would send the text "$UCWA_TOKEN"). Everything else is quoted by shlex."""
         media = media_type(self.format)
-        return (f"curl -i -X {self.method} {shlex.quote(self.url)} \\\n"
+        return (f"{_CURL_TOKEN_HELP}\n"
+                f"curl -i -X {self.method} {shlex.quote(self.url)} \\\n"
                 '  -H "Authorization: Bearer $UCWA_TOKEN" \\\n'
                 f"  -H {shlex.quote('Content-Type: ' + media)} \\\n"
                 f"  -H {shlex.quote('Accept: ' + media)} \\\n"
                 f"  --data-binary {shlex.quote(self.body.decode())}")
 
     def python(self) -> str:
-        """The request as a Python script (httpx); the token is read from ``UCWA_TOKEN``."""
+        """The request as a Python script (httpx); the token is read from ``UCWA_TOKEN``,
+        and a missing one is said so (how to set it), not a ``KeyError``."""
         return (
             "import os, httpx\n"
+            "token = os.environ.get(\"UCWA_TOKEN\")\n"
+            "if not token:  # in the notebook: ucwa_nb.client.export_token(session)\n"
+            f"    raise SystemExit({_PYTHON_TOKEN_HELP!r})\n"
             f"response = httpx.post(\n    {self.url!r},\n"
-            "    headers={\"Authorization\": \"Bearer \" + os.environ[\"UCWA_TOKEN\"],\n"
+            "    headers={\"Authorization\": \"Bearer \" + token,\n"
             f"             \"Content-Type\": {media_type(self.format)!r},\n"
             f"             \"Accept\": {media_type(self.format)!r}}},\n"
             f"    content={self.body.decode()!r},\n)\n"

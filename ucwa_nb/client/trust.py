@@ -18,14 +18,16 @@ host without ``lyncdiscover.``/``lyncdiscoverinternal.`` (the documented walkthr
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Generator
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from ucwa_nb.client.errors import UntrustedHostError
 
-__all__ = ["BearerToken", "Trust", "bearer_of", "home_domain", "origin_of"]
+__all__ = ["BearerToken", "Trust", "bearer_of", "export_token", "home_domain", "origin_of"]
 
 Origin = tuple[str, str, int]
 _DISCOVERY_PREFIXES = ("lyncdiscoverinternal.", "lyncdiscover.")
@@ -142,3 +144,21 @@ def bearer_of(client: httpx.Client) -> BearerToken:
         auth = BearerToken()
         client.auth = auth
     return auth
+
+
+class _HasClient(Protocol):
+    @property
+    def http_client(self) -> httpx.Client: ...
+
+
+def export_token(session: _HasClient, name: str = "UCWA_TOKEN") -> str:
+    """Put the session's token into this process's environment as ``name``, where the
+    forms' snippets read it: the Python snippet in a notebook cell, and the curl snippet run
+    as ``!curl ...`` (a shell the kernel starts inherits its environment). Returns where it
+    went, never the token; nothing is printed or logged. The token is yours as much as the
+    password: it opens this user's applications until it expires (``expires_in``)."""
+    token = bearer_of(session.http_client).token
+    if not token:
+        raise RuntimeError("no token to export: the session is not signed in")
+    os.environ[name] = token
+    return f"${name} is set in this kernel's environment (for the snippets; not printed)"

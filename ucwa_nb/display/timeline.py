@@ -18,7 +18,7 @@ from ucwa_nb.display.colours import MUTED as _MUTED
 from ucwa_nb.display.colours import OK as _OK
 from ucwa_nb.protocol.representation import Event
 
-__all__ = ["DrawnCall", "DrawnEvent", "call_timeline_html"]
+__all__ = ["DrawnCall", "DrawnEvent", "call_timeline_html", "call_timeline_text"]
 
 
 # What the picture reads, as protocols: display sits beside the client, not above it, so it
@@ -58,6 +58,9 @@ class DrawnCall(Protocol):
 
     @property
     def progress(self) -> str: ...
+
+    @property
+    def phone_number(self) -> str | None: ...
 
 
 def _steps(call: DrawnCall) -> list[tuple[str, str, str, str]]:
@@ -116,7 +119,22 @@ def call_timeline_html(call: DrawnCall) -> str:
                      f'fill="{colour}">{html.escape(label)}</text>')
     parts.append("</svg>")
     status = html.escape(call.progress)
+    dialled = (f'; your phone, as dialled: <code>{html.escape(call.phone_number)}</code>'
+               if call.phone_number else "")
     header = (f'<div style="color:{_FG}"><b>{html.escape(call.kind)}</b> '
               f'<code>{html.escape(call.operation_id)}</code> to '
-              f'<code>{html.escape(call.target or "(from the log)")}</code>: {status}</div>')
+              f'<code>{html.escape(call.target or "(from the log)")}</code>: {status}'
+              f'{dialled}</div>')
     return f'<div class="ucwa-nb-timeline">{header}{"".join(parts)}</div>'
+
+
+
+def call_timeline_text(call: DrawnCall) -> str:
+    """The same picture as plain text, one line per arrow: what a notebook shows before its
+    cells run again (stored outputs, nbviewer, a terminal), where the HTML is not drawn."""
+    lines = [f"{call.kind} {call.operation_id} to {call.target or '(from the log)'}: "
+             f"{call.progress}"]
+    if call.phone_number:
+        lines.append(f"your phone, as dialled: {call.phone_number}")
+    lines += [f"  {src:>6} -> {dst:<7} {label}" for src, dst, label, _ in _steps(call)]
+    return "\n".join(lines)

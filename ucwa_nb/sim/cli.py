@@ -4,8 +4,10 @@ added by the dispatcher, ``ucwa_nb/cli.py``)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,10 +26,16 @@ __all__ = ["main", "parser", "with_allowed_origins"]
 AddCommands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
+# What --help says above the commands: plain text (the module's docstring is reST for
+# developers, and argparse prints it as it is).
+DESCRIPTION = ("Explore UCWA phone-audio calls: run the simulator, explain a HAR file's "
+               "failures, look at a real server, turn a recording into a scenario.")
+
+
 def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     """The ``ucwa-nb`` parser with ``serve``; ``add_commands`` adds the commands of other
     layers (``ucwa_nb/cli.py`` adds ``explain``), which the simulator does not import."""
-    parser = argparse.ArgumentParser(prog="ucwa-nb", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ucwa-nb", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
     if add_commands is not None:
         add_commands(commands)
@@ -66,16 +74,50 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
 _parser = parser
 
 
+_WILDCARDS = {"", "0.0.0.0", "::"}
+
+
+def reachable_hosts(host: str) -> list[str]:
+    """The names others reach a server listening on ``host`` by: ``host`` itself, except
+    for a wildcard address (0.0.0.0, ::), which nobody can connect to: then this machine's
+    name and its outward address (the one a route to the outside would leave from; a UDP
+    socket's connect sends nothing)."""
+    if host not in _WILDCARDS:
+        return [host]
+    found: list[str] = []
+    for name in (socket.getfqdn(), socket.gethostname()):
+        if name and not name.startswith("localhost") and name not in found:
+            found.append(name)
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed like the outside, never reached
+        address = probe.getsockname()[0]
+        if not address.startswith("127."):
+            found.append(address)
+    return found or [socket.gethostname()]
+
+
+def _urls(sim: Simulator, path: str) -> str:
+    """``path`` on the simulator, by every name others can reach it by."""
+    hosts = reachable_hosts(sim.host)
+    urls = [f"http://{f'[{h}]' if ':' in h else h}:{sim.port}{sim.root_path}{path}"
+            for h in hosts]
+    if len(urls) == 1:
+        return urls[0]
+    return f"{urls[0]}\n{'':21}(or {', '.join(urls[1:])})"
+
+
 def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) -> str:
     allowed = ", ".join(sim.scenario.server.allowed_origins) or "none"
     lines = [f"UCWA simulator ({sim.scenario.name} scenario)",
-             f"  autodiscover root: {sim.url}",
-             f"  token endpoint:    {sim.base_url}{sim.root_path}{paths.TOKEN}",
-             f"  xframe:            {sim.base_url}{sim.root_path}{paths.XFRAME} "
+             f"  autodiscover root: {_urls(sim, paths.ROOT)}",
+             f"  token endpoint:    {_urls(sim, paths.TOKEN)}",
+             f"  xframe:            {_urls(sim, paths.XFRAME)} "
              f"(pages of other origins allowed: {allowed})"]
+    if sim.host in _WILDCARDS:
+        lines.append(f"  listening on:      every address of this machine ({sim.host or '*'}),"
+                     " port " + str(sim.port))
     if sim.scenario.trainer is not None:
-        lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
-                     f"{paths.TEMPLATES['activity']} "
+        lines.append(f"  trainer's view:    {_urls(sim, paths.TEMPLATES['activity'])} "
                      f"(as {sim.scenario.trainer.username})")
     if sim.scenario.hub_users is not None:
         lines.append(f"  hub users:         <hub name>@{sim.scenario.hub_users.domain}, with the "

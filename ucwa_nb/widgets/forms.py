@@ -45,7 +45,15 @@ from ucwa_nb.widgets._common import (
     pre,
 )
 from ucwa_nb.widgets.call_controls import CallControls
-from ucwa_nb.widgets.inputs import STYLE, WIDE, input_widget, values_of
+from ucwa_nb.widgets.inputs import (
+    STYLE,
+    WIDE,
+    input_widget,
+    problems_html,
+    rows_of,
+    summary_of,
+    values_of,
+)
 
 __all__ = ["CLOSED_SESSION", "AddPhoneAudioForm", "ContinuePhoneAudioForm", "OperationForm",
            "StartPhoneAudioForm"]
@@ -131,7 +139,7 @@ class OperationForm(w.VBox):  # type: ignore[misc]
             w.HTML(f"<b>{self.kind}</b> <span style='color:{MUTED}'>as "
                    f"{html.escape(session.where)}</span>"),
             w.HBox([self.picker, self.refresh] if self._picks else [self.refresh]),
-            *self._rows(),
+            *rows_of(self.operation, self.inputs, self.regenerate),
             self.format,
             self.messages,
             w.HBox([self.send, self.send_anyway]),
@@ -156,15 +164,6 @@ class OperationForm(w.VBox):  # type: ignore[misc]
     def _picks(self) -> bool:
         return bool(self._picker_label)
 
-    def _rows(self) -> list[w.Widget]:
-        """Required fields first (what must be filled in), then the others as defined, and
-        the operationId last with its New id button."""
-        fields = sorted(self.operation.fields, key=lambda f: not f.required)
-        rows = [self.inputs[f.argument] for f in fields if f.name != "operationId"]
-        if "operation_id" in self.inputs:
-            rows.append(w.HBox([self.inputs["operation_id"], self.regenerate]))
-        return rows
-
     # ------------------------------------------------------------------ the request
 
     def _values(self) -> dict[str, str | None]:
@@ -187,6 +186,25 @@ class OperationForm(w.VBox):  # type: ignore[misc]
     def __repr__(self) -> str:
         # Short and stable: nbval compares a displayed widget's text/plain repr.
         return f"{type(self).__name__}()"
+
+    def summary(self) -> str:
+        """The form as a few lines of text: the operation, who sends it, the pick and the
+        input typed so far (not the operationId, which is new for every form). Stable for a
+        scenario, and never a secret."""
+        who = self.session.me.get("uri") if self.session.me is not None else None
+        pick = (self._picker_label, self.picker.label or "(nothing to pick)") \
+            if self._picks else None
+        return summary_of(f"{type(self).__name__}: {self.kind}"
+                          + (f" as {who}" if who else ""), self.operation, self.inputs, pick,
+                          self.format.value)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # The widget's text/plain is what shows where the widget cannot be drawn: a
+        # notebook's stored outputs before Run All, nbviewer, a terminal. ipywidgets puts the
+        # repr there, cut to 110 characters.
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.summary()
+        return bundle
 
     def _show_error(self, exc: BaseException) -> None:
         if self.session.closed:  # whatever failed, that is the reason and the remedy
@@ -267,19 +285,14 @@ class OperationForm(w.VBox):  # type: ignore[misc]
             self._draw_preview()
 
     def _show_problems(self, problems: dict[str, str]) -> None:
-        if problems:
-            items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                            for k, v in problems.items())
-            self._ui.apply(self.messages,
-                           value=f"<ul style='color:{WARN};margin:0'>{items}</ul>")
-        else:
-            self._ui.apply(self.messages, value=badge("ready to send", OK))
+        self._ui.apply(self.messages, value=problems_html(problems))
 
     def _draw_preview(self) -> None:
         prepared = self._draft()
-        self._ui.apply(self.preview, value=pre(prepared.preview()))
-        self._ui.apply(self.snippets.children[0], value=pre(prepared.curl()))
-        self._ui.apply(self.snippets.children[1], value=pre(prepared.python()))
+        for shown, text in zip((self.preview, *self.snippets.children),
+                               (prepared.preview(), prepared.curl(), prepared.python()),
+                               strict=True):
+            self._ui.apply(shown, value=pre(text))
 
     def submit(self) -> PhoneAudioCall | None:
         """What the Send button does: prepare afresh (links may have changed), then POST."""

@@ -73,6 +73,7 @@ class LogView(w.VBox):  # type: ignore[misc]
         self.kind = w.Dropdown(description="Kind", options=[_ALL, "http", "event"], value=_ALL)
         self.status = w.Dropdown(description="Status", options=list(_STATUS_CLASSES),
                                  value=_ALL)
+        self.shown = w.HTML()  # how many rows the table shows, of how many
         self.table = w.HTML()
         self.row = w.Dropdown(description="Details of", options=[], style={
             "description_width": "80px"})
@@ -80,13 +81,15 @@ class LogView(w.VBox):  # type: ignore[misc]
         # "Why?": the doctor's findings about the selected row, for a failed one.
         self.why = w.HTML()
         self._why_seq: int | None = None  # the row the panel explains (worked out once)
+        where = self.export_dir.resolve()
         self.export_har = w.Button(description="Export HAR", icon="download",
-                                   tooltip="Write the whole log as a HAR 1.2 file")
+                                   tooltip=f"Write the whole log as a HAR 1.2 file into {where}")
         self.export_csv = w.Button(description="Export CSV", icon="download",
-                                   tooltip="Write the whole log as CSV")
+                                   tooltip=f"Write the whole log as CSV into {where}")
         self.exported = w.HTML()
         super().__init__(children=[
             w.HBox([self.operation, self.kind, self.status]),
+            self.shown,
             self.table,
             self.row,
             self.details,
@@ -152,6 +155,16 @@ class LogView(w.VBox):  # type: ignore[misc]
                 break
         return picked[::-1]
 
+    def caption(self, shown: int) -> str:
+        """What the table shows, of how much: it keeps only the latest ``max_rows``."""
+        total = len(self.exchange_log)
+        filtered = (self.operation.value, self.kind.value, self.status.value) != (_ALL,) * 3
+        if not filtered and shown == total:
+            return f"All {total} rows of the log." if total else ""
+        which = "rows that pass the filters" if filtered else "rows"
+        return (f"The last {shown} {which}, of {total} in the log (at most {self.max_rows}: "
+                "LogView(log, max_rows=...) shows more; session.log.df has every row).")
+
     def _passes(self, row: LogRow) -> bool:
         """Whether the filters let ``row`` through."""
         wanted_op, wanted_kind, wanted_status = (self.operation.value, self.kind.value,
@@ -192,6 +205,8 @@ class LogView(w.VBox):  # type: ignore[misc]
                                           for c in cells) + "</tr>")
         if not lines:
             lines.append(f"<tr><td colspan=6 style='color:{MUTED}'>no rows yet</td></tr>")
+        self._ui.apply(self.shown, value=f"<span style='color:{MUTED}'>"
+                                         f"{html.escape(self.caption(len(rows)))}</span>")
         self._ui.apply(self.table, value=("<table style='font-size:12px;"
                                           f"border-collapse:collapse'>{head}{''.join(lines)}"
                                           "</table>"))
@@ -260,8 +275,12 @@ class LogView(w.VBox):  # type: ignore[misc]
             self.exchange_log.to_har(path)
         else:
             self.exchange_log.to_csv(path)
-        self.exported.value = badge("written", OK) + f" <code>{html.escape(str(path))}</code>"
-        return path
+        # The full path: a relative one said nothing of where (the kernel's directory, which
+        # is the notebook's); JupyterLab's file browser shows the file there.
+        self.exported.value = (badge("written", OK) + " <code>"
+                               f"{html.escape(str(path.resolve()))}</code> (the file browser "
+                               "shows it; right-click, Download)")
+        return path.resolve()
 
 
 def _status_matches(row: LogRow, wanted: str) -> bool:
