@@ -51,6 +51,11 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--trainer-group", default=None, metavar="GROUP",
                        help="with --jupyterhub: the hub group that sees the trainer's view "
                             "(default ucwa-nb-trainers)")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+                       help="the proxies (IP addresses or networks, comma-separated) whose "
+                            "X-Forwarded-For names the client that the sign-in limits and "
+                            "connection caps count; default none: every client is the "
+                            "address it connects from (docs/classroom.md)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
@@ -68,6 +73,8 @@ def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) 
         lines.append(f"  trainer's view:    {sim.base_url}{sim.root_path}"
                      f"{paths.TEMPLATES['activity']} "
                      f"(as {sim.scenario.trainer.username})")
+    if sim.trusted_proxies:
+        lines.append(f"  X-Forwarded-For believed from: {sim.trusted_proxies}")
     if sim.scenario.hub_users is not None:
         lines.append(f"  hub users:         <hub name>@{sim.scenario.hub_users.domain}, with the "
                      "password the hub hands to their server")
@@ -115,15 +122,16 @@ def hub_service(environ: Mapping[str, str], group: str | None) -> dict[str, Any]
 def serve(host: str, port: int, scenario_file: str | None, *,
           passwords_file: str | None = None, show_passwords: bool = False,
           prefix: str | None = None, trainer_gate: TrainerGate | None = None,
-          hub_domain: str | None = None) -> int:
+          hub_domain: str | None = None, forwarded_allow_ips: str | None = None) -> int:
     """Run the simulator until Ctrl-C; ``hub_domain``: run as a JupyterHub service whose
-    users sign in to that domain (the default scenario unless ``scenario_file``)."""
+    users sign in to that domain (the default scenario unless ``scenario_file``);
+    ``forwarded_allow_ips``: the proxies whose X-Forwarded-For is believed."""
     try:
         scenario = scenario_to_serve(scenario_file, hub_domain)
         if passwords_file:
             write_passwords(scenario, passwords_file)
         sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix,
-                        trainer_gate=trainer_gate)
+                        trainer_gate=trainer_gate, forwarded_allow_ips=forwarded_allow_ips)
         sim.serve_forever(on_ready=lambda: print(
             _describe(sim, show_passwords, passwords_file), flush=True))
     except (ScenarioError, SimulatorError, OSError, ValueError) as exc:
@@ -164,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(where["host"], where["port"], args.scenario,
                      passwords_file=args.passwords_file, show_passwords=args.show_passwords,
                      prefix=where["prefix"], trainer_gate=where.get("trainer_gate"),
-                     hub_domain=where.get("hub_domain"))
+                     hub_domain=where.get("hub_domain"),
+                     forwarded_allow_ips=args.forwarded_allow_ips)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -9,7 +9,7 @@ import contextlib
 import dataclasses
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ import uvicorn
 from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
+from ucwa_nb.sim.forwarded import ForwardedFor, TrustedProxies
 from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
@@ -53,16 +54,21 @@ class Simulator:
 
     def __init__(self, scenario: Scenario | str | Path | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, start: bool = True, root_path: str | None = None,
-                 trainer_gate: TrainerGate | None = None) -> None:
+                 trainer_gate: TrainerGate | None = None,
+                 forwarded_allow_ips: str | Iterable[str] | None = None) -> None:
         """``root_path``: serve under this path prefix, as behind a reverse proxy that
         forwards it (``/services/ucwa-nb/`` on JupyterHub); default: the scenario's
         ``[server] root_path``. ``trainer_gate``: who sees ``/_simulator/activity``
-        (default: the scenario's ``[trainer]`` by HTTP Basic; trainer.py)."""
+        (default: the scenario's ``[trainer]`` by HTTP Basic; trainer.py).
+        ``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated)
+        whose ``X-Forwarded-For`` names the client the limits count; default none: every
+        client is its TCP peer (forwarded.py)."""
         self.scenario = _load(scenario)
         if root_path is not None:
             self.scenario = dataclasses.replace(self.scenario, server=dataclasses.replace(
                 self.scenario.server, root_path=paths.normal_prefix(root_path)))
         self.trainer_gate = trainer_gate
+        self.trusted_proxies = TrustedProxies(forwarded_allow_ips)
         self.host = host
         self.world = World(self.scenario)
         self.poll_faults = PollFaults(self.scenario.poll_faults)
@@ -83,17 +89,23 @@ class Simulator:
     def _make_server(self) -> _Server:
         layer = PollFaultLayer(create_app(self.world, self.trainer_gate), self.world,
                                self.poll_faults)
-        guard = ConnectionGuard(self.scenario.server)
-        server = _Server(self._config(layer, guard), self.world, layer, guard)
+        guard = ConnectionGuard(self.scenario.server,
+                                accounts_at=self.world.signin.accounts_via)
+        server = _Server(self._config(ForwardedFor(layer, self.trusted_proxies), guard),
+                         self.world, layer, guard)
         layer.connections = server.connections
         return server
 
-    def _config(self, app: PollFaultLayer, guard: ConnectionGuard) -> uvicorn.Config:
+    def _config(self, app: ForwardedFor, guard: ConnectionGuard) -> uvicorn.Config:
         # The h11 protocol, guarded (guard.py): idle and slow connections closed,
-        # connections capped per client address and in all.
+        # connections capped per client address and in all. uvicorn's own proxy headers
+        # are off (its default believes X-Forwarded-For from 127.0.0.1, and it reads
+        # FORWARDED_ALLOW_IPS from the environment): ForwardedFor believes only the
+        # proxies the operator named.
         return uvicorn.Config(app, log_level="warning", access_log=False,
                               lifespan="on", timeout_graceful_shutdown=1,
-                              timeout_keep_alive=30, http=guard.protocol_class())
+                              timeout_keep_alive=30, http=guard.protocol_class(),
+                              proxy_headers=False, forwarded_allow_ips="")
 
     def _bind(self, port: int | None = None) -> socket.socket:
         port = self._requested_port if port is None else port
