@@ -32,8 +32,10 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run the UCWA simulator in the foreground (Ctrl-C stops it)",
         description="Run the UCWA simulator for curl, Postman, notebooks or a whole class.")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class)")
+    serve.add_argument("--host", default=None,
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class; "
+                            "with --jupyterhub, the service URL's host unless given, e.g. "
+                            "0.0.0.0 in a pod of its own)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = free)")
     serve.add_argument("--scenario", metavar="FILE",
                        help="a scenario TOML file (default: the built-in demo scenario)")
@@ -162,10 +164,13 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
-        where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
+        where: dict[str, Any] = {"host": args.host or "127.0.0.1", "port": args.port,
+                                 "prefix": args.prefix}
         if args.jupyterhub:
             try:
                 where = hub_service(os.environ, args.trainer_group)
+                if args.host:  # a shard in a pod of its own listens on every interface
+                    where["host"] = args.host
             except (SimulatorError, ImportError) as exc:
                 print(f"ucwa-nb serve: {exc}", file=sys.stderr)
                 return 2
