@@ -162,10 +162,14 @@ def test_serve_jupyterhub_listens_where_told_in_a_pod_of_its_own(
     from ucwa_nb.sim import cli
 
     served: list[tuple[str, int]] = []
+
+    def serve(host: str, port: int, *args: Any, **kwargs: Any) -> int:
+        served.append((host, port))
+        return 0
+
     monkeypatch.setattr(cli, "hub_service", lambda environ, group: {
         "host": "ucwa-nb-0.ucwa-nb", "port": 10101, "prefix": "/services/ucwa-nb-0/"})
-    monkeypatch.setattr(cli, "serve", lambda host, port, *a, **k: served.append((host, port))
-                        or 0)
+    monkeypatch.setattr(cli, "serve", serve)
     assert cli.main(["serve", "--jupyterhub"]) == 0
     assert cli.main(["serve", "--jupyterhub", "--host", "0.0.0.0"]) == 0
     assert cli.main(["serve"]) == 0
