@@ -387,10 +387,9 @@ NOTES = {
              "event channel, addPhoneAudio to completion) released at one instant against a "
              "fresh simulator in a child process; baseline = the same N each from an address "
              "of its own (127.1.x.y), measured in the same run just before. The attendees run "
-             "as threads of 4 load processes on the same machine, whose CPU (~25 ms per "
-             "attendee) competes with the simulator's: on a shared 2-core machine the absolute "
-             "times mostly measure that contention; the ratio says what sharing one address "
-             "costs.",
+             "as threads of 4 load processes on the same machine, whose CPU competes with the "
+             "simulator's: on a shared 2-core machine the absolute times mostly measure that "
+             "contention; the ratio says what sharing one address costs.",
 }
 
 
@@ -444,6 +443,14 @@ def run_section(name: str, sizes: Sizes, report: Report) -> list[Row]:
     if name == "burst":
         bursts = bench_class_burst.run(sizes.burst_sizes)
         report.details[name] = bench_class_burst.report(bursts)
+        client = sum(b.client_cpu for b in bursts) / sum(b.n for b in bursts)
+        server = [b.cpu_per_attendee for b in bursts if b.cpu_per_attendee is not None]
+        if server:
+            report.extra_notes.append(
+                f"In this run the class's clients (the load generator) used "
+                f"{client * 1000:.0f} ms of CPU per attendee and the simulator "
+                f"{sum(server) / len(server) * 1000:.0f} ms: the clients, not the simulator, "
+                "set the times on this machine.")
         return burst_rows(bursts)
     raise ValueError(f"unknown section {name!r}")
 
