@@ -2,8 +2,8 @@
 
 Run (from the repository root):
 
-    .venv/bin/python tests/perf/report.py            # full sizes, 5-8 minutes
-    .venv/bin/python tests/perf/report.py --quick    # small sizes, 2-3 minutes
+    .venv/bin/python tests/perf/report.py            # full sizes, 7-10 minutes
+    .venv/bin/python tests/perf/report.py --quick    # small sizes, 3-4 minutes
 
 It runs, one after the other (never concurrently, so they do not load each other):
 
@@ -479,7 +479,7 @@ def collect(sizes: Sizes, sections: Iterable[str] = SECTIONS,
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small sizes (2-3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (3-4 minutes)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default: {','.join(SECTIONS)})")
     parser.add_argument("--details", action="store_true",
