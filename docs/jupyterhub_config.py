@@ -6,14 +6,19 @@
   Spawner.environment, so `ucwa_nb.connect()` signs in as that hub user with no password
   typed; the password is an HMAC of the account under the class's seed, which only the hub
   and the simulator know, so nobody can compute another user's;
-- the hub group ucwa-nb-trainers sees /services/ucwa-nb/_simulator/activity (hub login).
+- the hub group ucwa-nb-trainers sees /services/ucwa-nb/_simulator/activity (hub login);
+- with UCWA_NB_SHARDS = N > 1 (a class larger than one simulator serves well, see
+  docs/classroom.md), N services ucwa-nb-0 .. ucwa-nb-(N-1) on ports UCWA_NB_PORT + i, and
+  each user is sent to one of them by a stable hash of their hub name (the same shard on
+  every spawn, on every hub replica); the trainer merges the shards' views with
+  ucwa_nb.sim.shards.merged_activity.
 
 Needs: UCWA_NB_SEED in the hub's environment (32+ random characters, e.g.
 `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`; without it the hub stops
 with a message saying where to set it), and `ucwa-nb` installed where the service runs
 (UCWA_NB_COMMAND: its full path, when it is not on the hub's PATH; on The Littlest
-JupyterHub /opt/tljh/user/bin/ucwa-nb is found by itself). Self-contained (no import of ucwa_nb) so it also fits a hub image
-without it (Zero to JupyterHub's hub.extraConfig).
+JupyterHub /opt/tljh/user/bin/ucwa-nb is found by itself). Self-contained (no import of
+ucwa_nb) so it also fits a hub image without it (Zero to JupyterHub's hub.extraConfig).
 """
 
 import hashlib
@@ -43,6 +48,11 @@ UCWA_NB_SCENARIO = os.environ.get("UCWA_NB_SCENARIO", "")
 # Where users' servers reach the service: the hub's proxy (public URL) or, on Kubernetes,
 # the hub's service address; see docs/classroom.md.
 UCWA_NB_PUBLIC_URL = os.environ.get("UCWA_NB_PUBLIC_URL", "http://127.0.0.1:8000")
+# Simulators sharing the class (1: one service named ucwa-nb, as before).
+UCWA_NB_SHARDS = int(os.environ.get("UCWA_NB_SHARDS", "1"))
+# The proxies whose X-Forwarded-For the simulator believes (its limits then count each
+# user's own address); empty: none. See docs/classroom.md before setting it.
+UCWA_NB_FORWARDED_ALLOW_IPS = os.environ.get("UCWA_NB_FORWARDED_ALLOW_IPS", "")
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_"
 
@@ -86,27 +96,49 @@ def ucwa_nb_command() -> str:
     return "ucwa-nb"
 
 
+def ucwa_nb_shard(name: str, shards: int) -> int:
+    """The shard of hub user ``name``: a stable hash (the same in every process, unlike
+    Python's hash()), as ucwa_nb.sim.shards.shard_of computes it."""
+    digest = hashlib.sha256(name.lower().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+_SERVICES = [UCWA_NB_SERVICE] if UCWA_NB_SHARDS <= 1 else \
+    [f"{UCWA_NB_SERVICE}-{i}" for i in range(UCWA_NB_SHARDS)]
+
+
+def _root(service: str) -> str:
+    return f"{UCWA_NB_PUBLIC_URL}/services/{service}/autodiscover/autodiscoverservice.svc/root"
+
+
+def _url(spawner: object) -> str:
+    name = spawner.user.name  # type: ignore[attr-defined]
+    return _root(_SERVICES[ucwa_nb_shard(name, len(_SERVICES))])
+
+
 _command = [ucwa_nb_command(), "serve", "--jupyterhub"]
 if UCWA_NB_SCENARIO:
     _command += ["--scenario", UCWA_NB_SCENARIO]
+if UCWA_NB_FORWARDED_ALLOW_IPS:
+    _command += ["--forwarded-allow-ips", UCWA_NB_FORWARDED_ALLOW_IPS]
 
-c.JupyterHub.services = [*c.JupyterHub.get("services", []), {
-    "name": UCWA_NB_SERVICE,
-    "url": f"http://127.0.0.1:{UCWA_NB_PORT}",
+c.JupyterHub.services = [*c.JupyterHub.get("services", []), *({
+    "name": service,
+    "url": f"http://127.0.0.1:{UCWA_NB_PORT + i}",
     "command": _command,
     "environment": {"UCWA_NB_SEED": UCWA_NB_SEED, "UCWA_NB_DOMAIN": UCWA_NB_DOMAIN},
     "oauth_no_confirm": True,
-}]
+} for i, service in enumerate(_SERVICES))]
 c.JupyterHub.load_groups = {**c.JupyterHub.get("load_groups", {}),
                             "ucwa-nb-trainers": {"users": []}}
 c.JupyterHub.load_roles = [*c.JupyterHub.get("load_roles", []), {
-    # users may log in to the service (its trainer's page checks the group)
-    "name": "user", "scopes": ["self", f"access:services!service={UCWA_NB_SERVICE}"],
+    # users may log in to the services (their trainer's pages check the group)
+    "name": "user",
+    "scopes": ["self", *(f"access:services!service={service}" for service in _SERVICES)],
 }]
 c.Spawner.environment = {
     **c.Spawner.get("environment", {}),
-    "UCWA_NB_URL": f"{UCWA_NB_PUBLIC_URL}/services/{UCWA_NB_SERVICE}"
-                   "/autodiscover/autodiscoverservice.svc/root",
+    "UCWA_NB_URL": _root(UCWA_NB_SERVICE) if len(_SERVICES) == 1 else _url,
     "UCWA_NB_USERNAME": _username,
     "UCWA_NB_PASSWORD": _password,
 }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_call
+import bench_class_burst
 import bench_import
 import bench_notebooks
 import bench_simulator
@@ -23,7 +24,7 @@ import report
 
 COLUMNS = ["what", "measured", "baseline", "ratio", "aim", "mark"]
 # Rows per section, in the order of report.SECTIONS.
-ROWS = {"simulator": 5, "call": 6, "log": 3, "import": 2, "notebooks": 1}
+ROWS = {"simulator": 5, "call": 6, "log": 3, "import": 2, "notebooks": 1, "burst": 3}
 MARKS = {"pass", "MISS", report.DASH, "error"}
 
 
@@ -55,6 +56,21 @@ def fake_notebooks(*args: Any, **kwargs: Any) -> dict[str, list[bench_notebooks.
             "baseline": [bench_notebooks.PytestRun("baseline", 10.0, 0, "2 passed in 5s")]}
 
 
+def _burst(n: int, arrangement: bench_class_burst.Arrangement, seconds: float,
+           failed: int = 0) -> bench_class_burst.BurstResult:
+    attendees = [bench_class_burst.Attendee(i, seconds * (1 + i / n)) for i in range(n)]
+    for attendee in attendees[:failed]:
+        attendee.done, attendee.failure = None, "sign-in: ConnectError"
+    return bench_class_burst.BurstResult(n, arrangement, attendees, n * 0.01, 100 * 2**20,
+                                         seconds * 2, n * 0.03)
+
+
+def fake_burst(sizes: Any, *args: Any, **kwargs: Any) -> list[bench_class_burst.BurstResult]:
+    # One address takes 1.5 times as long as distinct addresses, and one attendee fails.
+    return [result for n in sizes for result in (
+        _burst(n, "distinct", 2.0), _burst(n, "one", 3.0, failed=1))]
+
+
 @pytest.fixture
 def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> report.Sizes:
     for name in ("a.ipynb", "b.ipynb"):  # the notebook count is read from the directory
@@ -63,6 +79,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> report.Sizes:
     monkeypatch.setattr(bench_call, "run", fake_call)
     monkeypatch.setattr(bench_import, "run", fake_import)
     monkeypatch.setattr(bench_notebooks, "run", fake_notebooks)
+    monkeypatch.setattr(bench_class_burst, "run", fake_burst)
     return replace(report.QUICK, name="tiny", log_rows=400, log_reps=1, notebooks=tmp_path)
 
 
@@ -107,7 +124,7 @@ def test_the_report_is_one_table_with_a_row_per_figure(tiny: report.Sizes) -> No
     assert sorted(aims.values()) == sorted(
         ["≥ 0.50", "≥ 0.50", "< 50 ms (absolute)", "≤ 1.10", "≤ 1.10", "≤ 1.10", "≤ 1.10",
          "≤ 2.00",
-         "not a rebuild (< 0.10)"])
+         "not a rebuild (< 0.10)", "all finish, no failure", "< 400 MB (absolute)"])
     assert all(row.passed is not None for row in result.rows if row.aim != report.DASH)
     # Ratios are measured / baseline, from the canned medians.
     by_what = {row.what: row for row in result.rows}
@@ -123,6 +140,12 @@ def test_the_report_is_one_table_with_a_row_per_figure(tiny: report.Sizes) -> No
     assert imports[0].ratio == pytest.approx(0.62 / 0.52)
     assert imports[1].ratio == pytest.approx(0.60 / 0.50)
     assert by_what[next(w for w in by_what if w.startswith("notebook suite"))].ratio == 3.0
+    bursts = [r for r in result.rows if r.section == "burst"]
+    assert bursts[0].ratio == pytest.approx(1.5, rel=0.05)
+    assert bursts[0].mark == "MISS"  # one attendee failed
+    assert "(49/50, 1 failed)" in bursts[0].measured
+    assert bursts[1].ratio == pytest.approx(1.0)  # CPU per attendee
+    assert bursts[2].mark == "pass"  # 100 MB
     # Every section reported its progress and its own detailed report.
     assert set(result.details) == set(report.SECTIONS)
     assert len([m for m in quiet if m.endswith("...")]) == len(report.SECTIONS)
@@ -194,3 +217,15 @@ def test_a_ratio_that_rounds_to_its_aim_shows_one_more_digit() -> None:
     assert cell(1.096) == "**1.096**"
     assert cell(1.2) == "**1.20**"
     assert cell(0.0042, "not a rebuild (< 0.10)") == "**0.004**"
+
+
+def test_the_largest_class_has_the_absolute_aim() -> None:
+    results = fake_burst([50, 200])
+    rows = report.burst_rows(results)
+    assert [r.aim for r in rows[:2]] == ["all finish, no failure",
+                                         "all finish, no failure, p95 < 10 s (absolute)"]
+    assert "200 from one address" in rows[2].what
+    fine = [bench_class_burst.BurstResult(200, kind, [
+        bench_class_burst.Attendee(i, 3.0) for i in range(200)], 2.0, 2**27, 5.0)
+        for kind in ("distinct", "one")]
+    assert report.burst_rows(fine)[0].mark == "pass"

@@ -167,3 +167,22 @@ def test_serve_jupyterhub_without_a_scenario_serves_the_default_one_to_hub_users
     with pytest.raises(ScenarioError, match="hub_users"):
         scenario_to_serve(str(plain), "contoso.com")
     assert scenario_to_serve(str(plain), None).hub_users is None  # not on a hub: as it is
+
+
+def test_serve_jupyterhub_listens_where_told_in_a_pod_of_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ucwa_nb.sim import cli
+
+    served: list[tuple[str, int]] = []
+
+    def serve(host: str, port: int, *args: Any, **kwargs: Any) -> int:
+        served.append((host, port))
+        return 0
+
+    monkeypatch.setattr(cli, "hub_service", lambda environ, group: {
+        "host": "ucwa-nb-0.ucwa-nb", "port": 10101, "prefix": "/services/ucwa-nb-0/"})
+    monkeypatch.setattr(cli, "serve", serve)
+    assert cli.main(["serve", "--jupyterhub"]) == 0
+    assert cli.main(["serve", "--jupyterhub", "--host", "0.0.0.0"]) == 0
+    assert cli.main(["serve"]) == 0
+    assert served == [("ucwa-nb-0.ucwa-nb", 10101), ("0.0.0.0", 10101), ("127.0.0.1", 8080)]

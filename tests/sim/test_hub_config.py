@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario_loader import scenario_from_dict
+from ucwa_nb.sim.shards import shard_of
 
 FRAGMENT = Path(__file__).resolve().parents[2] / "docs" / "jupyterhub_config.py"
 SEED = "a class secret of 32 characters!"
@@ -118,3 +119,23 @@ def test_the_service_command_is_one_the_hub_can_run(monkeypatch: pytest.MonkeyPa
     assert command() == str(tljh)  # found where TLJH's user environment puts it
     tljh.chmod(0o755)
     assert command() == "ucwa-nb"  # on the PATH: the bare name
+
+
+def test_sharded_the_fragment_runs_n_services_and_sends_each_user_to_theirs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UCWA_NB_SHARDS", "3")
+    monkeypatch.setenv("UCWA_NB_FORWARDED_ALLOW_IPS", "10.0.0.0/8")
+    config, namespace = _run(monkeypatch)
+    services = config.JupyterHub.services[-3:]
+    assert [s["name"] for s in services] == ["ucwa-nb-0", "ucwa-nb-1", "ucwa-nb-2"]
+    assert [s["url"] for s in services] == [f"http://127.0.0.1:{10101 + i}" for i in range(3)]
+    assert services[0]["command"][-2:] == ["--forwarded-allow-ips", "10.0.0.0/8"]
+    [role] = [r for r in config.JupyterHub.load_roles if r["name"] == "user"]
+    assert {f"access:services!service=ucwa-nb-{i}" for i in range(3)} <= set(role["scopes"])
+    url = config.Spawner.environment["UCWA_NB_URL"]
+    for name in ("maria", "pierre", "ada@example.org", "Zoë"):
+        # The fragment (self-contained) and the package agree on every user's shard.
+        shard = shard_of(name, 3)
+        assert namespace["ucwa_nb_shard"](name, 3) == shard
+        assert url(_spawner(name)).endswith(
+            f"/services/ucwa-nb-{shard}/autodiscover/autodiscoverservice.svc/root")

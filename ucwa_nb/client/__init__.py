@@ -6,7 +6,7 @@ links), ``application`` (its lifetime), ``operations`` (each phone-audio operati
 once) run by ``runner``, ``registry`` and ``delivery`` (calls and the events about them),
 ``channel`` (the event channel's thread), ``hooks`` (the log), ``call`` (one call followed to
 its outcome), ``views`` (Conversation, ConversationLog), ``embedded`` (the simulator that
-``connect()`` starts) and ``errors``.
+``connect()`` starts), ``pacing`` (a server's 429 Retry-After waited out) and ``errors``.
 """
 
 from ucwa_nb.client.call import CallEvent, PhoneAudioCall
@@ -19,6 +19,7 @@ from ucwa_nb.client.errors import (
     UntrustedHostError,
     ValidationError,
 )
+from ucwa_nb.client.pacing import PacingWarning
 from ucwa_nb.client.preflight import Preflight, preflight
 from ucwa_nb.client.session import PreparedCall, Session, connect
 from ucwa_nb.client.tls import InsecureTLSWarning
@@ -33,6 +34,7 @@ __all__ = [
     "DiscoveryError",
     "EventChannel",
     "InsecureTLSWarning",
+    "PacingWarning",
     "Participant",
     "PhoneAudioCall",
     "Preflight",

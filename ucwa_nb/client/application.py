@@ -11,6 +11,7 @@ import httpx
 from ucwa_nb.client.errors import UcwaError
 from ucwa_nb.client.hooks import absolute
 from ucwa_nb.client.navigation import Navigator
+from ucwa_nb.client.pacing import Pacing
 from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.protocol.representation import (
     ParseError,
@@ -38,15 +39,28 @@ class ApplicationLifetime:
     def url(self) -> str | None:
         return self.resource.href if self.resource is not None else None
 
-    def create(self) -> Resource:
-        """POST applications; the answer is the new application."""
+    def create(self, pacing: Pacing | None = None) -> Resource:
+        """POST applications; the answer is the new application. With ``pacing``, a 429
+        with Retry-After is waited out within its deadline (pacing.py)."""
         if self.applications_url is None:
             raise RuntimeError("sign in first")
         fmt = self._preferences.format
         body = build_input({"userAgent": self.user_agent, "endpointId": self.endpoint_id,
                             "culture": "en-US"}, fmt)
-        response = self._navigator.request("POST", self.applications_url, rel="applications",
-                                           content=body, content_type=media_type(fmt))
+        while True:
+            response = self._navigator.request(
+                "POST", self.applications_url, rel="applications", content=body,
+                content_type=media_type(fmt), raise_errors=False)
+            if pacing is None or not pacing.wait(response, "creating the application"):
+                break
+        if response.status_code >= 400:
+            redact = self._navigator.hooks.log.redactor.text
+            error = UcwaError.from_response(response, redact)
+            if response.status_code == 429 and pacing is not None and pacing.refused:
+                error = UcwaError(error.status, error.code, error.subcode, pacing.refused,
+                                  error.parameters, error.diagnostics, error.method, error.url,
+                                  redact)
+            raise error
         try:
             app: object = parse(response.content, response.headers.get("content-type"))
         except ParseError:

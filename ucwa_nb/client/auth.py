@@ -29,6 +29,7 @@ from ucwa_nb.client.errors import (
 )
 from ucwa_nb.client.hooks import ExchangeHooks, absolute, tag
 from ucwa_nb.client.navigation import Navigator
+from ucwa_nb.client.pacing import Pacing
 from ucwa_nb.client.trust import Trust, bearer_of, home_domain
 from ucwa_nb.client.windows import WINDOWS_GRANT, windows_token_response
 from ucwa_nb.log.exchange_log import ExchangeLog
@@ -86,7 +87,9 @@ class TokenGrant(httpx.Auth):
 
     def __init__(self, username: str | None, password: str | None,
                  on_token: Callable[[str], None], trust: Trust, redact: Redact, *,
-                 auth: Grant = "auto", windows: WindowsSetup | None = None) -> None:
+                 auth: Grant = "auto", windows: WindowsSetup | None = None,
+                 pacing: Pacing | None = None) -> None:
+        self._pacing = pacing or Pacing(0.0)
         self._username = username
         self._password = password
         self._on_token = on_token
@@ -116,20 +119,26 @@ class TokenGrant(httpx.Auth):
             # (tests) logs its handshake to a log of its own.
             setup = self._windows or WindowsSetup(ExchangeHooks(ExchangeLog(), _now),
                                                   httpx.Timeout(30.0))
-            reply = windows_token_response(
-                token_url, username=self._username, password=self._password,
-                hooks=setup.hooks, timeout=setup.timeout, verify=setup.verify,
-                redact=self._redact)
+            while True:
+                reply = windows_token_response(
+                    token_url, username=self._username, password=self._password,
+                    hooks=setup.hooks, timeout=setup.timeout, verify=setup.verify,
+                    redact=self._redact)
+                if not self._pacing.wait(reply, "signing in"):
+                    break
         else:
             if not self._username or not self._password:
                 raise DiscoveryError("the password grant needs username= and password=")
-            reply = yield httpx.Request(
-                "POST", token_url,
-                headers={"Accept": "application/json"},
-                data={"grant_type": "password", "username": self._username,
-                      "password": self._password},
-                extensions={**tag("token"),
-                            "timeout": request.extensions.get("timeout", {})})
+            while True:  # a 429 with Retry-After is waited out (pacing.py)
+                reply = yield httpx.Request(
+                    "POST", token_url,
+                    headers={"Accept": "application/json"},
+                    data={"grant_type": "password", "username": self._username,
+                          "password": self._password},
+                    extensions={**tag("token"),
+                                "timeout": request.extensions.get("timeout", {})})
+                if not self._pacing.wait(reply, "signing in"):
+                    break
         token = self._token_of(reply, challenge.grant_types)
         self._on_token(token)
         self._trust.allow_token(request.url)
@@ -140,6 +149,8 @@ class TokenGrant(httpx.Auth):
         if reply.status_code != 200:
             oauth = oauth_error(reply)
             code, description = oauth if oauth else (f"HTTP{reply.status_code}", None)
+            if reply.status_code == 429 and self._pacing.refused:
+                description = self._pacing.refused
             if code == "unsupported_grant_type":
                 description = (f"{description + '; ' if description else ''}the server does "
                                f"not take the {self.grant} grant (its challenge offers: "
@@ -163,13 +174,14 @@ def _now() -> datetime:
 
 def sign_in(navigator: Navigator, log: ExchangeLog, url: str, *, username: str | None,
             password: str | None, token: str | None, auth: Grant = "auto",
-            verify: ssl.SSLContext | bool = True) -> str:
+            verify: ssl.SSLContext | bool = True, pacing: Pacing | None = None) -> str:
     """Discovery (a root URL or a domain), the token, the user resource: the applications URL.
 
     The token ends up in ``bearer`` (the client's auth, which sends it only where ``trust``
     lets it) and, like the password, among the log's secrets. Without a token, the grant is
     the one ``choose_grant`` picks from the challenge (``auth`` forces one); ``verify`` is
-    for the Windows handshake's own connection.
+    for the Windows handshake's own connection; ``pacing``: how long a 429 with Retry-After
+    from the token endpoint is waited out (none by default).
     """
     bearer = bearer_of(navigator.http_client)
     bearer.token = None
@@ -206,7 +218,7 @@ def sign_in(navigator: Navigator, log: ExchangeLog, url: str, *, username: str |
             raise ValueError("auth must be 'auto', 'password' or 'windows'")
         grant = TokenGrant(username, password, use_token, trust, log.redactor.text, auth=auth,
                            windows=WindowsSetup(navigator.hooks, navigator.http_client.timeout,
-                                                verify))
+                                                verify), pacing=pacing)
         # No redirects: a 307 must not carry the password elsewhere.
         user = navigator.get(user_url, "user", auth=grant, follow_redirects=False)
     redirect = navigator.link(user, "redirect")

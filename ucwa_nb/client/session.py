@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import ssl
 import uuid
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
@@ -44,6 +43,7 @@ from ucwa_nb.client.operations import (
     PreparedCall,
     operation_named,
 )
+from ucwa_nb.client.pacing import Pacing
 from ucwa_nb.client.preferences import Preferences
 from ucwa_nb.client.registry import CallRegistry
 from ucwa_nb.client.runner import OperationRunner
@@ -144,6 +144,9 @@ class Session:
             self._navigator, self._application, EventDelivery(self._calls, hooks, self._clock),
             self._preferences, self._clock)
         self._poll_timeout = poll_timeout
+        # The server's 429s waited out at sign-in and application creation, within a
+        # deadline (connect() gives its timeout; pacing.py): ``session.pacing.waits``.
+        self.pacing = Pacing(30.0)
         self.event_channel: EventChannel | None = None
         # Where connect() took the URL from: "argument", "environment" or "embedded".
         self.connected_via = "embedded" if simulator is not None else "argument"
@@ -209,11 +212,12 @@ class Session:
         Windows handshake's own connection."""
         self._application.applications_url = sign_in(
             self._navigator, self.log, url, username=username, password=password, token=token,
-            auth=auth, verify=verify)
+            auth=auth, verify=verify, pacing=self.pacing)
 
     def create_application(self) -> Resource:
-        """POST to applications (``connect()`` does it); returns the application resource."""
-        return self._application.create()
+        """POST to applications (``connect()`` does it); returns the application resource.
+        A 429 with Retry-After is waited out within ``pacing``'s deadline."""
+        return self._application.create(self.pacing)
 
     def start_events(self) -> None:
         """Start the event channel's thread on the application's events link
@@ -221,13 +225,6 @@ class Session:
         self.event_channel = EventChannel(self.channel_host, self._application.events_href(),
                                           poll_timeout=self._poll_timeout)
         self.event_channel.start()
-
-    @property
-    def events(self) -> EventChannel | None:
-        """Deprecated: the event channel is ``event_channel`` (``call.events`` are a call's)."""
-        warnings.warn("session.events is now session.event_channel", DeprecationWarning,
-                      stacklevel=2)
-        return self.event_channel
 
     @property
     def applications_url(self) -> str | None:
@@ -404,6 +401,8 @@ class Session:
         channel = self.event_channel
         if channel is not None and channel.state == "retrying":
             trouble = f"; event channel retrying: {channel.last_error}"
+        if self.pacing.waits:
+            trouble += f"; {self.pacing.describe()}"
         return f"<Session {self.where} ({self.format}, {len(self.log)} log rows{trouble})>"
 
 
@@ -442,6 +441,11 @@ def connect(url: str | None = None, *, username: str | None = None,
     offered and a password is given, else Windows sign-in: ``username='CONTOSO\\alice'`` or
     ``'alice@contoso.com'`` with ``password=`` for NTLM from any OS, or no credentials for
     the signed-in Windows user or a Kerberos ticket); "windows" or "password" forces one.
+
+    ``timeout``: the seconds each request may take, and the longest sign-in and application
+    creation wait out the server's pacing in all (a 429 with Retry-After, as when a whole
+    class signs in at once: each wait is shown as a ``PacingWarning`` and in
+    ``session.pacing.waits``); a longer wait raises the 429 saying how long the server asked for.
     """
     new_operation_id = _operation_id_factory(operation_ids)  # a bad value fails before any I/O
     where = target(url, username, password, token)
@@ -459,6 +463,7 @@ def connect(url: str | None = None, *, username: str | None = None,
                       clock=clock, operation_ids=new_operation_id, poll_timeout=poll_timeout,
                       simulator=simulator, owns_client=http_client is None)
     session.connected_via = where.source
+    session.pacing = Pacing(timeout)
     try:
         session.sign_in(url, username=username, password=password, token=token, auth=auth,
                         verify=tls)

@@ -42,8 +42,10 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run the UCWA simulator in the foreground (Ctrl-C stops it)",
         description="Run the UCWA simulator for curl, Postman, notebooks or a whole class.")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class)")
+    serve.add_argument("--host", default=None,
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class; "
+                            "with --jupyterhub, the service URL's host unless given, e.g. "
+                            "0.0.0.0 in a pod of its own)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = free)")
     serve.add_argument("--scenario", metavar="FILE",
                        help="a scenario TOML file (default: the built-in demo scenario)")
@@ -65,6 +67,11 @@ def parser(add_commands: AddCommands | None = None) -> argparse.ArgumentParser:
                        help="let web pages of ORIGIN (scheme://host[:port]) use the "
                             "cross-domain frame: the web application allow list, added to "
                             "the scenario's [server] allowed_origins (repeatable)")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+                       help="the proxies (IP addresses or networks, comma-separated) whose "
+                            "X-Forwarded-For names the client that the sign-in limits and "
+                            "connection caps count; default none: every client is the "
+                            "address it connects from (docs/classroom.md)")
     serve.add_argument("--show-passwords", action="store_true",
                        help="print the passwords in the banner (not on a projected screen)")
     return parser
@@ -119,6 +126,8 @@ def _describe(sim: Simulator, show_passwords: bool, passwords_file: str | None) 
     if sim.scenario.trainer is not None:
         lines.append(f"  trainer's view:    {_urls(sim, paths.TEMPLATES['activity'])} "
                      f"(as {sim.scenario.trainer.username})")
+    if sim.trusted_proxies:
+        lines.append(f"  X-Forwarded-For believed from: {sim.trusted_proxies}")
     if sim.scenario.hub_users is not None:
         lines.append(f"  hub users:         <hub name>@{sim.scenario.hub_users.domain}, with the "
                      "password the hub hands to their server")
@@ -166,17 +175,19 @@ def hub_service(environ: Mapping[str, str], group: str | None) -> dict[str, Any]
 def serve(host: str, port: int, scenario_file: str | None, *,
           passwords_file: str | None = None, show_passwords: bool = False,
           prefix: str | None = None, trainer_gate: TrainerGate | None = None,
-          hub_domain: str | None = None, allow_origins: Sequence[str] = ()) -> int:
+          hub_domain: str | None = None, allow_origins: Sequence[str] = (),
+          forwarded_allow_ips: str | None = None) -> int:
     """Run the simulator until Ctrl-C; ``hub_domain``: run as a JupyterHub service whose
     users sign in to that domain (the default scenario unless ``scenario_file``);
-    ``allow_origins``: web page origins added to the allow list."""
+    ``allow_origins``: web page origins added to the allow list; ``forwarded_allow_ips``:
+    the proxies whose X-Forwarded-For is believed."""
     try:
         scenario = with_allowed_origins(scenario_to_serve(scenario_file, hub_domain),
                                         allow_origins)
         if passwords_file:
             write_passwords(scenario, passwords_file)
         sim = Simulator(scenario, host=host, port=port, start=False, root_path=prefix,
-                        trainer_gate=trainer_gate)
+                        trainer_gate=trainer_gate, forwarded_allow_ips=forwarded_allow_ips)
         sim.serve_forever(on_ready=lambda: print(
             _describe(sim, show_passwords, passwords_file), flush=True))
     except (ScenarioError, SimulatorError, OSError, ValueError) as exc:
@@ -224,17 +235,21 @@ def scenario_to_serve(scenario_file: str | None, hub_domain: str | None) -> Scen
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
-        where: dict[str, Any] = {"host": args.host, "port": args.port, "prefix": args.prefix}
+        where: dict[str, Any] = {"host": args.host or "127.0.0.1", "port": args.port,
+                                 "prefix": args.prefix}
         if args.jupyterhub:
             try:
                 where = hub_service(os.environ, args.trainer_group)
+                if args.host:  # a shard in a pod of its own listens on every interface
+                    where["host"] = args.host
             except (SimulatorError, ImportError) as exc:
                 print(f"ucwa-nb serve: {exc}", file=sys.stderr)
                 return 2
         return serve(where["host"], where["port"], args.scenario,
                      passwords_file=args.passwords_file, show_passwords=args.show_passwords,
                      prefix=where["prefix"], trainer_gate=where.get("trainer_gate"),
-                     hub_domain=where.get("hub_domain"), allow_origins=args.allow_origin)
+                     hub_domain=where.get("hub_domain"), allow_origins=args.allow_origin,
+                     forwarded_allow_ips=args.forwarded_allow_ips)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -59,11 +59,22 @@ def default_max_connections() -> int:
 
 
 class ConnectionGuard:
-    def __init__(self, settings: ServerSettings, now: Callable[[], float] = time.monotonic
-                 ) -> None:
+    """Connections by client address (the TCP peer), capped and watched for deadlines.
+
+    An address's cap is ``max_connections_per_address``, or ``max_connections_per_account``
+    for each account signed in through it lately (``accounts_at``, from the sign-in limits)
+    if that is more: a class behind one hub address holds a parked poll and a request per
+    attendee (issue 25: 200 attendees needed more than 256), while an attendee alone, who
+    knows one password, cannot raise their address's cap.
+    """
+
+    def __init__(self, settings: ServerSettings, now: Callable[[], float] = time.monotonic,
+                 accounts_at: Callable[[str], int] | None = None) -> None:
         self.header_timeout = settings.header_timeout
         self.request_timeout = settings.request_timeout
         self.per_address = settings.max_connections_per_address
+        self.per_account = settings.max_connections_per_account
+        self.accounts_at = accounts_at or (lambda address: 0)
         self.total = settings.max_connections or default_max_connections()
         self.now = now
         self.watched: dict[Connection, _Watch] = {}
@@ -76,10 +87,16 @@ class ConnectionGuard:
         """uvicorn's h11 protocol, reporting to this guard."""
         return observed_protocol(self)
 
+    def cap(self, address: str) -> int:
+        """The most connections ``address`` may hold (0: no cap but the total)."""
+        if not self.per_address:
+            return 0
+        return max(self.per_address, self.per_account * self.accounts_at(address))
+
     def admit(self, protocol: Connection) -> None:
         address = client_address(protocol)
-        if (self.per_address and self.by_address[address] >= self.per_address) or \
-                len(self.watched) >= self.total:
+        cap = self.cap(address)
+        if (cap and self.by_address[address] >= cap) or len(self.watched) >= self.total:
             self.counts["refused"] += 1
             close(protocol, _REFUSED)
             return

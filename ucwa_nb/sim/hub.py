@@ -7,7 +7,9 @@ told otherwise) and for hub admins when the hub says so. A browser that has not 
 sent through the hub's OAuth (``jupyterhub.services.auth.HubOAuth``, with PKCE and a state
 cookie), back to ``<prefix>/oauth_callback``; the hub's token is then kept in an HttpOnly
 cookie for this service's path and checked against the hub (``GET /hub/api/user``, cached by
-HubOAuth) on each visit.
+HubOAuth) on each visit. A script may instead send ``Authorization: token <hub API token>``
+(how the hub's services take tokens), e.g. the trainer merging the shards' views
+(``shards.merged_activity``).
 
 jupyterhub is imported only here, when the gate is made: it is the ``hub`` extra.
 """
@@ -50,9 +52,15 @@ class HubTrainerGate(TrainerGate):
         return str(self.auth.oauth_client_id)
 
     async def admit(self, request: Request) -> Response | None:
-        token = request.cookies.get(self._cookie)
+        # A browser has the login's cookie; a script (the trainer merging shards' views,
+        # shards.py) sends a hub API token as JupyterHub's services take it.
+        header = _hub_token(request.headers.get("authorization", ""))
+        token = header or request.cookies.get(self._cookie)
         model = await self.auth.user_for_token(token, sync=False) if token else None
         if model is None:
+            if header:
+                return Response("The hub did not accept this token.\n", 403,
+                                {"Cache-Control": "no-store"}, media_type="text/plain")
             return self._login(request)
         if model.get("admin") is True or self.group in (model.get("groups") or []):
             return None
@@ -85,6 +93,14 @@ class HubTrainerGate(TrainerGate):
         response.set_cookie(self._cookie, token, path=_path(), httponly=True, samesite="lax",
                             secure=request.url.scheme == "https")
         return response
+
+
+def _hub_token(authorization: str) -> str | None:
+    """The token of ``Authorization: token <t>`` (JupyterHub's scheme), else None."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "token":
+        return None
+    return token.strip() or None
 
 
 def _path() -> str:

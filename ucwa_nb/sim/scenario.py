@@ -100,19 +100,26 @@ class ServerSettings:
     max_call_history_per_user: int = 200
     # Live tokens one user may hold: a new sign-in beyond it revokes the oldest.
     max_tokens_per_user: int = 50
-    # Sign-in attempts: per client address (any account), a burst then a steady rate per
-    # second; failed ones per account (counted per address, and in all across addresses).
-    signin_burst_per_address: int = 60
-    signin_rate_per_address: float = 1.0
+    # Sign-in attempts (limits.py): per account (from any address), a burst then a steady
+    # rate per second; failed ones per account (counted per address, and in all across
+    # addresses, five times as many) and per client address (any account). Nothing counts
+    # successes per address: a whole class signs in through one hub address at once.
+    signin_burst_per_account: int = 60
+    signin_rate_per_account: float = 1.0
     signin_failures_per_account: int = 10
     signin_failure_rate_per_account: float = 0.1
+    signin_failures_per_address: int = 60
+    signin_failure_rate_per_address: float = 1.0
     max_token_body_bytes: int = 16 * 1024
     # Connections: a new one sends its request's headers within header_timeout; a request
     # (headers and body) arrives whole within request_timeout of its first byte; caps per
-    # client address and in all (0: half the process's open-file limit).
+    # client address and in all (0: half the process's open-file limit). An address's cap
+    # grows by max_connections_per_account for each account signed in through it lately
+    # (a class behind one hub address: each attendee holds a parked poll and a request).
     header_timeout: float = 10.0
     request_timeout: float = 20.0
     max_connections_per_address: int = 256
+    max_connections_per_account: int = 4
     max_connections: int = 0
     # ---- what a recorded server showed (``ucwa-nb scenario-from-har``); the defaults are
     # the simulator's own. Versioning.md: every response names its resource revision in

@@ -7,10 +7,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import functools
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,11 +18,13 @@ import uvicorn
 
 from ucwa_nb.sim import paths, scenarios
 from ucwa_nb.sim.app import create_app
+from ucwa_nb.sim.fault_controls import FaultControls
 from ucwa_nb.sim.faults import PollFaultLayer, PollFaults
+from ucwa_nb.sim.forwarded import ForwardedFor, TrustedProxies
 from ucwa_nb.sim.guard import ConnectionGuard
 from ucwa_nb.sim.progress_grid import grid_rows
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec, Scenario
+from ucwa_nb.sim.scenario import Scenario
 from ucwa_nb.sim.scenario_loader import scenario_from_toml
 from ucwa_nb.sim.trainer import TrainerGate
 from ucwa_nb.sim.uvicorn_adapter import HookedServer
@@ -45,7 +46,7 @@ def _load(scenario: Scenario | str | Path | None) -> Scenario:
     return scenario_from_toml(scenario)
 
 
-class Simulator:
+class Simulator(FaultControls):
     """A UCWA server for the phone-audio slice, on 127.0.0.1 and a free port by default.
 
     >>> with Simulator() as sim:          # doctest: +SKIP
@@ -55,16 +56,21 @@ class Simulator:
 
     def __init__(self, scenario: Scenario | str | Path | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, start: bool = True, root_path: str | None = None,
-                 trainer_gate: TrainerGate | None = None) -> None:
+                 trainer_gate: TrainerGate | None = None,
+                 forwarded_allow_ips: str | Iterable[str] | None = None) -> None:
         """``root_path``: serve under this path prefix, as behind a reverse proxy that
         forwards it (``/services/ucwa-nb/`` on JupyterHub); default: the scenario's
         ``[server] root_path``. ``trainer_gate``: who sees ``/_simulator/activity``
-        (default: the scenario's ``[trainer]`` by HTTP Basic; trainer.py)."""
+        (default: the scenario's ``[trainer]`` by HTTP Basic; trainer.py).
+        ``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated)
+        whose ``X-Forwarded-For`` names the client the limits count; default none: every
+        client is its TCP peer (forwarded.py)."""
         self.scenario = _load(scenario)
         if root_path is not None:
             self.scenario = dataclasses.replace(self.scenario, server=dataclasses.replace(
                 self.scenario.server, root_path=paths.normal_prefix(root_path)))
         self.trainer_gate = trainer_gate
+        self.trusted_proxies = TrustedProxies(forwarded_allow_ips)
         self.host = host
         self.world = World(self.scenario)
         self.poll_faults = PollFaults(self.scenario.poll_faults)
@@ -85,17 +91,23 @@ class Simulator:
     def _make_server(self) -> _Server:
         layer = PollFaultLayer(create_app(self.world, self.trainer_gate), self.world,
                                self.poll_faults)
-        guard = ConnectionGuard(self.scenario.server)
-        server = _Server(self._config(layer, guard), self.world, layer, guard)
+        guard = ConnectionGuard(self.scenario.server,
+                                accounts_at=self.world.signin.accounts_via)
+        server = _Server(self._config(ForwardedFor(layer, self.trusted_proxies), guard),
+                         self.world, layer, guard)
         layer.connections = server.connections
         return server
 
-    def _config(self, app: PollFaultLayer, guard: ConnectionGuard) -> uvicorn.Config:
+    def _config(self, app: ForwardedFor, guard: ConnectionGuard) -> uvicorn.Config:
         # The h11 protocol, guarded (guard.py): idle and slow connections closed,
-        # connections capped per client address and in all.
+        # connections capped per client address and in all. uvicorn's own proxy headers
+        # are off (its default believes X-Forwarded-For from 127.0.0.1, and it reads
+        # FORWARDED_ALLOW_IPS from the environment): ForwardedFor believes only the
+        # proxies the operator named.
         return uvicorn.Config(app, log_level="warning", access_log=False,
                               lifespan="on", timeout_graceful_shutdown=1,
-                              timeout_keep_alive=30, http=guard.protocol_class())
+                              timeout_keep_alive=30, http=guard.protocol_class(),
+                              proxy_headers=False, forwarded_allow_ips="")
 
     def _bind(self, port: int | None = None) -> socket.socket:
         port = self._requested_port if port is None else port
@@ -273,42 +285,6 @@ class Simulator:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             raise SimulatorError("the simulator did not answer in time") from None
-
-    def inject_fault(self, rel: str, error: str, *, user: str | None = None,
-                     count: int = 1) -> None:
-        """Answer the next ``count`` requests to links with this rel with ``error``, one of
-        AlreadyExists, TooManyGroups, Conflict, CannotRedirect, CallbackChannelError, ..."""
-        if error not in FAULTS:
-            raise ValueError(f"unknown fault {error!r}; known: {', '.join(FAULTS)}")
-        spec = FaultSpec(rel, error, user, count)
-        self.call(lambda: self.world.add_fault(spec))
-
-    def clear_faults(self) -> None:
-        """Remove every injected fault (``inject_fault``), as if the scenario had none."""
-        self.call(self.world.clear_faults)
-
-    def inject_poll_faults(self, drop_rate: float = 0.0, hold_rate: float = 0.0, *,
-                           hold_for: float | None = None, seed: int = 0) -> None:
-        """Make event polls fail from now on, like a flaky network or proxy would.
-
-        ``drop_rate`` (0..1) of the polls are answered as usual and then the connection is
-        reset (a TCP RST) instead of sending the answer; ``hold_rate`` of them have their
-        answer held back ``hold_for`` seconds (None: until the client hangs up), longer
-        than the client's read timeout. Which polls is a function of ``seed``, the user,
-        the poll's ``ack`` and how often it was asked: reruns hit the same polls. The same
-        settings can come from a ``[poll_faults]`` table of the scenario.
-        ``inject_poll_faults()`` with no rates turns them off; see ``poll_fault_stats()``."""
-        spec = PollFaultSpec(drop_rate, hold_rate, hold_for, seed)
-        apply = functools.partial(setattr, self.poll_faults, "spec", spec)
-        if self.running:
-            self.call(apply)
-        else:
-            apply()
-
-    def poll_fault_stats(self) -> dict[str, Any]:
-        """What the poll faults did so far: polls seen while active, dropped, held, and
-        held polls whose client hung up first; in total and ``by_user``."""
-        return self.call(self.poll_faults.stats) if self.running else self.poll_faults.stats()
 
     def connection_stats(self) -> dict[str, Any]:
         """What the connection guard sees and did: connections open (in all and by client

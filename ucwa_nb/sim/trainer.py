@@ -64,7 +64,7 @@ class BasicTrainerGate(TrainerGate):
         address = request.client.host if request.client else ""
         username, password = credentials
         account = "trainer:" + username.lower()[:256]
-        wait = max(self.limits.wait(address), self.limits.account_wait(address, account))
+        wait = self.limits.attempt_wait(address, account)
         if wait:
             return False, wait
         trainer = self.trainer

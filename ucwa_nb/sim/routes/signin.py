@@ -19,11 +19,13 @@ from starlette.responses import JSONResponse, Response
 
 from ucwa_nb.sim import render, xframe
 from ucwa_nb.sim.errors import SimError
+from ucwa_nb.sim.forwarded import peer_of
 from ucwa_nb.sim.http import COMMON_HEADERS, challenge_grants, read_body, ucwa_response
 from ucwa_nb.sim.routes.common import route, token_of, world_of
 from ucwa_nb.sim.routes.windows_signin import (
     continues_handshake,
     handshake,
+    starts_handshake,
     windows_account,
     windows_challenge,
 )
@@ -79,11 +81,14 @@ async def oauth_token(request: Request) -> Response:
                            429, wait)
 
     address = request.client.host if request.client else ""
-    # Before the body is read: a flood costs the server no parsing. A Windows handshake
-    # counts once, when it starts.
+    # Before the body is read: a flood of failures costs the server no parsing. A Windows
+    # handshake counts once, when it starts (it names no account: its address's).
     if continues_handshake(request, world):
         # Its AUTHENTICATE message: refused ones count like wrong passwords (limits.py).
         wait = world.signin.account_wait(address, windows_account(address))
+    elif starts_handshake(request):
+        wait = world.signin.attempt_wait(address, windows_account(address),
+                                           failures=False)
     else:
         wait = world.signin.wait(address)
     if wait:
@@ -127,13 +132,14 @@ async def oauth_token(request: Request) -> Response:
             return oauth_error("invalid_request",
                                '28033;reason="username and password are required."')
         account = form["username"].lower().removeprefix("sip:")[:256]
-        wait = world.signin.account_wait(address, account)
+        wait = world.signin.attempt_wait(address, account)
         if wait:
             return throttled(wait)
         token = world.issue_token(form["username"], form["password"])
         if token is None:
             world.signin.failed(address, account)
             return oauth_error("invalid_grant", '28020;reason="No valid security token."')
+        world.signin.succeeded(address, account, peer_of(request.scope))
         return JSONResponse(
             {"access_token": token.value, "expires_in": settings.token_lifetime,
              "ms_rtc_identityscope": "local", "token_type": "Bearer"},
@@ -150,6 +156,7 @@ async def oauth_token(request: Request) -> Response:
         if user is None:
             return oauth_error("invalid_grant", '28020;reason="No valid security token."')
         token = world.token_for(user)
+        world.signin.succeeded(address, windows_account(address), peer_of(request.scope))
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if windows.final is not None:  # the acceptor's last word (mutual authentication)
             headers["WWW-Authenticate"] = \

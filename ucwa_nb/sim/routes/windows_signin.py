@@ -25,7 +25,7 @@ from ucwa_nb.sim.rules.world import World
 from ucwa_nb.sim.scenario import UserSpec
 
 __all__ = ["MAX_TOKEN_CHARS", "Handshake", "connection_of", "continues_handshake", "handshake",
-           "windows_account", "windows_challenge"]
+           "starts_handshake", "windows_account", "windows_challenge"]
 
 log = logging.getLogger("ucwa_nb.sim.signin")
 
@@ -121,3 +121,10 @@ def continues_handshake(request: Request, world: World) -> bool:
     sign-in rate limit counts a handshake once, at its start)."""
     return _authorization(request) is not None and \
         world.windows.pending(connection_of(request))
+
+
+def starts_handshake(request: Request) -> bool:
+    """Whether this request carries a Negotiate or NTLM token (a handshake's first message,
+    unless ``continues_handshake``): counted as an attempt of its address's Windows
+    account."""
+    return _authorization(request) is not None

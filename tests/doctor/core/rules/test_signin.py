@@ -39,7 +39,7 @@ def test_a_wrong_password_is_invalid_grant(sim: Simulator) -> None:
 
 
 def test_too_many_sign_ins_are_throttled(make_sim: MakeSim) -> None:
-    sim = make_sim(signin_burst_per_address=1, signin_rate_per_address=0.01)
+    sim = make_sim(signin_burst_per_account=1, signin_rate_per_account=0.01)
     log = ExchangeLog()
     ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1], log=log,
                     poll_timeout=5).close()

@@ -240,7 +240,7 @@ RULES: tuple[Rule, ...] = (
     Rule("signin.invalid-grant", "Sign-in refused (invalid_grant)", _AUTH_PAGE,
          "simulator: connect() with a wrong password", _invalid_grant),
     Rule("signin.throttled", "Too many sign-in attempts", _AUTH_PAGE,
-         "simulator: [server] signin_burst_per_address = 1, then two sign-ins", _throttled),
+         "simulator: [server] signin_burst_per_account = 1, then two sign-ins", _throttled),
     Rule("signin.token-refused", "Token refused (X-Ms-diagnostics 28055/28020)", _AUTH_PAGE,
          "HAR fixture (Fiddler): the simulator challenges a bad token with 401 instead",
          _token_refused),
