@@ -8,6 +8,7 @@ import socket
 from typing import Any
 
 import httpx
+import pytest
 from support import Lab, fast_scenario_dict, wait_until
 
 from ucwa_nb import Simulator
@@ -77,6 +78,7 @@ def test_a_spraying_address_does_not_stop_another(lab: Lab) -> None:
                               ).status_code == 200
 
 
+@pytest.mark.slow  # over 1.5 s: the full run has it, the inner loop does not
 def test_the_connection_cap_grows_with_the_accounts_signed_in_through_an_address(
         lab: Lab) -> None:
     sim = _class({"max_connections_per_address": 4, "max_connections_per_account": 2})

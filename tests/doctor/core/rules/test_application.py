@@ -3,8 +3,6 @@ limit, reuse through endpointId."""
 
 from __future__ import annotations
 
-import time
-
 from support import MakeSession, MakeSim
 from support.doctor import fired
 
@@ -13,11 +11,12 @@ from ucwa_nb import Session
 
 def test_expired_application_compares_the_gap(make_sim: MakeSim,
                                               make_session: MakeSession) -> None:
-    session = make_session(make_sim(application_expiry=0.5))
+    sim = make_sim(application_expiry=0.5)
+    session = make_session(sim, poll_timeout=1.0)  # stop() below waits for one poll at most
     channel = session.event_channel
     assert channel is not None
     channel.stop()
-    time.sleep(1.2)
+    sim.call(lambda: sim.world.clock.advance(1.2))  # the application expires on the server
     session.http_client.get(session.application_url or "")
     [finding] = fired(session, "application.expired")
     assert "InactiveApplicationExpired" in finding.evidence
@@ -27,7 +26,7 @@ def test_expired_application_compares_the_gap(make_sim: MakeSim,
 
 def test_too_many_applications(make_sim: MakeSim, make_session: MakeSession) -> None:
     sim = make_sim(max_applications_per_user=1)
-    first = make_session(sim)
+    first = make_session(sim, poll_timeout=1.0)  # stop() below waits for one poll at most
     # Stopped first: its event channel would re-create the application it is about to lose
     # (and the GET below would then find the new one).
     assert first.event_channel is not None

@@ -38,6 +38,7 @@ def test_two_polls_at_once(make_session: MakeSession) -> None:
     assert all("PGetReplaced" in finding.evidence for finding in found)
 
 
+@pytest.mark.slow  # over 1.5 s: the full run has it, the inner loop does not
 def test_hand_built_ack_and_ignored_resync(make_session: MakeSession) -> None:
     session = make_session(poll_timeout=1.0)  # polls answered within a second
     wait_until(lambda: any(r.url and "/events" in r.url and r.status == 200
@@ -64,7 +65,8 @@ def test_no_poll_parked(session: Session, sim: Simulator) -> None:
     assert "injected" in finding.evidence
 
 
-def test_completed_never_arrived(session: Session) -> None:
+def test_completed_never_arrived(make_session: MakeSession) -> None:
+    session = make_session(poll_timeout=1.0)  # stop() below waits for one poll at most
     channel = session.event_channel
     assert channel is not None
     channel.stop()  # the server still counts the channel live (callback_grace): 201

@@ -52,7 +52,7 @@ def test_too_many_sign_ins_are_throttled(make_sim: MakeSim) -> None:
 
 def test_a_revoked_token_is_explained(make_sim: MakeSim, make_session: MakeSession) -> None:
     sim = make_sim(max_tokens_per_user=1)
-    first = make_session(sim)
+    first = make_session(sim, poll_timeout=1.0)  # its close waits for one poll at most
     make_session(sim)  # revokes the first session's token
     first.http_client.get(first.application_url or "")
     assert fired(first, "signin.token-expired")
