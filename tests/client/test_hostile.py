@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
 import trustme
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp
 from support import ALICE, fast_scenario, wait_until
 
 import ucwa_nb
@@ -31,22 +29,6 @@ from .hostile import TOKEN, Handler, LoopbackServer, answer, fake_ucwa, streamed
 
 PASSWORD = "hostile-test-password-42"
 Serve = Callable[..., LoopbackServer]
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    """``serve(handlers, host="127.0.0.1", tls=False)``: a loopback server, stopped after."""
-    started: list[LoopbackServer] = []
-
-    def make(handlers: dict[str, Handler] | ASGIApp, host: str = "127.0.0.1",
-             cert: trustme.LeafCert | None = None) -> LoopbackServer:
-        server = LoopbackServer(handlers, host, cert, tmp_path)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 def _connect(url: str, opened: list[Session], **kwargs: object) -> Session:

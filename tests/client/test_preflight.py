@@ -4,16 +4,15 @@ line: what it finds, and that it creates nothing and sends no credential unless 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import trustme
 from starlette.requests import Request
 from starlette.responses import Response
-from support import Router, fast_scenario
+from support import MakeSim, Router, fast_scenario
 
 import ucwa_nb
 from ucwa_nb import Simulator
@@ -23,20 +22,6 @@ from ucwa_nb.sim.app import create_app
 from ucwa_nb.sim.rules.world import World
 
 from .hostile import LoopbackServer, fake_ucwa
-
-
-@pytest.fixture
-def sims() -> Iterator[Callable[..., Simulator]]:
-    started: list[Simulator] = []
-
-    def make(**server: Any) -> Simulator:
-        sim = Simulator(fast_scenario(**server))
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
 
 
 def _finding(result: Preflight, step: str, what: str) -> tuple[str, str, str]:
@@ -49,8 +34,8 @@ def _applications(sim: Simulator) -> int:
     return sim.call(lambda: len(sim.world.apps))
 
 
-def test_a_look_at_the_simulator(sims: Callable[..., Simulator]) -> None:
-    sim = sims()
+def test_a_look_at_the_simulator(make_sim: MakeSim) -> None:
+    sim = make_sim()
     result = ucwa_nb.preflight(sim.url)
     assert result.ok, result
     assert _finding(result, "root", "X-MS-UcwaVersion")[0] == "1.7"
@@ -73,8 +58,8 @@ def test_a_look_at_the_simulator(sims: Callable[..., Simulator]) -> None:
     assert list(result.to_frame().columns) == ["step", "what", "value", "means", "level"]
 
 
-def test_a_server_with_windows_sign_in_only(sims: Callable[..., Simulator]) -> None:
-    result = ucwa_nb.preflight(sims(password_grant=False, windows_auth="ntlm").url)
+def test_a_server_with_windows_sign_in_only(make_sim: MakeSim) -> None:
+    result = ucwa_nb.preflight(make_sim(password_grant=False, windows_auth="ntlm").url)
     assert "this server offers only Windows sign-in" in \
         _finding(result, "challenge", "grant types")[1]
     value, means, _ = _finding(result, "windows", "handshake")
@@ -82,8 +67,8 @@ def test_a_server_with_windows_sign_in_only(sims: Callable[..., Simulator]) -> N
     assert "from Linux" in means
 
 
-def test_sign_in_when_asked_creates_nothing(sims: Callable[..., Simulator]) -> None:
-    sim = sims(password_grant=False)
+def test_sign_in_when_asked_creates_nothing(make_sim: MakeSim) -> None:
+    sim = make_sim(password_grant=False)
     result = ucwa_nb.preflight(sim.url, username="CONTOSO\\alice", password="ucwa-demo")
     assert _finding(result, "sign-in", "CONTOSO\\alice")[0] == \
         "urn:microsoft.rtc:windows grant"
@@ -93,8 +78,8 @@ def test_sign_in_when_asked_creates_nothing(sims: Callable[..., Simulator]) -> N
     assert "Not-it-4321" not in str(refused)
 
 
-def test_by_domain_it_says_which_name_answered(sims: Callable[..., Simulator]) -> None:
-    sim = sims()
+def test_by_domain_it_says_which_name_answered(make_sim: MakeSim) -> None:
+    sim = make_sim()
     router = Router(sim.base_url, {"lyncdiscover.contoso.com": "sim"})
     with httpx.Client(transport=router, timeout=5.0) as client:
         result = ucwa_nb.preflight("contoso.com", http_client=client)
@@ -154,9 +139,9 @@ def test_a_token_url_on_another_host_is_flagged_and_not_probed(tmp_path: Path) -
     assert evil.seen == []
 
 
-def test_the_command(sims: Callable[..., Simulator], capsys: pytest.CaptureFixture[str],
+def test_the_command(make_sim: MakeSim, capsys: pytest.CaptureFixture[str],
                      monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = sims()
+    sim = make_sim()
     assert ucwa_nb_command(["preflight", sim.url]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Preflight of {sim.url}")

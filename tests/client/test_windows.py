@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import trustme
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from support import fast_scenario, fast_scenario_dict
+from support import MakeSim, fast_scenario, fast_scenario_dict
 
 import ucwa_nb
 from ucwa_nb import ExchangeLog, Session, Simulator
@@ -32,35 +32,6 @@ WINDOWS = "urn:microsoft.rtc:windows"
 ALL = (WINDOWS, "urn:microsoft.rtc:anonmeeting", "password")
 PASSWORD = "ucwa-demo"
 Serve = Callable[..., LoopbackServer]
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    started: list[LoopbackServer] = []
-
-    def make(handlers: dict[str, Handler] | ASGIApp, host: str = "127.0.0.1",
-             cert: trustme.LeafCert | None = None) -> LoopbackServer:
-        server = LoopbackServer(handlers, host, cert, tmp_path)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def sims() -> Iterator[Callable[..., Simulator]]:
-    started: list[Simulator] = []
-
-    def make(**server: Any) -> Simulator:
-        sim = Simulator(fast_scenario(**server))
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
 
 
 def _open(url: str, sessions: list[Session], **kwargs: Any) -> Session:
@@ -104,9 +75,9 @@ def test_a_server_offering_neither_is_named(offered: tuple[str, ...], has_passwo
 
 @pytest.mark.parametrize("username", ["CONTOSO\\alice", "alice@contoso.com"])
 @pytest.mark.parametrize("windows_auth", ["negotiate", "ntlm"])
-def test_windows_sign_in(sims: Callable[..., Simulator], sessions: list[Session],
+def test_windows_sign_in(make_sim: MakeSim, sessions: list[Session],
                          username: str, windows_auth: str) -> None:
-    sim = sims(windows_auth=windows_auth)
+    sim = make_sim(windows_auth=windows_auth)
     session = _open(sim.url, sessions, username=username, password=PASSWORD, auth="windows")
     assert session.me is not None
     assert session.me.get("uri") == "sip:alice@contoso.com"
@@ -119,9 +90,9 @@ def test_windows_sign_in(sims: Callable[..., Simulator], sessions: list[Session]
     assert body == "grant_type=urn%3Amicrosoft.rtc%3Awindows"  # no username, no password
 
 
-def test_the_password_grant_off_then_windows(sims: Callable[..., Simulator],
+def test_the_password_grant_off_then_windows(make_sim: MakeSim,
                                              sessions: list[Session]) -> None:
-    sim = sims(password_grant=False)
+    sim = make_sim(password_grant=False)
     with pytest.raises(SignInError) as info:
         _open(sim.url, sessions, username="alice@contoso.com", password=PASSWORD,
               auth="password")
@@ -133,15 +104,15 @@ def test_the_password_grant_off_then_windows(sims: Callable[..., Simulator],
     assert session.log.filter(rel="token").status.tolist() == [401, 401, 200]
 
 
-def test_the_password_grant_is_preferred_when_offered(sims: Callable[..., Simulator],
+def test_the_password_grant_is_preferred_when_offered(make_sim: MakeSim,
                                                       sessions: list[Session]) -> None:
-    session = _open(sims().url, sessions, username="alice@contoso.com", password=PASSWORD)
+    session = _open(make_sim().url, sessions, username="alice@contoso.com", password=PASSWORD)
     assert session.log.filter(rel="token").status.tolist() == [200]
 
 
 @pytest.mark.parametrize("username", ["CONTOSO\\alice", "FABRIKAM\\alice"])
-def test_a_refused_handshake(sims: Callable[..., Simulator], username: str) -> None:
-    sim = sims()
+def test_a_refused_handshake(make_sim: MakeSim, username: str) -> None:
+    sim = make_sim()
     password = PASSWORD if username.startswith("FABRIKAM") else "Wr0ng-pa55-for-the-test"
     log = ExchangeLog()
     with pytest.raises(SignInError) as info:
