@@ -294,13 +294,16 @@ def jupyter_server(chromium: str, tmp_path_factory: pytest.TempPathFactory
 # ---------------------------------------------------------------------- Chromium via Playwright
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running on the main
+# thread while it lives, and the tests after tests/browser (asyncio.run, ast.parse under
+# pytest's unraisable-exception hook) must not run inside it.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
                                          timeout=60_000)
@@ -310,7 +313,7 @@ def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(browser: Browser) -> Iterator[BrowserContext]:
     # One context for the session and a page per test: the pages share the HTTP cache, so
     # JupyterLab's scripts are downloaded once. Tall enough that a form, its request preview

@@ -813,3 +813,17 @@ def test_har_is_valid_har_1_2(session: Session, tmp_path: Path,
     back = ucwa_nb.read_har(path)
     assert tuple(back.columns) == COLUMNS
     assert len(back[back.kind == "http"]) == len(entries)
+
+
+def test_connect_returns_once_the_first_poll_is_on_the_wire(make_sim: MakeSim,
+                                                            make_session: MakeSession) -> None:
+    # A call POSTed before the server holds a poll is refused with 500 CallbackChannelError;
+    # connect() used to return as soon as the channel's thread started (a notebook's next
+    # cell could beat the poll, one run in a few dozen).
+    sim = make_sim()
+    for _ in range(5):
+        session = make_session(sim)
+        assert session.channel_host.polling.is_set()
+        call = session.start_phone_audio(JOHN)
+        assert call.http_status == 201
+        session.close()

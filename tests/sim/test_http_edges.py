@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from support import Lab
 from support.ucwa_http import ACCEPT, Format, Session, reason_of, resource_of
 
 from ucwa_nb import Simulator
+from ucwa_nb.sim import paths
 
 FORMATS: list[Format] = ["json", "xml"]
 OTHER: dict[Format, Format] = {"json": "xml", "xml": "json"}
@@ -119,3 +121,14 @@ def test_errors_follow_the_preferred_type(session: Session, fmt: Format) -> None
     response = session.get(session.app_href + "/nothing-here", headers={"Accept": accept})
     assert response.status_code == 404
     assert _kind(response.headers["content-type"]) == fmt
+
+
+def test_the_token_endpoint_is_no_ucwa_resource_and_ignores_the_revision(
+        shared_sim: Simulator) -> None:
+    # The OAuth web ticket service answers as OAuth does (no-store), whatever revision a
+    # client asks UCWA's resources for.
+    response = httpx.post(shared_sim.base_url + paths.TOKEN, data={"grant_type": "password"},
+                          headers={"X-MS-RequiresMinResourceVersion": "nine"}, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response.headers["cache-control"] == "no-store"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import httpx
 
@@ -64,8 +64,10 @@ class Navigator:
                 params: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None,
                 timeout: httpx.Timeout | float | None = None, raise_errors: bool = True,
                 authenticate: bool = True, follow_redirects: bool | None = None,
-                auth: httpx.Auth | None = None) -> httpx.Response:
-        """Send one request (logged by the hooks, a failure to connect too).
+                auth: httpx.Auth | None = None,
+                trace: Callable[[str, dict[str, Any]], None] | None = None) -> httpx.Response:
+        """Send one request (logged by the hooks, a failure to connect too); ``trace``: httpx's
+        trace extension, told of each step of the exchange (``...send_request_body.complete``).
 
         Raises ``UcwaError`` for an error status (with ``raise_errors``) and for a body past
         ``READ_LIMIT``, ``httpx.ReadTimeout`` when the whole call outlasts its timeout,
@@ -80,7 +82,7 @@ class Navigator:
         client = self.http_client
         request = client.build_request(
             method, request_url, content=content, data=data, headers=headers,
-            extensions=tag(rel, operation_id),
+            extensions=tag(rel, operation_id) | ({"trace": trace} if trace is not None else {}),
             timeout=timeout if timeout is not None else client.timeout)
         if not authenticate:
             request.headers.pop("Authorization", None)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import itertools
 import ssl
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -84,15 +85,26 @@ class _SessionChannelHost:
         self._delivery = delivery
         self._preferences = preferences
         self.now = clock
+        # Set once a poll is on the wire (its request written, its answer awaited) or over:
+        # a call POSTed before the server has a poll gets 500 CallbackChannelError.
+        self.polling = threading.Event()
 
     def request_events(self, href: str, *, poll_timeout: float,
                        read_grace: float) -> httpx.Response:
         fmt = self._preferences.format
-        return self._navigator.request(
-            "GET", href, rel="events", params={"timeout": str(int(poll_timeout))},
-            timeout=httpx.Timeout(10.0, read=poll_timeout + read_grace), raise_errors=False,
-            # XML events need the vendor media type (ucwa-protocol.md 2.1).
-            accept=media_type(fmt, vendor=fmt == "xml"))
+        try:
+            return self._navigator.request(
+                "GET", href, rel="events", params={"timeout": str(int(poll_timeout))},
+                timeout=httpx.Timeout(10.0, read=poll_timeout + read_grace),
+                raise_errors=False, trace=self._written,
+                # XML events need the vendor media type (ucwa-protocol.md 2.1).
+                accept=media_type(fmt, vendor=fmt == "xml"))
+        finally:
+            self.polling.set()  # answered or failed: nothing to wait for either way
+
+    def _written(self, step: str, _: dict[str, Any]) -> None:
+        if step.endswith("receive_response_headers.started"):
+            self.polling.set()
 
     def events_href(self) -> str:
         return self._application.events_href()
@@ -220,11 +232,12 @@ class Session:
         return self._application.create(self.pacing)
 
     def start_events(self) -> None:
-        """Start the event channel's thread on the application's events link
-        (``connect()`` does it)."""
+        """Start the event channel's thread on the application's events link (``connect()``
+        does it), and wait, 5 s at most, until its first poll is on the wire or answered."""
         self.event_channel = EventChannel(self.channel_host, self._application.events_href(),
                                           poll_timeout=self._poll_timeout)
         self.event_channel.start()
+        self.channel_host.polling.wait(5.0)  # a call before it: 500 CallbackChannelError
 
     @property
     def applications_url(self) -> str | None:

@@ -19,6 +19,7 @@ import math
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ucwa_nb.sim import paths
 from ucwa_nb.sim.errors import SimError
 from ucwa_nb.sim.http import error_response
 
@@ -63,7 +64,9 @@ class HttpEdges:
             return SimError(405, "MethodNotAllowed", None,
                             "UCWA does not support the HEAD method.")
         wanted = request.headers.get(MIN_VERSION_HEADER)
-        if wanted is None:
+        # [infer] The token endpoint is the OAuth web ticket service, not a UCWA resource:
+        # resource revisions do not apply to it (and its answers keep OAuth's no-store).
+        if wanted is None or request.url.path.endswith(paths.TOKEN):
             return None
         try:
             revision = required_revision(wanted)
