@@ -202,9 +202,12 @@ def test_form_by_keyboard_and_readable_in_light_and_dark(
 
     # Every control has a name to be announced by (its description, or its text).
     controls = form.locator("input, select, textarea, button")
-    expect(controls).to_have_count(10)  # 4 fields, 5 buttons (2 toggles), 1 checkbox
+    # 4 fields, 5 buttons (2 toggles), 1 checkbox, and the 4 call controls (Hang up, Hold,
+    # Resume, Cancel: in the page but hidden until a call offers them).
+    expect(controls).to_have_count(14)
     for control in controls.all():
-        expect(control).to_have_accessible_name(re.compile(r"\w"))
+        if control.is_visible():  # a hidden one is out of the accessibility tree
+            expect(control).to_have_accessible_name(re.compile(r"\w"))
 
     # The keyboard alone. Shift+Enter left the caret in a new cell below the form: Escape
     # leaves its editor, ArrowUp selects the form's cell, Tab enters the form's output (the
@@ -230,6 +233,10 @@ def test_form_by_keyboard_and_readable_in_light_and_dark(
         next_control(page, control)
     page.keyboard.press("Enter")
     see_it_connect(form)
+    # The connected call's controls appear, each named.
+    for name in ("Hang up", "Hold"):
+        expect(button_named(form, name)).to_be_visible()
+        expect(button_named(form, name)).to_have_accessible_name(re.compile(name))
 
     # Readable, in the light theme and then in the dark one: every text of the form, the
     # green and blue of the pills and the timeline included.

@@ -815,6 +815,7 @@ def test_har_is_valid_har_1_2(session: Session, tmp_path: Path,
     assert len(back[back.kind == "http"]) == len(entries)
 
 
+@pytest.mark.slow  # five sign-ins: over 1.5 s
 def test_connect_returns_once_the_first_poll_is_on_the_wire(make_sim: MakeSim,
                                                             make_session: MakeSession) -> None:
     # A call POSTed before the server holds a poll is refused with 500 CallbackChannelError;

@@ -104,7 +104,7 @@ _HTML_HEAD = (
     "</style></head><body>"
     "<h1>The class</h1>{grid}"
     "<h2>Every call so far</h2><p>{count}; this page refreshes every 5 seconds "
-    "(JSON: ask for <code>application/json</code>).</p><table><thead><tr>"
+    "(JSON: ask for <code>application/json</code>).</p><table id=\"calls\"><thead><tr>"
     + "".join(f"<th>{html.escape(column.replace('_', ' '))}</th>" for column in _COLUMNS)
     + "</tr></thead><tbody>")
 _HTML_TAIL = "</tbody></table></body></html>\n"
