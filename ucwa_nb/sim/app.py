@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucwa_nb.sim import paths
 from ucwa_nb.sim.cross_domain import CrossDomainGate
-from ucwa_nb.sim.errors import SimError, Unauthorized
+from ucwa_nb.sim.errors import FrontEndFault, SimError, Unauthorized
+from ucwa_nb.sim.front_end import front_end_answer
 from ucwa_nb.sim.http import challenge, error_response
 from ucwa_nb.sim.http_edges import HttpEdges
 from ucwa_nb.sim.operations import OPERATIONS
@@ -74,6 +75,7 @@ def create_app(world: World, trainer_gate: TrainerGate | None = None,
         exception_handlers={
             SimError: _sim_error,
             Unauthorized: _challenge,
+            FrontEndFault: _front_end,
             HTTPException: _http_error,
         },
         # Starlette gives a handler of Exception to its outermost middleware, which answers
@@ -126,6 +128,11 @@ async def _sim_error(request: Request, exc: Exception) -> Response:
 
 async def _challenge(request: Request, exc: Exception) -> Response:
     return challenge(request, world_of(request).settings)
+
+
+async def _front_end(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FrontEndFault)
+    return front_end_answer(exc.name, world_of(request).settings)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ucwa_nb.protocol.representation import Reason
 
-__all__ = ["SimError", "Unauthorized", "fault_error"]
+__all__ = ["FrontEndFault", "SimError", "Unauthorized", "fault_error"]
 
 MESSAGES: dict[tuple[str, str | None], str] = {
     ("BadRequest", "NormalizationFailed"): "The phone normalization failed.",
@@ -65,6 +65,15 @@ class SimError(Exception):
 
 class Unauthorized(Exception):
     """No valid bearer token: answered 401 with the WWW-Authenticate challenge."""
+
+
+class FrontEndFault(Exception):
+    """An injected fault answered as a front end in front of the pool answers, not as UCWA
+    (``scenario.FRONT_END_FAULTS``; ``front_end.py`` writes the answer)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"front-end fault {name}")
 
 
 def fault_error(status: int, code: str, subcode: str | None) -> SimError:

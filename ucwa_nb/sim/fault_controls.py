@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ucwa_nb.sim.faults import PollFaults
 from ucwa_nb.sim.rules.world import World
-from ucwa_nb.sim.scenario import FAULTS, FaultSpec, PollFaultSpec
+from ucwa_nb.sim.scenario import KNOWN_FAULTS, FaultSpec, PollFaultSpec
 
 __all__ = ["FaultControls"]
 
@@ -36,9 +36,12 @@ class FaultControls:
     def inject_fault(self, rel: str, error: str, *, user: str | None = None,
                      count: int = 1) -> None:
         """Answer the next ``count`` requests to links with this rel with ``error``, one of
-        AlreadyExists, TooManyGroups, Conflict, CannotRedirect, CallbackChannelError, ..."""
-        if error not in FAULTS:
-            raise ValueError(f"unknown fault {error!r}; known: {', '.join(FAULTS)}")
+        AlreadyExists, TooManyGroups, Conflict, CannotRedirect, CallbackChannelError, ...;
+        or as a front end in front of the pool would (the sign-in rels ``user`` and
+        ``applications`` too): ProxyChallenge (401 offering only Negotiate and NTLM),
+        TokenRejected (403, X-Ms-diagnostics 28055), LoginPage (an IIS sign-in page)."""
+        if error not in KNOWN_FAULTS:
+            raise ValueError(f"unknown fault {error!r}; known: {', '.join(KNOWN_FAULTS)}")
         spec = FaultSpec(rel, error, user, count)
         self.call(lambda: self.world.add_fault(spec))
 

@@ -56,6 +56,13 @@ FAULTS: dict[str, tuple[int, str, str | None]] = {
     "ServiceFailure": (500, "ServiceFailure", None),
     "Forbidden": (403, "Forbidden", None),
 }
+# Faults answered as what stands in front of a pool answers, not as UCWA (front_end.py):
+# a reverse proxy's Negotiate/NTLM 401, a front end refusing the token (403 with
+# X-Ms-diagnostics 28055), an IIS forms sign-in page. A departure for teaching the doctor's
+# sign-in rules, opt-in and named in the scenario's [[faults]] or inject_fault.
+FRONT_END_FAULTS: tuple[str, ...] = ("ProxyChallenge", "TokenRejected", "LoginPage")
+# Every name a [[faults]] table or inject_fault takes.
+KNOWN_FAULTS: tuple[str, ...] = (*FAULTS, *FRONT_END_FAULTS)
 
 
 class ScenarioError(ValueError):

@@ -22,8 +22,8 @@ from ucwa_nb.sim.cross_domain import normal_origin
 from ucwa_nb.sim.scenario import (
     ALL_SCOPES,
     BEHAVIOURS,
-    FAULTS,
     FORWARD_TARGETS,
+    KNOWN_FAULTS,
     WINDOWS_AUTH,
     ContactSpec,
     ConversationLogSpec,
@@ -321,8 +321,8 @@ class _Loader:
         where = f"faults[{index}]"
         only(raw, where, {"rel", "error", "user", "count"})
         error = str(required(raw, "error", where))
-        if error not in FAULTS:
-            raise ScenarioError(f"{where}.error must be one of {', '.join(FAULTS)}")
+        if error not in KNOWN_FAULTS:
+            raise ScenarioError(f"{where}.error must be one of {', '.join(KNOWN_FAULTS)}")
         times = count(raw.get("count", 1), f"{where}.count", 1_000_000, " (0 = until cleared)")
         user = raw.get("user")
         return FaultSpec(text(required(raw, "rel", where), where + ".rel"), error,

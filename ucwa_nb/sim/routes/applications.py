@@ -19,6 +19,7 @@ __all__ = ["ROUTES"]
 
 async def create_application(request: Request) -> Response:
     token = token_of(request)
+    world_of(request).check_fault("applications", token.user)
     props = await read_input(request, max_body(request))
     app, is_new = world_of(request).create_application(token, props)
     return ucwa_response(request, render.application(app), 201 if is_new else 200,

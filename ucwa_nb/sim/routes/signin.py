@@ -49,7 +49,9 @@ async def root(request: Request) -> Response:
 
 
 async def user(request: Request) -> Response:
-    token_of(request)
+    token = token_of(request)
+    # An injected fault on the user resource: what a front end answers a signed-in GET.
+    world_of(request).check_fault("user", token.user)
     return ucwa_response(request, render.user(_link_base(request)))
 
 

@@ -68,7 +68,8 @@ async def _activity(request: Request) -> Response:
         # Above the calls: the exercises grid (sim/progress_grid.py); below them, each
         # attendee's latest failure, explained (sim/failures.py).
         head = _HTML_HEAD.format(count=count, grid=grid_html(grid_rows(world_of(request))))
-        tail = _HTML_TAIL.replace("</body>", latest_failures_html(calls) + "</body>", 1)
+        failures = latest_failures_html(calls, world_of(request).progress)
+        tail = _HTML_TAIL.replace("</body>", failures + "</body>", 1)
         page = _chunks(calls, head, _table_row, "", tail)
         return StreamingResponse(page, media_type="text/html; charset=utf-8",
                                  headers=headers)

@@ -115,3 +115,47 @@ def test_fiddler_proxy_401_html_page_and_refused_token(fixtures: Path) -> None:
     [token] = fired(har, "signin.token-refused")
     assert "28055" in token.evidence
     assert "secretsecret" not in str(token)
+
+
+def _connect_through(sim: Simulator, rel: str, fault: str) -> ExchangeLog:
+    """connect() to ``sim`` with a front end's fault injected on ``rel``: it fails."""
+    sim.inject_fault(rel, fault, user=ALICE[0])
+    log = ExchangeLog()
+    with pytest.raises(ucwa_nb.UcwaError):
+        ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1], log=log)
+    return log
+
+
+def test_a_proxys_challenge_is_no_ucwa_challenge(sim: Simulator) -> None:
+    log = _connect_through(sim, "user", "ProxyChallenge")
+    [finding] = fired(log, "signin.no-ucwa-challenge")
+    assert "Negotiate" in finding.evidence
+    assert "NTLM" in finding.evidence
+    assert "GET user" in finding.evidence
+    assert log.df.loc[finding.seqs[0], "status"] == 401
+    # The client's own first 401 carried MsRtcOAuth: only the proxy's is named.
+    assert finding.seqs == (len(log) - 1,)
+
+
+def test_a_front_ends_refused_token(sim: Simulator) -> None:
+    log = _connect_through(sim, "applications", "TokenRejected")
+    [finding] = fired(log, "signin.token-refused")
+    assert "28055" in finding.evidence
+    assert "POST applications" in finding.evidence
+    assert finding.seqs == (len(log) - 1,)
+
+
+def test_an_iis_sign_in_page_where_json_was_expected(sim: Simulator) -> None:
+    log = _connect_through(sim, "applications", "LoginPage")
+    [finding] = fired(log, "signin.html-body")
+    assert "'Sign In'" in finding.evidence
+    assert "POST applications" in finding.evidence
+    assert fired(log, "application.reused") == []  # a page is no application
+
+
+def test_front_end_faults_are_spent_and_leave_a_clean_sign_in(sim: Simulator) -> None:
+    _connect_through(sim, "user", "LoginPage")
+    log = ExchangeLog()
+    ucwa_nb.connect(sim.url, username=ALICE[0], password=ALICE[1], log=log,
+                    poll_timeout=5).close()
+    assert [f.rule for f in ucwa_nb.explain(log) if f.rule.startswith("signin.")] == []

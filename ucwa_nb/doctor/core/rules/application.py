@@ -103,7 +103,9 @@ def _too_many(record: Record, rule: Rule) -> Iterator[Finding]:
 
 def _reused(record: Record, rule: Rule) -> Iterator[Finding]:
     for e in record.http:
-        if e.method == "POST" and e.path.endswith("/applications") and e.status == 200:
+        if e.method == "POST" and e.path.endswith("/applications") and e.status == 200 \
+                and e.content_type not in ("text/html", "application/xhtml+xml"):
+            # An HTML page is no application at all: signin.html-body explains it.
             endpoint = e.input_value("endpointId")
             yield rule.finding(
                 [e.seq], f"#{e.seq} {e.what}" + (

@@ -232,8 +232,8 @@ def _untrusted_host(record: Record, rule: Rule) -> Iterator[Finding]:
 
 RULES: tuple[Rule, ...] = (
     Rule("signin.no-ucwa-challenge", "401 without an MsRtcOAuth challenge", _AUTH_PAGE,
-         "HAR fixture (a reverse proxy's 401): the simulator always challenges with "
-         "MsRtcOAuth", _no_challenge),
+         "simulator: inject_fault('user', 'ProxyChallenge') (a proxy's Negotiate/NTLM "
+         "401), then connect(); HAR fixture (Fiddler)", _no_challenge),
     Rule("signin.unsupported-grant", "Grant type not offered", _AUTH_PAGE,
          "simulator: a token request with grant_type urn:microsoft.rtc:passive",
          _unsupported_grant),
@@ -242,13 +242,14 @@ RULES: tuple[Rule, ...] = (
     Rule("signin.throttled", "Too many sign-in attempts", _AUTH_PAGE,
          "simulator: [server] signin_burst_per_account = 1, then two sign-ins", _throttled),
     Rule("signin.token-refused", "Token refused (X-Ms-diagnostics 28055/28020)", _AUTH_PAGE,
-         "HAR fixture (Fiddler): the simulator challenges a bad token with 401 instead",
-         _token_refused),
+         "simulator: inject_fault('user', 'TokenRejected') (403, X-Ms-diagnostics 28055), "
+         "then connect(); HAR fixture (Fiddler)", _token_refused),
     Rule("signin.token-expired", "Token no longer accepted", _AUTH_PAGE,
          "simulator: [server] max_tokens_per_user = 1, then a second sign-in revokes the "
          "first token", _token_expired),
     Rule("signin.html-body", "An HTML page instead of JSON or XML", "PayloadFormat",
-         "HAR fixture (an IIS page); simulator: none, its answers are UCWA's", _html_body),
+         "simulator: inject_fault('applications', 'LoginPage') (an IIS sign-in page), then "
+         "connect(); HAR fixture (Fiddler)", _html_body),
     Rule("signin.cross-domain", "Origin not on the cross-domain allow list",
          "Cross_domainIFRAME",
          "simulator: [server] allowed_origins without the page's origin, and a request "
