@@ -66,7 +66,7 @@ class HttpEdges:
         wanted = request.headers.get(MIN_VERSION_HEADER)
         # [infer] The token endpoint is the OAuth web ticket service, not a UCWA resource:
         # resource revisions do not apply to it (and its answers keep OAuth's no-store).
-        if wanted is None or request.url.path.endswith(paths.TOKEN):
+        if wanted is None or paths.TOKEN in request.url.path:
             return None
         try:
             revision = required_revision(wanted)
