@@ -129,3 +129,10 @@ def test_notebook_01_has_the_glossary_and_the_picture_of_the_two_legs() -> None:
     texts = " ".join(t.text or "" for t in svg.iter(f"{namespace}text"))
     assert "leg 1" in texts
     assert "leg 2" in texts
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
+def test_no_stored_output_names_this_machines_paths(path: Path) -> None:
+    # A notebook is run in place and committed: an absolute path in its outputs or widget
+    # state (a tooltip naming the export folder did) would be this machine's, not the reader's.
+    assert str(NOTEBOOKS.parent) not in path.read_text("utf-8")

@@ -81,7 +81,11 @@ class LogView(w.VBox):  # type: ignore[misc]
         # "Why?": the doctor's findings about the selected row, for a failed one.
         self.why = w.HTML()
         self._why_seq: int | None = None  # the row the panel explains (worked out once)
-        where = self.export_dir.resolve()
+        # Named as given: the notebook's outputs keep no absolute path of this machine (the
+        # message after an export names the file in full).
+        where = (str(self.export_dir) if self.export_dir.is_absolute()
+                 else "the notebook's folder" if self.export_dir == Path(".")
+                 else f"{self.export_dir}, in the notebook's folder")
         self.export_har = w.Button(description="Export HAR", icon="download",
                                    tooltip=f"Write the whole log as a HAR 1.2 file into {where}")
         self.export_csv = w.Button(description="Export CSV", icon="download",
