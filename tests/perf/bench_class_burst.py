@@ -42,7 +42,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,9 +51,7 @@ import httpx
 import ucwa_nb
 from ucwa_nb import Session
 from ucwa_nb.client import PacingWarning, UcwaError
-from ucwa_nb.sim import Simulator
 from ucwa_nb.sim.classroom import attendee_password
-from ucwa_nb.sim.scenario_loader import scenario_from_dict
 
 SEED = "bench-class-burst-seed-0123456789"
 DOMAIN = "contoso.com"
@@ -78,35 +75,10 @@ def scenario_data() -> dict[str, Any]:
     return data
 
 
-def _child(conn: Connection, data: dict[str, Any], profile_path: str | None) -> None:
-    sim = Simulator(scenario_from_dict(data, name="burst"), host=bench_simulator.HOST, port=0,
-                    start=False)
-    bench_simulator._run_child(
-        conn, lambda ready: sim.serve_forever(on_ready=lambda: ready(sim.port, sim.url)),
-        profile_path)
-
-
 def start_simulator() -> bench_simulator.ServerProcess:
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    process = ctx.Process(target=_child, args=(child, scenario_data(), None),
-                          name="bench-burst", daemon=True)
-    process.start()
-    child.close()
-    try:
-        if not parent.poll(bench_simulator.SERVER_START_TIMEOUT):
-            raise bench_simulator.BenchError("the simulator did not start")
-        status, port, url = parent.recv()
-    except BaseException:
-        parent.close()
-        process.kill()
-        process.join(2.0)
-        raise
-    if status != "ready":
-        parent.close()
-        process.join(2.0)
-        raise bench_simulator.BenchError(f"the simulator failed to start: {url}")
-    return bench_simulator.ServerProcess("simulator", process, parent, port, url)
+    """The class's simulator, in a child process of its own."""
+    return bench_simulator.start_child("simulator", bench_simulator.simulator_child,
+                                       scenario_data(), None)
 
 
 def peak_memory(server: bench_simulator.ServerProcess) -> int | None:

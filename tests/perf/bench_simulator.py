@@ -165,7 +165,8 @@ def _run_child(conn: Connection, serve: Callable[[Callable[[int, str], None]], N
             profiler.dump_stats(profile_path)
 
 
-def _simulator_child(conn: Connection, data: dict[str, Any], profile_path: str | None) -> None:
+def simulator_child(conn: Connection, data: dict[str, Any], profile_path: str | None) -> None:
+    """A child process's simulator of scenario ``data``, serving until its parent goes."""
     sim = Simulator(scenario_from_dict(data, name="bench"), host=HOST, port=0, start=False)
     # serve_forever binds before calling on_ready, so the port is known there.
     _run_child(conn, lambda ready: sim.serve_forever(on_ready=lambda: ready(sim.port, sim.url)),
@@ -325,17 +326,14 @@ class ServerProcess:
             self.process.join(2.0)
 
 
-def start_server(kind: ServerKind, users: int, profile_path: str | None = None) -> ServerProcess:
+def start_child(kind: ServerKind, target: Callable[..., None], *args: Any) -> ServerProcess:
+    """Run ``target(conn, *args)`` in a child process and wait until it says it serves (the
+    other benchmarks start their simulators this way too)."""
     # spawn, not fork: the child must not inherit this process's threads or event loop.
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    args: tuple[Any, ...]
-    if kind == "simulator":
-        target: Callable[..., None] = _simulator_child
-        args = (child, scenario_dict(users), profile_path)
-    else:
-        target, args = _baseline_child, (child, users, profile_path)
-    process = ctx.Process(target=target, args=args, name=f"bench-{kind}", daemon=True)
+    process = ctx.Process(target=target, args=(child, *args), name=f"bench-{kind}",
+                          daemon=True)
     process.start()
     child.close()
     try:
@@ -352,6 +350,12 @@ def start_server(kind: ServerKind, users: int, profile_path: str | None = None) 
         process.join(2.0)
         raise BenchError(f"the {kind} server failed to start: {url}")
     return ServerProcess(kind, process, parent, port, url)
+
+
+def start_server(kind: ServerKind, users: int, profile_path: str | None = None) -> ServerProcess:
+    if kind == "simulator":
+        return start_child(kind, simulator_child, scenario_dict(users), profile_path)
+    return start_child(kind, _baseline_child, users, profile_path)
 
 
 # --------------------------------------------------------------------------- client
