@@ -48,6 +48,14 @@ def test_the_simulator_is_imported_only_when_used() -> None:
     assert result.stdout.split() == ["False", "False", "True"]
 
 
+def test_pyspnego_is_imported_only_for_windows_sign_in() -> None:
+    # ~60 ms of imports (cryptography among them) that every other user would pay for.
+    code = "import sys, ucwa_nb; print('spnego' in sys.modules, 'cryptography' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.split() == ["False", "False"]
+
+
 # ------------------------------------------------------------------ a notebook-first API
 
 PUBLIC_PACKAGES = ("ucwa_nb", "ucwa_nb.client", "ucwa_nb.widgets", "ucwa_nb.sim", "ucwa_nb.log",

@@ -26,8 +26,6 @@ import ssl
 from collections.abc import Generator
 
 import httpx
-import spnego
-import spnego.exceptions
 
 from ucwa_nb.client.errors import Redact, SignInError
 from ucwa_nb.client.hooks import ExchangeHooks, tag
@@ -111,6 +109,8 @@ class NegotiateAuth(httpx.Auth):
             self.refused = "the token endpoint offers no Negotiate or NTLM handshake"
             return
         self.scheme = scheme = schemes[0]
+        import spnego  # here: ~60 ms of imports that only Windows sign-in needs
+
         context = spnego.client(self._username, self._password, hostname=request.url.host,
                                 service="HTTP", protocol=scheme.lower())
         out = context.step()
@@ -146,6 +146,8 @@ def windows_token_response(token_url: str, *, username: str | None, password: st
     """POST the Windows grant to ``token_url`` over one connection, through the handshake;
     the token endpoint's last answer. The caller has checked that ``token_url`` may receive
     credentials (trust rule) before this sends anything."""
+    import spnego.exceptions  # here: only Windows sign-in needs pyspnego
+
     auth = NegotiateAuth(username, password)
     # Bounded like every other read of the session's (client/transport.py).
     with httpx.Client(transport=BoundedRead(_one_connection(verify)), timeout=timeout,
@@ -170,7 +172,7 @@ def _why(exc: Exception) -> str:
     return str(exc).partition("Context: ")[2] or str(exc) or type(exc).__name__
 
 
-def _unavailable(exc: spnego.exceptions.SpnegoError, password: str | None) -> str:
+def _unavailable(exc: Exception, password: str | None) -> str:
     why = _why(exc)
     if password is None:
         return ("no Windows credentials here to sign in with (" + why + "): on Linux or macOS "
