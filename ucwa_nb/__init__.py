@@ -11,8 +11,9 @@ What a notebook needs, in the order a notebook meets it::
     ucwa_nb.explain(session)                          # why a call failed, if one did
 
 The names live in small private-by-convention modules and are re-exported here (the httpx
-convention). The forms and the simulator are loaded on first use: a client pointed at a real
-server never imports ipywidgets' front-end machinery, Starlette or uvicorn. Everything else
+convention). The forms, the simulator, ``explain`` and ``compare`` are loaded on first use: a
+client pointed at a real server never imports ipywidgets' front-end machinery, Starlette or
+uvicorn, nor the doctor's rules unless it asks. Everything else
 stays in its layer (``ucwa_nb.client``, ``ucwa_nb.protocol``, ``ucwa_nb.log``,
 ``ucwa_nb.sim``); ARCHITECTURE.md maps them. Names that used to be here and moved still
 resolve, with a DeprecationWarning that says where they live now.
@@ -37,12 +38,12 @@ from ucwa_nb.client.errors import (
 from ucwa_nb.client.preflight import preflight
 from ucwa_nb.client.session import Session, connect
 from ucwa_nb.client.views import Conversation, ConversationLog
-from ucwa_nb.doctor.explain import explain
-from ucwa_nb.fidelity import compare
 from ucwa_nb.log.exchange_log import ExchangeLog, read_har
 from ucwa_nb.protocol.representation import parse, parse_input
 
 if TYPE_CHECKING:
+    from ucwa_nb.doctor.explain import explain
+    from ucwa_nb.fidelity import compare
     from ucwa_nb.sim import Scenario, Simulator, scenarios
     from ucwa_nb.widgets import (
         AddPhoneAudioForm,
@@ -52,8 +53,11 @@ if TYPE_CHECKING:
     )
 
 # Loaded on first use, by the module that holds them: the forms bring ipywidgets' widget
-# machinery, the simulator Starlette and uvicorn (~0.15 s of imports).
+# machinery, the simulator Starlette and uvicorn (~0.15 s of imports), the doctor and the
+# comparison their rules (~45 ms).
 _LAZY = {
+    "explain": "ucwa_nb.doctor.explain",
+    "compare": "ucwa_nb.fidelity",
     "AddPhoneAudioForm": "ucwa_nb.widgets",
     "ContinuePhoneAudioForm": "ucwa_nb.widgets",
     "StartPhoneAudioForm": "ucwa_nb.widgets",
