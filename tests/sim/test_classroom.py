@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import Lab, fast_scenario_dict
+from support import Lab, client_from, fast_scenario_dict, password_form
 from support.ucwa_http import reason_of, request_token, with_params
 
 from ucwa_nb import Scenario, Simulator
@@ -33,15 +33,6 @@ def _scenario(server: dict[str, Any] | None = None, **extra: Any) -> Scenario:
     data = fast_scenario_dict(server)
     data.update(extra)
     return scenario_from_dict(data)
-
-
-def _from(address: str, base_url: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=10,
-                        transport=httpx.HTTPTransport(local_address=address))
-
-
-def _token_form(username: str, password: str) -> dict[str, str]:
-    return {"grant_type": "password", "username": username, "password": password}
 
 
 # ------------------------------------------------------------------ isolation
@@ -122,7 +113,7 @@ def test_activity_is_closed_without_a_trainer_account(sim: Simulator) -> None:
 def test_guessing_the_trainers_password_is_throttled(lab: Lab) -> None:
     sim = lab.start(_scenario({"signin_failures_per_account": 3}, trainer=TRAINER))
     url = paths.TEMPLATES["activity"]
-    with _from(ATTACKER, sim.base_url) as attacker:
+    with client_from(ATTACKER, sim.base_url) as attacker:
         answers = [attacker.get(url, auth=("trainer", f"guess-{n}")) for n in range(5)]
         assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
         assert int(answers[-1].headers["retry-after"]) >= 1
@@ -169,8 +160,8 @@ def test_another_attendees_password_cannot_be_guessed_and_they_still_sign_in(
     victim = sim.scenario.user("attendee02@contoso.com")
     assert victim is not None
     token_url = paths.TOKEN
-    with _from(ATTACKER, sim.base_url) as attacker:
-        answers = [attacker.post(token_url, data=_token_form(victim.username, f"class-{n:02d}"))
+    with client_from(ATTACKER, sim.base_url) as attacker:
+        answers = [attacker.post(token_url, data=password_form(victim.username, f"class-{n:02d}"))
                    for n in range(15)]
     codes = [a.status_code for a in answers]
     assert codes[:10] == [400] * 10, codes
@@ -185,13 +176,13 @@ def test_another_attendees_password_cannot_be_guessed_and_they_still_sign_in(
 
 def test_a_sign_in_flood_is_throttled_per_account(lab: Lab) -> None:
     sim = lab.start(_scenario({"signin_burst_per_account": 20, "signin_rate_per_account": 1.0}))
-    with _from(ATTACKER, sim.base_url) as attacker:
-        codes = [attacker.post(paths.TOKEN, data=_token_form("alice@contoso.com", "ucwa-demo")
+    with client_from(ATTACKER, sim.base_url) as attacker:
+        codes = [attacker.post(paths.TOKEN, data=password_form("alice@contoso.com", "ucwa-demo")
                                ).status_code for _ in range(30)]
         assert codes.count(200) == 20, codes
         assert codes[20:] == [429] * 10, codes
         # Another account from the same address (a class behind one hub address) is not.
-        assert attacker.post(paths.TOKEN, data=_token_form("bob@contoso.com", "ucwa-demo-bob")
+        assert attacker.post(paths.TOKEN, data=password_form("bob@contoso.com", "ucwa-demo-bob")
                              ).status_code == 200
     assert request_token(sim, "bob@contoso.com", "ucwa-demo-bob").startswith("cwt=")
 

@@ -3,9 +3,8 @@ is believed only from the proxies the operator names (sim/forwarded.py)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from support import Lab, fast_scenario
+from support import Lab, client_from, fast_scenario, password_form
 
 from ucwa_nb import Simulator
 from ucwa_nb.sim import paths
@@ -15,22 +14,13 @@ from ucwa_nb.sim.forwarded import TrustedProxies
 BOB = ("bob@contoso.com", "ucwa-demo-bob")
 
 
-def _form(username: str, password: str) -> dict[str, str]:
-    return {"grant_type": "password", "username": username, "password": password}
-
-
-def _from(address: str, sim: Simulator) -> httpx.Client:
-    return httpx.Client(base_url=sim.base_url, timeout=10,
-                        transport=httpx.HTTPTransport(local_address=address))
-
-
 def test_rotating_forwarded_addresses_do_not_escape_the_limits(
         lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     # uvicorn would read this variable (its default trusts 127.0.0.1 anyway): not ours.
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
     sim = lab.start()
-    with _from("127.0.0.1", sim) as http:
-        codes = [http.post(paths.TOKEN, data=_form(BOB[0], f"guess-{n}"),
+    with client_from("127.0.0.1", sim.base_url) as http:
+        codes = [http.post(paths.TOKEN, data=password_form(BOB[0], f"guess-{n}"),
                            headers={"X-Forwarded-For": f"10.9.{n}.1"}).status_code
                  for n in range(15)]
     assert codes == [400] * 10 + [429] * 5, codes
@@ -38,34 +28,35 @@ def test_rotating_forwarded_addresses_do_not_escape_the_limits(
 
 def test_forged_failures_lock_out_only_the_forger(lab: Lab) -> None:
     sim = lab.start()
-    with _from("127.0.0.1", sim) as forger:
+    with client_from("127.0.0.1", sim.base_url) as forger:
         for n in range(12):
-            forger.post(paths.TOKEN, data=_form(BOB[0], f"guess-{n}"),
+            forger.post(paths.TOKEN, data=password_form(BOB[0], f"guess-{n}"),
                         headers={"X-Forwarded-For": "10.1.1.1"})
-        assert forger.post(paths.TOKEN, data=_form(*BOB)).status_code == 429
-    with _from("127.0.0.5", sim) as bob:  # bob elsewhere, claiming nothing
-        assert bob.post(paths.TOKEN, data=_form(*BOB),
+        assert forger.post(paths.TOKEN, data=password_form(*BOB)).status_code == 429
+    with client_from("127.0.0.5", sim.base_url) as bob:  # bob elsewhere, claiming nothing
+        assert bob.post(paths.TOKEN, data=password_form(*BOB),
                         headers={"X-Forwarded-For": "10.1.1.1"}).status_code == 200
 
 
 def test_a_named_proxys_forwarded_address_is_believed_and_no_one_elses(lab: Lab) -> None:
     sim = Simulator(fast_scenario(), forwarded_allow_ips="127.0.0.7")
     lab.sims.append(sim)
-    with _from("127.0.0.7", sim) as proxy:
+    with client_from("127.0.0.7", sim.base_url) as proxy:
         for n in range(12):  # an attacker behind the proxy, at 10.1.1.1
-            proxy.post(paths.TOKEN, data=_form(BOB[0], f"guess-{n}"),
+            proxy.post(paths.TOKEN, data=password_form(BOB[0], f"guess-{n}"),
                        headers={"X-Forwarded-For": "10.1.1.1"})
-        assert proxy.post(paths.TOKEN, data=_form(*BOB), headers={
+        assert proxy.post(paths.TOKEN, data=password_form(*BOB), headers={
             "X-Forwarded-For": "10.1.1.1"}).status_code == 429
         # bob behind the same proxy, at another address; a client's own entry on the left
         # is ignored: the proxy appends the address it saw.
-        assert proxy.post(paths.TOKEN, data=_form(*BOB), headers={
+        assert proxy.post(paths.TOKEN, data=password_form(*BOB), headers={
             "X-Forwarded-For": "10.1.1.1, 10.2.2.2"}).status_code == 200
-    with _from("127.0.0.8", sim) as stranger:  # not the proxy: its header is not believed
+    # Not the proxy: its header is not believed.
+    with client_from("127.0.0.8", sim.base_url) as stranger:
         for n in range(10):
-            stranger.post(paths.TOKEN, data=_form(BOB[0], f"guess-{n}"),
+            stranger.post(paths.TOKEN, data=password_form(BOB[0], f"guess-{n}"),
                           headers={"X-Forwarded-For": f"10.3.{n}.1"})
-        assert stranger.post(paths.TOKEN, data=_form(*BOB)).status_code == 429
+        assert stranger.post(paths.TOKEN, data=password_form(*BOB)).status_code == 429
 
 
 def test_trusted_proxies_are_addresses_or_networks() -> None:

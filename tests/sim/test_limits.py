@@ -7,9 +7,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-import httpx
 import pytest
-from support import Lab, fast_scenario_dict, wait_until
+from support import Lab, client_from, fast_scenario_dict, password_form, wait_until
 
 from ucwa_nb import Simulator
 from ucwa_nb.sim import paths
@@ -28,37 +27,28 @@ def _class(server: dict[str, Any] | None = None) -> Simulator:
     return Simulator(scenario_from_dict(data))
 
 
-def _form(username: str, password: str) -> dict[str, str]:
-    return {"grant_type": "password", "username": username, "password": password}
-
-
-def _from(address: str, sim: Simulator) -> httpx.Client:
-    return httpx.Client(base_url=sim.base_url, timeout=10,
-                        transport=httpx.HTTPTransport(local_address=address))
-
-
 def test_a_class_behind_one_address_signs_in_and_one_attendees_flood_is_stopped(
         lab: Lab) -> None:
     sim = _class()
     lab.sims.append(sim)
     attendees = [u for u in sim.scenario.users if u.username.startswith("attendee")]
     assert len(attendees) == CLASS
-    with _from(HUB, sim) as hub:
-        codes = [hub.post(paths.TOKEN, data=_form(u.username, u.password)).status_code
+    with client_from(HUB, sim.base_url) as hub:
+        codes = [hub.post(paths.TOKEN, data=password_form(u.username, u.password)).status_code
                  for u in attendees]
         assert codes == [200] * CLASS, codes
         # One attendee signing in again and again: stopped at their account's burst ...
         flooder = attendees[0]
         burst = sim.scenario.server.signin_burst_per_account
-        flood = [hub.post(paths.TOKEN, data=_form(flooder.username, flooder.password)
+        flood = [hub.post(paths.TOKEN, data=password_form(flooder.username, flooder.password)
                           ).status_code for _ in range(burst)]
         assert flood == [200] * (burst - 1) + [429], flood
         # ... spraying guesses over unknown accounts: stopped at the address's failures ...
-        spray = [hub.post(paths.TOKEN, data=_form(f"nobody{n}@contoso.com", "guess")
+        spray = [hub.post(paths.TOKEN, data=password_form(f"nobody{n}@contoso.com", "guess")
                           ).status_code for n in range(70)]
         assert spray == [400] * 60 + [429] * 10, spray
         # ... and the class, already signed in from there, still signs in.
-        others = [hub.post(paths.TOKEN, data=_form(u.username, u.password)).status_code
+        others = [hub.post(paths.TOKEN, data=password_form(u.username, u.password)).status_code
                   for u in attendees[1:11]]
         assert others == [200] * 10, others
 
@@ -67,14 +57,14 @@ def test_a_spraying_address_does_not_stop_another(lab: Lab) -> None:
     sim = _class({"signin_failures_per_address": 5})
     lab.sims.append(sim)
     newcomer = sim.scenario.users[-1]
-    with _from(HUB, sim) as hub:
-        assert [hub.post(paths.TOKEN, data=_form(f"x{n}@contoso.com", "guess")).status_code
+    with client_from(HUB, sim.base_url) as hub:
+        assert [hub.post(paths.TOKEN, data=password_form(f"x{n}@contoso.com", "guess")).status_code
                 for n in range(6)] == [400] * 5 + [429]
         # From the spraying address an account that never signed in there waits too.
-        assert hub.post(paths.TOKEN, data=_form(newcomer.username, newcomer.password)
+        assert hub.post(paths.TOKEN, data=password_form(newcomer.username, newcomer.password)
                         ).status_code == 429
-    with _from("127.0.0.10", sim) as elsewhere:
-        assert elsewhere.post(paths.TOKEN, data=_form(newcomer.username, newcomer.password)
+    with client_from("127.0.0.10", sim.base_url) as elsewhere:
+        assert elsewhere.post(paths.TOKEN, data=password_form(newcomer.username, newcomer.password)
                               ).status_code == 200
 
 
@@ -95,9 +85,9 @@ def test_the_connection_cap_grows_with_the_accounts_signed_in_through_an_address
         except TimeoutError:
             return False
 
-    with _from(HUB, sim) as hub:
+    with client_from(HUB, sim.base_url) as hub:
         for user in sim.scenario.users[:3]:  # 3 accounts: a cap of 6
-            assert hub.post(paths.TOKEN, data=_form(user.username, user.password)
+            assert hub.post(paths.TOKEN, data=password_form(user.username, user.password)
                             ).status_code == 200
     wait_until(lambda: sim.connection_stats()["by_address"].get(HUB, 0) == 0, 5.0,
                what="the sign-in connection to close")

@@ -37,8 +37,10 @@ from .transports import (
     Route,
     Router,
     bearer_token,
+    client_from,
     is_event_poll,
     operation_id_of,
+    password_form,
     redirect_to,
 )
 from .waiting import WAIT, wait_for_parked_poll, wait_until
@@ -47,7 +49,7 @@ __all__ = [
     "ALICE", "DESK_PHONE_NEVER_ANSWERED", "FAST_SERVER", "GUEST", "JOHN", "MARIA", "NOBODY",
     "NOBODY_USER", "NORA", "PIERRE", "SUCCESS_STATES", "SUCCESS_TYPES", "WAIT", "FaultyPolls",
     "HookTransport", "Lab", "MakeSession", "MakeSim", "Route", "Router", "bearer_token",
-    "default_scenario_dict", "drain_stopping", "fast_scenario", "fast_scenario_dict",
-    "is_event_poll", "operation_id_of", "redirect_to", "wait_for_parked_poll", "wait_until",
-    "with_nobody",
+    "client_from", "default_scenario_dict", "drain_stopping", "fast_scenario",
+    "fast_scenario_dict", "is_event_poll", "operation_id_of", "password_form", "redirect_to",
+    "wait_for_parked_poll", "wait_until", "with_nobody",
 ]

@@ -178,3 +178,15 @@ def redirect_to(location: str, status: int = 302) -> Callable[[httpx.Request], h
         return httpx.Response(status, headers={"Location": location}, request=request)
 
     return answer
+
+
+def client_from(address: str, base_url: str, timeout: float = 10.0) -> httpx.Client:
+    """An httpx client whose connections leave from ``address`` (any of 127/8 on Linux):
+    one attendee, or one classroom host, as the simulator's limits see it."""
+    return httpx.Client(base_url=base_url, timeout=timeout,
+                        transport=httpx.HTTPTransport(local_address=address))
+
+
+def password_form(username: str, password: str) -> dict[str, str]:
+    """The token endpoint's form for the password grant."""
+    return {"grant_type": "password", "username": username, "password": password}
