@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from .conftest import (
+    CALL_TIMEOUT_MS,
     DOCS,
     MY_PHONE,
     SCRATCH_NOTEBOOK,
@@ -69,6 +70,11 @@ def test_quickstart_form_sends_after_run_all(jupyterlab: JupyterLabPage) -> None
     expect(form).to_contain_text("addPhoneAudio is not offered right now")
     expect(badge(form, "ready to send")).to_have_count(0)
     save_end_state(jupyterlab.page, form, "browser-1b-quickstart-after-run-all")
+    # A learner hangs up from the form, and calls again from it.
+    button_named(form, "Hang up").click()
+    expect(badge(form, "ready to send")).to_be_visible(timeout=CALL_TIMEOUT_MS)
+    expect(button_named(form, "Hang up")).to_be_hidden()
+    send_and_see_it_connect(form)
 
 
 def test_continue_phone_audio_in_xml(jupyterlab: JupyterLabPage) -> None:
