@@ -9,7 +9,7 @@ import pytest
 from support import DESK_PHONE_NEVER_ANSWERED, JOHN, MARIA, NOBODY, NORA, PIERRE
 from support.doctor import fired
 
-from ucwa_nb import Session
+from ucwa_nb import ExchangeLog, Session
 
 
 @pytest.mark.parametrize(("to", "phone", "rule"), [
@@ -46,3 +46,23 @@ def test_a_number_nobody_answers_to_is_not_found(session: Session, to: str) -> N
     call.wait()
     [finding] = fired(session, "outcome.not-found")
     assert "user=phone" in finding.fix
+
+
+def test_a_cancel_whose_answer_is_logged_after_the_completed_event_is_still_named() -> None:
+    # A request's row is written when its answer arrives: the completed event of a cancelled
+    # call can be logged before the cancel's 204 (it was, one full run in a few).
+    app = "https://lyncweb.contoso.com/ucwa/oauth/v1/applications/101/communication"
+    log = ExchangeLog()
+    log.record_http(method="POST", url=f"{app}/conversations/1/phoneAudio/addPhoneAudio",
+                    status=201, request_headers={}, request_body=None, response_headers={},
+                    response_body=None, elapsed_ms=1.0, rel="addPhoneAudio",
+                    operation_id="op-1")
+    log.record_event(url=f"{app}/../events?ack=2", event_type="completed",
+                     rel="phoneAudioInvitation", event_status="Failure", operation_id="op-1",
+                     code="LocalFailure", subcode="Canceled")
+    log.record_http(method="POST", url=f"{app}/phoneAudioInvitations/1/cancel", status=204,
+                    request_headers={}, request_body=None, response_headers={},
+                    response_body=None, elapsed_ms=1.0, rel="cancel", operation_id="op-1")
+    [finding] = fired(log, "outcome.cancelled")
+    assert "by this client (#2 cancel)" in finding.cause
+    assert finding.seqs == (0, 1, 2)  # the POST, the event, the cancel

@@ -82,21 +82,33 @@ def _failed_calls(record: Record) -> Iterator[Exchange]:
             yield e
 
 
+def _requests_of(record: Record, e: Exchange) -> list[Exchange]:
+    """The POSTs about the call whose ``completed`` event ``e`` is. With an operationId:
+    those that carry it, wherever the log has them (a request's row is written when its
+    answer arrives, which may be after the call's events: ``started`` can beat the 201, and
+    ``completed`` a cancel's 204). Without one (a foreign HAR): the POSTs before ``e``."""
+    if e.operation_id:
+        return [x for x in record.http if x.method == "POST"
+                and x.operation_id == e.operation_id]
+    return [x for x in record.before(e) if x.kind == "http" and x.method == "POST"]
+
+
 def _check(rule_id: str) -> object:
     def check(record: Record, rule: Rule) -> Iterator[Finding]:
         for e in _failed_calls(record):
             found, cause, fix = outcome_of(e.code, e.subcode)
             if found != rule_id:
                 continue
+            requests = _requests_of(record, e)
             cancel = None
             if found == "outcome.cancelled":
-                cancel = next((x for x in reversed(record.before(e)) if x.method == "POST"
-                               and (x.rel == "cancel" or x.path.endswith("/cancel"))), None)
+                cancel = next((x for x in reversed(requests)
+                               if x.rel == "cancel" or x.path.endswith("/cancel")), None)
                 if cancel is not None:
                     cause = f"The call was cancelled by this client (#{cancel.seq} cancel)."
             reason = f"{e.code}/{e.subcode}" if e.subcode else (e.code or "no reason")
-            posts = [x.seq for x in record.before(e) if x.kind == "http" and x.method == "POST"
-                     and e.operation_id and x.operation_id == e.operation_id][-1:]
+            posts = [x.seq for x in requests if x.operation_id == e.operation_id
+                     and x is not cancel][-1:] if e.operation_id else []
             yield rule.finding(
                 [*posts, *([cancel.seq] if cancel else []), e.seq],
                 f"#{e.seq} completed Failure {reason}"
